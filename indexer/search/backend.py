@@ -1,0 +1,51 @@
+"""The narrow interface every search backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from indexer.search.query import SearchQuery
+from indexer.search.results import SearchResult
+
+
+class BackendError(RuntimeError):
+    """A backend could not do what was asked (unreachable, rejected a write, ...).
+
+    The message names the backend and what failed; the underlying exception is chained.
+    """
+
+
+class SearchBackend(Protocol):
+    """Search, fetch, write and rebuild served profiles."""
+
+    name: str
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Return one page of active profiles matching the query, with facets and a total."""
+        ...
+
+    def get(self, profile_id: str) -> dict[str, Any] | None:
+        """Return the stored profile with this id (active or not), or None."""
+        ...
+
+    def upsert(self, profiles: Iterable[dict[str, Any]]) -> int:
+        """Add or replace profiles by id; return how many were written. Visible on return."""
+        ...
+
+    def delete(self, profile_ids: Iterable[str]) -> int:
+        """Remove profiles by id; return how many existed. Visible on return."""
+        ...
+
+    def rebuild(self, profiles: Iterable[dict[str, Any]]) -> int:
+        """Replace the whole index with these profiles, atomically: searches see either the old
+        index or the complete new one, never a mix; a failed rebuild leaves the old one serving."""
+        ...
+
+    def count(self) -> int:
+        """Return how many profiles are stored (active or not)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,400 @@
+"""The Elasticsearch backend: the scale-out engine.
+
+Uses only what the Elasticsearch server itself provides (bool queries, geo_distance, terms
+aggregations, sorting, search_after), so it behaves the same on the minimal distribution and on a
+full one. Synonyms are the project's: documents carry the taxonomy's canonical ids and the query
+model resolves the user's words, so no analyzer plug-in is needed.
+
+Searches go through an alias. A full rebuild writes a new versioned index, then moves the alias
+in one ``update_aliases`` call (remove + add), so searches never see a half-built index; old
+versions are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+
+from indexer.geo import distance_km
+from indexer.search.backend import BackendError
+from indexer.search.document import SearchDocument, to_search_document
+from indexer.search.query import SearchQuery, SortOrder, decode_cursor, encode_cursor
+from indexer.search.results import Hit, SearchResult, order_facet
+from indexer.taxonomy import Taxonomy, load_taxonomy
+
+MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": {"type": "keyword"},
+        "name": {"type": "text", "analyzer": "standard", "fields": {"sort": {"type": "keyword"}}},
+        "practice_name": {"type": "text", "analyzer": "standard"},
+        "body": {"type": "text", "analyzer": "standard"},
+        "location": {"type": "geo_point"},
+        "states": {"type": "keyword"},
+        "modalities": {"type": "keyword"},
+        "conditions": {"type": "keyword"},
+        "credentials": {"type": "keyword"},
+        "verified_credentials": {"type": "keyword"},
+        "license_verified": {"type": "boolean"},
+        "rating": {"type": "float"},
+        "rating_sort": {"type": "float"},
+        "review_count": {"type": "integer"},
+        "active": {"type": "boolean"},
+        # The served profile, returned as is and never searched.
+        "profile": {"type": "object", "enabled": False},
+    },
+}
+
+# Facet name -> indexed field; the "verified" facet reads the boolean as "true"/"false".
+_FACET_FIELDS = {
+    "modality": "modalities",
+    "condition": "conditions",
+    "credential": "credentials",
+    "state": "states",
+    "verified": "license_verified",
+}
+_FACET_SIZE = 200
+_TEXT_FIELDS = ["name^3", "practice_name^2", "body"]
+
+
+class ElasticsearchBackend:
+    """Search backend on an Elasticsearch cluster, reached through an alias."""
+
+    name = "elasticsearch"
+
+    def __init__(
+        self,
+        client: Elasticsearch,
+        alias: str = "tdir-profiles",
+        *,
+        shards: int = 1,
+        replicas: int = 0,
+        taxonomy: Taxonomy | None = None,
+        chunk_size: int = 1000,
+    ) -> None:
+        self.client = client
+        self.alias = alias
+        self.shards = shards
+        self.replicas = replicas
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.chunk_size = chunk_size
+
+    @classmethod
+    def from_url(
+        cls, url: str, alias: str = "tdir-profiles", **kwargs: Any
+    ) -> ElasticsearchBackend:
+        """Connect to the cluster at ``url``."""
+        api_key = kwargs.pop("api_key", None)
+        client = Elasticsearch(url, api_key=api_key, request_timeout=30, retry_on_timeout=True)
+        return cls(client, alias, **kwargs)
+
+    # -- index management -------------------------------------------------------------------
+
+    def _new_index(self) -> str:
+        name = f"{self.alias}-v{time.time_ns()}"
+        self.client.indices.create(
+            index=name,
+            mappings=MAPPING,
+            settings={
+                "number_of_shards": self.shards,
+                "number_of_replicas": self.replicas,
+                # Refreshes are made explicitly after writes; none are needed while bulk loading.
+                "refresh_interval": "1s",
+            },
+        )
+        return name
+
+    def _current_indices(self) -> list[str]:
+        resp = self.client.options(ignore_status=404).indices.get_alias(name=self.alias)
+        if resp.meta.status == 404:
+            return []
+        return sorted(resp.body)
+
+    def _versions(self) -> list[str]:
+        resp = self.client.options(ignore_status=404).indices.get(
+            index=f"{self.alias}-v*", expand_wildcards="open,closed"
+        )
+        return sorted(resp.body) if resp.meta.status != 404 else []
+
+    def _write_index(self) -> str:
+        """Return the index the alias points to, creating a first version if there is none."""
+        current = self._current_indices()
+        if len(current) > 1:
+            raise BackendError(
+                f"elasticsearch: alias {self.alias!r} points to several indices {current}"
+            )
+        if current:
+            return current[0]
+        if self.client.indices.exists(index=self.alias):
+            raise BackendError(
+                f"elasticsearch: {self.alias!r} is a concrete index, not an alias; "
+                "rebuild into a new name or delete it"
+            )
+        index = self._new_index()
+        self.client.indices.update_aliases(actions=[{"add": {"index": index, "alias": self.alias}}])
+        return index
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def _actions(self, index: str, profiles: Iterable[dict[str, Any]]) -> Iterator[dict]:
+        for profile in profiles:
+            doc = to_search_document(profile, self.taxonomy)
+            yield {"_index": index, "_id": doc.id, "_source": _source(doc, profile)}
+
+    def _bulk(self, actions: Iterable[dict]) -> int:
+        written = 0
+        for ok, info in helpers.streaming_bulk(
+            self.client,
+            actions,
+            chunk_size=self.chunk_size,
+            max_retries=5,
+            initial_backoff=1,
+            raise_on_error=False,
+            raise_on_exception=True,
+        ):
+            if not ok:
+                op = next(iter(info.values()))
+                if op.get("status") == 404 and "delete" in info:
+                    continue
+                raise BackendError(f"elasticsearch: bulk write rejected {op.get('_id')}: {op}")
+            written += 1
+        return written
+
+    def upsert(self, profiles: Iterable[dict[str, Any]]) -> int:
+        """Add or replace profiles by id; they are searchable on return."""
+        try:
+            index = self._write_index()
+            written = self._bulk(self._actions(index, profiles))
+            self.client.indices.refresh(index=index)
+        except (ApiError, TransportError) as exc:
+            raise BackendError(f"elasticsearch: upsert failed: {_describe(exc)}") from exc
+        return written
+
+    def delete(self, profile_ids: Iterable[str]) -> int:
+        """Remove profiles by id; return how many existed."""
+        try:
+            index = self._write_index()
+            existed = 0
+            for ok, info in helpers.streaming_bulk(
+                self.client,
+                ({"_op_type": "delete", "_index": index, "_id": i} for i in profile_ids),
+                raise_on_error=False,
+            ):
+                status = info["delete"].get("status")
+                if ok:
+                    existed += 1
+                elif status != 404:
+                    raise BackendError(f"elasticsearch: delete rejected: {info['delete']}")
+            self.client.indices.refresh(index=index)
+        except (ApiError, TransportError) as exc:
+            raise BackendError(f"elasticsearch: delete failed: {_describe(exc)}") from exc
+        return existed
+
+    def rebuild(self, profiles: Iterable[dict[str, Any]]) -> int:
+        """Write a new versioned index, swap the alias to it in one call, drop old versions."""
+        try:
+            if self.client.indices.exists(index=self.alias) and not self._current_indices():
+                raise BackendError(
+                    f"elasticsearch: {self.alias!r} is a concrete index, not an alias"
+                )
+            new_index = self._new_index()
+        except (ApiError, TransportError) as exc:
+            raise BackendError(f"elasticsearch: rebuild failed: {_describe(exc)}") from exc
+        try:
+            written = self._bulk(self._actions(new_index, profiles))
+            self.client.indices.refresh(index=new_index)
+            old = self._current_indices()
+            actions: list[dict] = [{"remove": {"index": i, "alias": self.alias}} for i in old]
+            actions.append({"add": {"index": new_index, "alias": self.alias}})
+            self.client.indices.update_aliases(actions=actions)
+        except BaseException as exc:
+            # The alias still points to the old index; drop the half-built one.
+            self.client.options(ignore_status=404).indices.delete(index=new_index)
+            if isinstance(exc, ApiError | TransportError):
+                raise BackendError(
+                    f"elasticsearch: rebuild failed, old index kept: {_describe(exc)}"
+                ) from exc
+            raise
+        stale = [i for i in self._versions() if i != new_index]
+        if stale:
+            self.client.options(ignore_status=404).indices.delete(index=",".join(stale))
+        return written
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, profile_id: str) -> dict[str, Any] | None:
+        """Return the stored profile with this id, or None."""
+        try:
+            resp = self.client.get(index=self.alias, id=profile_id, source_includes=["profile"])
+        except NotFoundError:
+            return None
+        except (ApiError, TransportError) as exc:
+            raise BackendError(f"elasticsearch: get failed: {_describe(exc)}") from exc
+        return resp["_source"]["profile"]
+
+    def count(self) -> int:
+        """Return how many profiles are stored."""
+        try:
+            resp = self.client.options(ignore_status=404).count(index=self.alias)
+        except (ApiError, TransportError) as exc:
+            raise BackendError(f"elasticsearch: count failed: {_describe(exc)}") from exc
+        return 0 if resp.meta.status == 404 else resp["count"]
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Return one page of matching active profiles with facets and the total."""
+        plan = query.plan()
+        filters: list[dict[str, Any]] = [{"term": {"active": True}}]
+        filters += [{"term": {"modalities": m}} for m in plan.modalities]
+        filters += [{"term": {"conditions": c}} for c in plan.conditions]
+        credential_field = "verified_credentials" if query.verified_only else "credentials"
+        filters += [{"term": {credential_field: c}} for c in query.credentials]
+        if query.verified_only:
+            filters.append({"term": {"license_verified": True}})
+        if query.state:
+            filters.append({"term": {"states": query.state}})
+        if query.min_rating is not None:
+            filters.append({"range": {"rating": {"gte": query.min_rating}}})
+        if query.min_reviews is not None:
+            filters.append({"range": {"review_count": {"gte": query.min_reviews}}})
+        if query.sort is SortOrder.DISTANCE:
+            # A profile without a location has no place in a list ordered by distance.
+            filters.append({"exists": {"field": "location"}})
+        point = query.point
+        if point is not None and query.radius_km is not None:
+            filters.append(
+                {
+                    "geo_distance": {
+                        "distance": f"{query.radius_km}km",
+                        "distance_type": "arc",
+                        "location": {"lat": point.lat, "lon": point.lon},
+                    }
+                }
+            )
+        must: list[dict[str, Any]] = []
+        if plan.words:
+            must.append(
+                {
+                    "multi_match": {
+                        "query": " ".join(plan.words),
+                        "fields": _TEXT_FIELDS,
+                        "type": "cross_fields",
+                        "operator": "and",
+                    }
+                }
+            )
+        sort = _sort(query, bool(plan.words))
+        body: dict[str, Any] = {
+            "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
+            "sort": sort,
+            "size": query.page_size + 1,
+            "track_total_hits": True,
+            "aggs": {
+                name: {"terms": {"field": field, "size": _FACET_SIZE}}
+                for name, field in _FACET_FIELDS.items()
+            },
+            "_source": ["profile", "location"],
+        }
+        if query.cursor:
+            after = decode_cursor(query.cursor, query.fingerprint())
+            if len(after) != len(sort):
+                raise BackendError("elasticsearch: cursor does not fit this search")
+            body["search_after"] = after
+        try:
+            resp = self.client.search(index=self.alias, **body)
+        except NotFoundError:
+            return SearchResult(hits=[], total=0, facets={})
+        except (ApiError, TransportError) as exc:
+            raise BackendError(f"elasticsearch: search failed: {_describe(exc)}") from exc
+        raw_hits = resp["hits"]["hits"]
+        hits = [_hit(h, query) for h in raw_hits[: query.page_size]]
+        next_cursor = None
+        if len(raw_hits) > query.page_size:
+            next_cursor = encode_cursor(query.fingerprint(), raw_hits[query.page_size - 1]["sort"])
+        facets = {}
+        for name in _FACET_FIELDS:
+            buckets = resp["aggregations"][name]["buckets"]
+            facets[name] = order_facet(
+                {str(b.get("key_as_string", b["key"])): b["doc_count"] for b in buckets}
+            )
+        return SearchResult(
+            hits=hits,
+            total=resp["hits"]["total"]["value"],
+            facets=facets,
+            next_cursor=next_cursor,
+        )
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()
+
+
+def _source(doc: SearchDocument, profile: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "name": doc.name,
+        "practice_name": doc.practice_name,
+        "body": doc.body,
+        "location": [{"lat": p.lat, "lon": p.lon} for p in doc.points],
+        "states": list(doc.states),
+        "modalities": list(doc.modalities),
+        "conditions": list(doc.conditions),
+        "credentials": list(doc.credentials),
+        "verified_credentials": list(doc.verified_credentials),
+        "license_verified": doc.license_verified,
+        "rating": doc.rating,
+        "rating_sort": doc.rating_sort,
+        "review_count": doc.review_count,
+        "active": doc.active,
+        "profile": profile,
+    }
+
+
+def _sort(query: SearchQuery, has_words: bool) -> list[dict[str, Any]]:
+    by_rating = {"rating_sort": {"order": "desc"}}
+    by_reviews = {"review_count": {"order": "desc"}}
+    tiebreak = {"id": {"order": "asc"}}
+    if query.sort is SortOrder.RELEVANCE and has_words:
+        return [{"_score": {"order": "desc"}}, tiebreak]
+    if query.sort is SortOrder.DISTANCE:
+        point = query.point
+        assert point is not None  # the query model refuses distance sorting without a point
+        return [
+            {
+                "_geo_distance": {
+                    "location": {"lat": point.lat, "lon": point.lon},
+                    "order": "asc",
+                    "unit": "km",
+                    "mode": "min",
+                    "distance_type": "arc",
+                }
+            },
+            tiebreak,
+        ]
+    if query.sort is SortOrder.REVIEWS:
+        return [by_reviews, by_rating, tiebreak]
+    return [by_rating, by_reviews, tiebreak]
+
+
+def _hit(raw: dict[str, Any], query: SearchQuery) -> Hit:
+    distance = None
+    point = query.point
+    locations = raw["_source"].get("location") or []
+    if point is not None and locations:
+        # Computed here, as in the embedded backend, rather than read from sort values, so it is
+        # present whatever the sort order.
+        distance = min(distance_km(point.lat, point.lon, p["lat"], p["lon"]) for p in locations)
+    return Hit(
+        id=raw["_id"],
+        profile=raw["_source"]["profile"],
+        distance_km=distance,
+        score=raw.get("_score"),
+    )
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ApiError):
+        return f"{exc.meta.status} {exc.message}"
+    return str(exc)

@@ -1,0 +1,216 @@
+"""The search query model shared by every backend, and its validation.
+
+A ``SearchQuery`` is built from a user's words (from the CLI, the dashboard or a URL) and checked
+once, here: a bad value raises ``QueryError`` naming the field, before any backend sees it.
+Modality, condition and credential words are resolved to the taxonomy's canonical ids, so a
+backend only ever filters on ids.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from indexer.geo import KM_PER_MILE, GeoPoint
+from indexer.taxonomy import Taxonomy, Vocabulary, load_taxonomy
+
+MAX_PAGE_SIZE = 100
+MAX_RADIUS_KM = 20_000.0  # half the earth's circumference: anything larger means "everywhere"
+FACETS = ("modality", "condition", "credential", "state", "verified")
+
+
+class QueryError(ValueError):
+    """A query value that cannot be searched; ``field`` names the offending input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class SortOrder(StrEnum):
+    """How results are ordered. Ties are always broken by profile id, so order is total."""
+
+    RELEVANCE = "relevance"  # text score; without text, the same as RATING
+    DISTANCE = "distance"
+    RATING = "rating"  # combined rating, then review count
+    REVIEWS = "reviews"  # review count, then combined rating
+
+
+_RADIUS = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+)\s*(?P<unit>km|kms|mi|mile|miles)?\s*$", re.I)
+
+
+def parse_radius(text: str, default_unit: str = "mi") -> float:
+    """Parse "10mi", "15 km" or "10" (in ``default_unit``) into kilometres."""
+    match = _RADIUS.match(text)
+    if not match:
+        raise QueryError("radius", f"{text!r} is not a distance such as '10mi' or '15km'")
+    value = float(match["value"])
+    unit = (match["unit"] or default_unit).lower()
+    return value * KM_PER_MILE if unit.startswith("mi") else value
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a client asks for. Construct it with the user's words; it validates itself.
+
+    ``modalities``, ``conditions`` and ``credentials`` accept any spelling the taxonomy knows and
+    hold canonical ids afterwards. Every filter must hold for a profile to match (they are ANDed);
+    within ``modalities`` and ``conditions``, every listed id is required too.
+    """
+
+    text: str = ""
+    near: GeoPoint | tuple[float, float] | None = None
+    radius_km: float | None = None
+    modalities: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    credentials: tuple[str, ...] = ()
+    verified_only: bool = False
+    state: str | None = None
+    min_rating: float | None = None
+    min_reviews: int | None = None
+    sort: SortOrder | str = SortOrder.RELEVANCE
+    page_size: int = 20
+    cursor: str | None = None
+    taxonomy: Taxonomy = field(default_factory=load_taxonomy, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "text", (self.text or "").strip())
+        if len(self.text) > 500:
+            raise QueryError("text", "is longer than 500 characters")
+        set_(self, "near", _point(self.near))
+        if self.radius_km is not None:
+            if not isinstance(self.radius_km, int | float) or not self.radius_km > 0:
+                raise QueryError("radius", f"must be greater than 0, got {self.radius_km!r}")
+            if self.radius_km > MAX_RADIUS_KM:
+                raise QueryError("radius", f"must be at most {MAX_RADIUS_KM:.0f} km")
+            if self.near is None:
+                raise QueryError("radius", "needs a point to measure from (near)")
+            set_(self, "radius_km", float(self.radius_km))
+        for name, vocabulary in (
+            ("modalities", "modality"),
+            ("conditions", "condition"),
+            ("credentials", "credential"),
+        ):
+            set_(self, name, self._resolve_all(name, vocabulary, getattr(self, name)))
+        if self.state is not None:
+            state = self.state.strip().upper()
+            if not re.fullmatch(r"[A-Z]{2}", state):
+                raise QueryError("state", f"{self.state!r} is not a two-letter state code")
+            set_(self, "state", state)
+        if self.min_rating is not None and not (
+            isinstance(self.min_rating, int | float) and 0 <= self.min_rating <= 5
+        ):
+            raise QueryError("min_rating", f"must be between 0 and 5, got {self.min_rating!r}")
+        if self.min_reviews is not None and not (
+            isinstance(self.min_reviews, int) and self.min_reviews >= 0
+        ):
+            raise QueryError(
+                "min_reviews", f"must be a whole number >= 0, got {self.min_reviews!r}"
+            )
+        try:
+            set_(self, "sort", SortOrder(self.sort))
+        except ValueError:
+            options = ", ".join(s.value for s in SortOrder)
+            raise QueryError("sort", f"unknown sort {self.sort!r}; use one of {options}") from None
+        if self.sort is SortOrder.DISTANCE and self.near is None:
+            raise QueryError("sort", "sorting by distance needs a point (near)")
+        if not (isinstance(self.page_size, int) and 1 <= self.page_size <= MAX_PAGE_SIZE):
+            raise QueryError("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
+        if self.cursor is not None:
+            decode_cursor(self.cursor, self.fingerprint())
+
+    def _resolve_all(self, name: str, vocabulary: Vocabulary, words: Any) -> tuple[str, ...]:
+        if isinstance(words, str):
+            words = (words,)
+        resolved: list[str] = []
+        for word in words or ():
+            term_id = self.taxonomy.lookup(vocabulary, str(word))
+            if term_id is None:
+                raise QueryError(name, f"unknown {vocabulary} {word!r}")
+            if term_id not in resolved:
+                resolved.append(term_id)
+        return tuple(resolved)
+
+    @property
+    def point(self) -> GeoPoint | None:
+        """The validated search point (``near`` after construction)."""
+        return self.near if isinstance(self.near, GeoPoint) else None
+
+    def plan(self) -> SearchPlan:
+        """Split free text into vocabulary terms and remaining words, merged with the filters."""
+        found, rest = self.taxonomy.find_terms(self.text)
+        return SearchPlan(
+            words=tuple(rest.split()),
+            modalities=_merge(self.modalities, found["modality"]),
+            conditions=_merge(self.conditions, found["condition"]),
+        )
+
+    def fingerprint(self) -> str:
+        """A short digest of everything but the cursor: a cursor only continues its own search."""
+        parts = [
+            self.text,
+            self.near,
+            self.radius_km,
+            self.modalities,
+            self.conditions,
+            self.credentials,
+            self.verified_only,
+            self.state,
+            self.min_rating,
+            self.min_reviews,
+            str(self.sort),
+            self.page_size,
+        ]
+        digest = hashlib.sha1(repr(parts).encode()).digest()[:6]
+        return base64.urlsafe_b64encode(digest).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """The parts of a query every backend translates: free-text words and required ids."""
+
+    words: tuple[str, ...]
+    modalities: tuple[str, ...]
+    conditions: tuple[str, ...]
+
+
+def _merge(first: tuple[str, ...], second: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*first, *second)))
+
+
+def _point(value: Any) -> GeoPoint | None:
+    if value is None or isinstance(value, GeoPoint):
+        return value
+    try:
+        lat, lon = value
+        return GeoPoint(float(lat), float(lon))
+    except (TypeError, ValueError) as exc:
+        raise QueryError(
+            "near", str(exc) if "outside" in str(exc) else f"bad point {value!r}"
+        ) from None
+
+
+def encode_cursor(fingerprint: str, sort_values: list[Any]) -> str:
+    """Return an opaque cursor continuing after a hit with these sort values."""
+    payload = json.dumps([fingerprint, sort_values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fingerprint: str) -> list[Any]:
+    """Return the sort values a cursor holds; QueryError if it is corrupt or from another search."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        owner, values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise QueryError("cursor", "is not a cursor this service issued") from None
+    if owner != fingerprint or not isinstance(values, list):
+        raise QueryError("cursor", "belongs to a different search; start again from page one")
+    return values

@@ -1,0 +1,154 @@
+"""The ``tdir`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from indexer.geocode import PlaceNotFoundError, geocode_place
+from indexer.search import BackendError, QueryError, SearchQuery, SearchResult, open_backend
+from indexer.search.query import SortOrder, parse_radius
+from indexer.taxonomy import load_taxonomy
+from tdir.config import ConfigError
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as ``tdir: error: ...`` with exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="tdir",
+        description="Find licensed massage and neuromuscular therapists; build and serve the "
+        "directory.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_search(commands)
+    from tdir.demo import register as register_demo
+
+    register_demo(commands)
+    return parser
+
+
+def _add_search(commands: argparse._SubParsersAction) -> None:
+    search = commands.add_parser(
+        "search",
+        help="search the index",
+        description="Search therapists. Filters combine (AND). Modality, condition and credential "
+        "names accept any spelling the taxonomy knows (e.g. NMT, neuro-muscular).",
+    )
+    search.add_argument("--text", default="", help="free text: names, practices, techniques")
+    search.add_argument("--near", help='where: a ZIP ("78704"), "City, ST" or "LAT,LON"')
+    search.add_argument("--radius", help='how far from --near, e.g. "10mi" or "15km" (default mi)')
+    search.add_argument("--modality", action="append", default=[], help="repeatable")
+    search.add_argument("--condition", action="append", default=[], help="repeatable")
+    search.add_argument("--credential", action="append", default=[], help="repeatable")
+    search.add_argument(
+        "--verified-only",
+        action="store_true",
+        help="only therapists with a license verified at the issuing board",
+    )
+    search.add_argument("--state", help="two-letter state code")
+    search.add_argument("--min-rating", type=float, help="combined rating, 0-5")
+    search.add_argument("--min-reviews", type=int)
+    search.add_argument("--sort", choices=[s.value for s in SortOrder], default="relevance")
+    search.add_argument("--limit", type=int, default=20, help="results per page (1-100)")
+    search.add_argument("--cursor", help="continue from a previous page's next_cursor")
+    search.add_argument("--json", action="store_true", help="print the result as JSON")
+    search.set_defaults(handler=run_search)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    """Run ``tdir search``: print a table, or JSON with ``--json``."""
+    near = None
+    place_label = None
+    if args.near:
+        try:
+            place = geocode_place(args.near)
+        except PlaceNotFoundError as exc:
+            raise CommandError(f"near: {exc}") from None
+        near, place_label = place.point, place.label
+    radius_km = parse_radius(args.radius) if args.radius else None
+    query = SearchQuery(
+        text=args.text,
+        near=near,
+        radius_km=radius_km,
+        modalities=tuple(args.modality),
+        conditions=tuple(args.condition),
+        credentials=tuple(args.credential),
+        verified_only=args.verified_only,
+        state=args.state,
+        min_rating=args.min_rating,
+        min_reviews=args.min_reviews,
+        sort=args.sort,
+        page_size=args.limit,
+        cursor=args.cursor,
+    )
+    backend = open_backend()
+    try:
+        result = backend.search(query)
+    finally:
+        backend.close()
+    if args.json:
+        json.dump(_result_json(result, place_label), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_table(result, place_label)
+    return 0
+
+
+def _result_json(result: SearchResult, place_label: str | None) -> dict[str, Any]:
+    return {
+        "near": place_label,
+        "total": result.total,
+        "hits": [asdict(hit) for hit in result.hits],
+        "facets": {k: {v.value: v.count for v in vs} for k, vs in result.facets.items()},
+        "next_cursor": result.next_cursor,
+    }
+
+
+def _print_table(result: SearchResult, place_label: str | None) -> None:
+    taxonomy = load_taxonomy()
+    where = f" near {place_label}" if place_label else ""
+    print(f"{result.total} therapist{'s' if result.total != 1 else ''}{where}")
+    for rank, hit in enumerate(result.hits, 1):
+        profile = hit.profile
+        rating = profile.get("rating") or {}
+        combined = rating.get("combined")
+        stars = f"{combined:.2f}" if combined is not None else "  - "
+        distance = f"{hit.distance_km / 1.609344:6.1f} mi" if hit.distance_km is not None else ""
+        verified = any(c.get("status") == "verified" for c in profile.get("credentials", []))
+        badge = "verified" if verified else ""
+        modalities = ", ".join(taxonomy.label("modality", m) for m in profile.get("modalities", []))
+        print(
+            f"{rank:3}. {profile.get('name', '?'):<28} {stars} ({rating.get('review_count', 0):>3})"
+            f" {distance:>9}  {badge:<8} {modalities}"
+        )
+    if result.next_cursor:
+        print(f"more: --cursor {result.next_cursor}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tdir`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (QueryError, CommandError, ConfigError, BackendError) as exc:
+        print(f"tdir: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader (e.g. `head`) went away; nothing left to say.
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Shared fixtures: a live Elasticsearch node for the session, and both search backends."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from indexer.search.elasticsearch_backend import ElasticsearchBackend
+from indexer.search.sqlite_backend import SqliteBackend
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def es_url() -> Iterator[str]:
+    """The URL of a live Elasticsearch: ``TDIR_ES_URL`` if set, else a node started here.
+
+    Provisioning failures are errors, never skips: a run must not pass without Elasticsearch.
+    """
+    existing = os.environ.get("TDIR_ES_URL")
+    if existing:
+        yield existing
+        return
+    from tests.support.elasticsearch_node import running_node
+
+    with running_node() as node:
+        print(f"\nElasticsearch node at {node.url} started in {node.startup_seconds:.1f}s")
+        yield node.url
+
+
+@pytest.fixture(scope="session")
+def es_client(es_url: str) -> Iterator[Elasticsearch]:
+    client = Elasticsearch(es_url, request_timeout=60)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def es_backend(es_client: Elasticsearch) -> Iterator[ElasticsearchBackend]:
+    """An Elasticsearch backend on a fresh alias, removed after the test."""
+    alias = f"tdir-test-{uuid.uuid4().hex[:10]}"
+    yield ElasticsearchBackend(es_client, alias)
+    es_client.options(ignore_status=404).indices.delete(index=f"{alias}-v*")
+
+
+@pytest.fixture
+def sqlite_backend(tmp_path: Path) -> Iterator[SqliteBackend]:
+    backend = SqliteBackend(tmp_path / "index.sqlite3")
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def backend(request: pytest.FixtureRequest) -> Any:
+    """Each search backend in turn: the contract suite runs once per backend."""
+    return request.getfixturevalue(f"{request.param}_backend")
+
+
+@pytest.fixture(scope="session")
+def contract_data() -> dict[str, Any]:
+    """The hand-checkable profiles the contract suite is written against."""
+    return json.loads((DATA / "contract_profiles.json").read_text(encoding="utf-8"))

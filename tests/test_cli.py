@@ -1,0 +1,96 @@
+"""The ``tdir`` command line, run as a user runs it (a real process, a real index file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def tdir(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "TDIR_HOME": str(home), **env}
+    environment.pop("TDIR_ES_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "tdir.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("tdir-home")
+    done = tdir(home, "demo", "--no-serve")
+    assert done.returncode == 0, done.stderr
+    assert "Indexed 12 profiles into sqlite" in done.stdout
+    return home
+
+
+def search_json(home: Path, *args: str) -> dict[str, Any]:
+    done = tdir(home, "search", "--json", *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_search_near_a_zip_with_a_radius_in_miles(home: Path) -> None:
+    # 78704's centroid is 30.2428, -97.7658; within 10 miles of it: the Austin NMT therapists.
+    result = search_json(home, "--near", "78704", "--radius", "10mi", "--modality", "NMT")
+    assert [h["id"] for h in result["hits"]] == ["sample-01", "sample-11"]
+    assert result["near"] == "78704 (Austin, TX)"
+
+
+def test_search_near_coordinates_sorted_by_distance(home: Path) -> None:
+    result = search_json(home, "--near", "30.25,-97.75", "--sort", "distance", "--limit", "3")
+    assert [h["id"] for h in result["hits"]] == ["sample-01", "sample-02", "sample-10"]
+    assert result["hits"][0]["distance_km"] == pytest.approx(2.0, abs=0.01)
+    assert result["next_cursor"]
+    more = search_json(
+        home,
+        "--near",
+        "30.25,-97.75",
+        "--sort",
+        "distance",
+        "--limit",
+        "3",
+        "--cursor",
+        result["next_cursor"],
+    )
+    assert [h["id"] for h in more["hits"]] == ["sample-03", "sample-04", "sample-11"]
+
+
+def test_table_output_lists_names(home: Path) -> None:
+    done = tdir(home, "search", "--condition", "fibromyalgia", "--sort", "rating")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "2 therapists"
+    assert "Sofia Rossi" in lines[1] and "Tom Becker" in lines[2]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--near", "78704", "--radius", "0"], "radius: must be greater than 0"),
+        (["--near", "00000"], "near: '00000' is not a known US ZIP code"),
+        (["--min-rating", "7"], "min_rating: must be between 0 and 5"),
+        (["--modality", "basket weaving"], "modalities: unknown modality 'basket weaving'"),
+        (["--sort", "distance"], "sort: sorting by distance needs a point"),
+    ],
+)
+def test_bad_input_is_a_clear_error(home: Path, args: list[str], message: str) -> None:
+    done = tdir(home, "search", *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_configuration_is_a_clear_error(home: Path) -> None:
+    done = tdir(home, "search", TDIR_BACKEND="elasticsearch")
+    assert done.returncode == 2
+    assert "TDIR_ES_URL" in done.stderr

@@ -1,0 +1,80 @@
+"""Bad queries get a clear error naming the field, before any backend sees them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from indexer.geo import GeoPoint
+from indexer.search import QueryError, SearchQuery, parse_radius
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "words"),
+    [
+        ({"near": (30.0, -97.0), "radius_km": 0}, "radius", "greater than 0"),
+        ({"near": (30.0, -97.0), "radius_km": -5}, "radius", "greater than 0"),
+        ({"radius_km": 10}, "radius", "needs a point"),
+        ({"near": (91.0, 0.0)}, "near", "latitude"),
+        ({"near": (0.0, -181.0)}, "near", "longitude"),
+        ({"near": "austin"}, "near", "bad point"),
+        ({"sort": "cheapest"}, "sort", "unknown sort 'cheapest'"),
+        ({"sort": "distance"}, "sort", "needs a point"),
+        ({"min_rating": 5.5}, "min_rating", "between 0 and 5"),
+        ({"min_rating": -1}, "min_rating", "between 0 and 5"),
+        ({"min_reviews": -2}, "min_reviews", ">= 0"),
+        ({"modalities": ["underwater basket weaving"]}, "modalities", "unknown modality"),
+        ({"conditions": ["broken heart"]}, "conditions", "unknown condition"),
+        ({"credentials": ["PhD in vibes"]}, "credentials", "unknown credential"),
+        ({"state": "Texas"}, "state", "two-letter"),
+        ({"page_size": 0}, "page_size", "between 1"),
+        ({"page_size": 1000}, "page_size", "between 1"),
+        ({"cursor": "not-a-cursor!"}, "cursor", "not a cursor"),
+        ({"text": "x" * 501}, "text", "longer than 500"),
+    ],
+)
+def test_invalid_query_names_the_field(kwargs: dict[str, Any], field: str, words: str) -> None:
+    with pytest.raises(QueryError) as err:
+        SearchQuery(**kwargs)
+    assert err.value.field == field
+    assert words in str(err.value)
+
+
+def test_valid_query_is_normalised() -> None:
+    query = SearchQuery(
+        near=(30.25, -97.75),
+        radius_km=5,
+        modalities=["NMT", "neuromuscular"],
+        credentials="bctmb",
+        state=" tx ",
+        sort="distance",
+    )
+    assert query.point == GeoPoint(30.25, -97.75)
+    assert query.modalities == ("neuromuscular_therapy",)  # duplicates by synonym collapse
+    assert query.credentials == ("bctmb",)
+    assert query.state == "TX"
+
+
+@pytest.mark.parametrize(
+    ("text", "km"),
+    [("10mi", 16.09344), ("10 miles", 16.09344), ("15km", 15.0), ("2.5 KM", 2.5), ("10", 16.09344)],
+)
+def test_parse_radius(text: str, km: float) -> None:
+    assert parse_radius(text) == pytest.approx(km)
+
+
+@pytest.mark.parametrize("text", ["", "ten miles", "10 parsecs", "-5km"])
+def test_parse_radius_rejects_nonsense(text: str) -> None:
+    with pytest.raises(QueryError) as err:
+        parse_radius(text)
+    assert err.value.field == "radius"
+
+
+def test_text_is_split_into_vocabulary_and_words() -> None:
+    plan = SearchQuery(
+        text="Neuro-Muscular therapy for TMJ, Jane", modalities=["deep tissue"]
+    ).plan()
+    assert plan.modalities == ("deep_tissue", "neuromuscular_therapy")
+    assert plan.conditions == ("tmj",)
+    assert plan.words == ("for", "jane")

@@ -1,0 +1,254 @@
+"""The search contract: the same cases, the same expected answers, on every backend.
+
+The data set (tests/data/contract_profiles.json) is small enough to check by hand; the expected
+ids below were worked out from it, not produced by running the code. The search point P is at
+30.25, -97.75 (Austin, TX). Relevant facts, distances from P:
+  p01 2 km N, NMT, 4.8 (120), LMT+BCTMB verified
+  p02 5 km E, trigger point, 4.5 (40), LMT verified
+  p03 9.95 km N, deep tissue+sports, 4.9 (8), LMT expired
+  p04 10.05 km N, swedish+prenatal, 4.2 (200), LMT verified
+  p05 30 km S, myofascial, no rating, LMT not found
+  p06 Dallas, NMT+craniosacral, 4.7 (60), LMT+BCTMB verified
+  p07 Denver CO, reflexology, 3.9 (15), RMT verified
+  p08 Seattle WA, lymphatic, 4.6 (33), LMP verified
+  p09 3 km W, INACTIVE, 5.0 (3)
+  p10 6 km S, PNF+postural, 4.5 (40), LMT verified
+  p11 15 km W and Dallas, NMT, 4.0 (10), LMT unverifiable
+  p12 no location, deep tissue, 4.4 (12), no credentials
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from indexer.geo import GeoPoint
+from indexer.search import QueryError, SearchQuery
+
+P = GeoPoint(30.25, -97.75)
+ALL_ACTIVE_BY_RATING = ["p03", "p01", "p06", "p08", "p02", "p10", "p12", "p04", "p11", "p07", "p05"]
+
+
+@pytest.fixture
+def loaded(backend: Any, contract_data: dict[str, Any]) -> Any:
+    backend.rebuild(contract_data["profiles"])
+    return backend
+
+
+def ids(backend: Any, **query: Any) -> list[str]:
+    return backend.search(SearchQuery(page_size=100, **query)).ids
+
+
+def test_everything_active_is_found_and_inactive_is_not(loaded: Any) -> None:
+    result = loaded.search(SearchQuery(page_size=100, sort="rating"))
+    assert result.ids == ALL_ACTIVE_BY_RATING
+    assert result.total == 11
+    assert "p09" not in result.ids
+    assert loaded.get("p09")["name"] == "Daniel Kim"  # stored, just not searchable
+    assert loaded.count() == 12
+
+
+def test_radius_edge_just_inside_and_just_outside(loaded: Any) -> None:
+    found = ids(loaded, near=P, radius_km=10, sort="distance")
+    assert found == ["p01", "p02", "p10", "p03"]  # p03 at 9.95 km in, p04 at 10.05 km out
+
+
+def test_radius_in_miles_converts(loaded: Any) -> None:
+    from indexer.search import parse_radius
+
+    # 10 miles = 16.09 km: p04 (10.05 km) and p11 (15 km) come in, p05 (30 km) stays out.
+    found = ids(loaded, near=P, radius_km=parse_radius("10mi"), sort="distance")
+    assert found == ["p01", "p02", "p10", "p03", "p04", "p11"]
+
+
+def test_distance_sort_and_reported_distances(loaded: Any) -> None:
+    result = loaded.search(SearchQuery(near=P, sort="distance", page_size=100))
+    assert result.ids == ["p01", "p02", "p10", "p03", "p04", "p11", "p05", "p06", "p07", "p08"]
+    distances = {h.id: h.distance_km for h in result.hits}
+    assert distances["p01"] == pytest.approx(2.0, abs=0.001)
+    assert distances["p03"] == pytest.approx(9.95, abs=0.001)
+    assert distances["p04"] == pytest.approx(10.05, abs=0.001)
+    assert distances["p11"] == pytest.approx(15.0, abs=0.01)  # nearest of its two locations
+    assert "p12" not in result.ids  # no location, no place in a distance order
+
+
+def test_distance_is_reported_whatever_the_sort(loaded: Any) -> None:
+    result = loaded.search(SearchQuery(near=P, radius_km=10, sort="rating"))
+    assert result.ids == ["p03", "p01", "p02", "p10"]
+    assert all(h.distance_km is not None and h.distance_km <= 10 for h in result.hits)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"modalities": ["neuromuscular_therapy"]}, ["p01", "p06", "p11"]),
+        # NMT covers trigger point work, so NMT therapists come with the trigger point ones.
+        ({"modalities": ["trigger point"]}, ["p01", "p06", "p02", "p11"]),
+        # Sciatica is addressed by NMT and trigger point therapy.
+        ({"conditions": ["sciatica"]}, ["p01", "p06", "p02", "p11"]),
+        ({"conditions": ["fibromyalgia"]}, ["p08", "p05"]),
+        ({"credentials": ["BCTMB"]}, ["p01", "p06"]),
+        ({"verified_only": True}, ["p01", "p06", "p08", "p02", "p10", "p04", "p07"]),
+        ({"credentials": ["lmt"], "verified_only": True}, ["p01", "p06", "p02", "p10", "p04"]),
+        ({"state": "co"}, ["p07"]),
+        ({"min_rating": 4.6}, ["p03", "p01", "p06", "p08"]),
+        ({"min_reviews": 50}, ["p01", "p06", "p04"]),
+        ({"text": "garcia"}, ["p02"]),
+        ({"text": "MULLER"}, ["p11"]),  # accents folded: Müller
+        ({"text": "jane doe"}, ["p01"]),
+        ({"text": "nobody-by-this-name"}, []),
+    ],
+)
+def test_each_filter_alone(loaded: Any, query: dict[str, Any], expected: list[str]) -> None:
+    assert ids(loaded, sort="rating", **query) == expected
+
+
+def test_filters_combine(loaded: Any) -> None:
+    assert ids(loaded, sort="rating", modalities=["nmt"], state="TX", verified_only=True) == [
+        "p01",
+        "p06",
+    ]
+    assert ids(loaded, near=P, radius_km=12, conditions=["sciatica"], min_reviews=20) == [
+        "p01",
+        "p02",
+    ]
+    assert ids(loaded, near=P, radius_km=10, min_rating=4.7, sort="distance") == ["p01", "p03"]
+
+
+@pytest.mark.parametrize("spelling", ["NMT", "neuro-muscular", "Neuromuscular Technique", "nmt"])
+def test_synonyms_resolve_to_one_modality(loaded: Any, spelling: str) -> None:
+    assert ids(loaded, sort="rating", modalities=[spelling]) == ["p01", "p06", "p11"]
+    # The same words typed as free text mean the same modality.
+    assert ids(loaded, sort="rating", text=spelling) == ["p01", "p06", "p11"]
+
+
+def test_text_mixes_vocabulary_and_words(loaded: Any) -> None:
+    assert ids(loaded, text="NMT dallas", sort="rating") == ["p06", "p11"]
+    assert ids(loaded, text="sciatica garcia") == ["p02"]
+
+
+def test_relevance_ranks_name_matches_first(loaded: Any) -> None:
+    # "park" is p06's surname and in its practice name; no other profile mentions it.
+    result = loaded.search(SearchQuery(text="park neuromuscular clinic"))
+    assert result.ids[0] == "p06"
+
+
+def test_facets_count_the_matching_profiles(loaded: Any) -> None:
+    result = loaded.search(SearchQuery(near=P, radius_km=10))  # p01 p02 p03 p10
+    assert result.facet_counts("modality") == {
+        "trigger_point_therapy": 2,  # p01 through NMT, p02
+        "ischemic_compression": 2,  # covered by trigger point therapy
+        "postural_analysis": 2,  # p01 through NMT, p10
+        "neuromuscular_therapy": 1,
+        "deep_tissue": 1,
+        "sports_massage": 1,
+        "pnf_stretching": 1,
+    }
+    assert result.facet_counts("credential") == {"lmt": 4, "bctmb": 1, "cnmt": 1}
+    assert result.facet_counts("verified") == {"true": 3, "false": 1}
+    assert result.facet_counts("state") == {"TX": 4}
+    assert result.facet_counts("condition")["sports_injury"] == 2  # p03 declared, p10 via PNF
+    assert [f.value for f in result.facets["modality"]][:3] == [
+        "ischemic_compression",
+        "postural_analysis",
+        "trigger_point_therapy",
+    ]  # by count, then by value
+
+
+@pytest.mark.parametrize("sort", ["rating", "reviews", "distance", "relevance"])
+def test_pagination_has_no_duplicates_or_gaps(loaded: Any, sort: str) -> None:
+    full = loaded.search(SearchQuery(near=P, sort=sort, page_size=100)).ids
+    pages: list[str] = []
+    cursor = None
+    for _ in range(10):
+        page = loaded.search(SearchQuery(near=P, sort=sort, page_size=3, cursor=cursor))
+        pages += page.ids
+        assert page.total == len(full)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert pages == full
+    assert len(set(pages)) == len(pages)
+
+
+def test_reviews_sort_breaks_ties_by_rating_then_id(loaded: Any) -> None:
+    assert ids(loaded, sort="reviews") == [
+        "p04",
+        "p01",
+        "p06",
+        "p02",
+        "p10",
+        "p08",
+        "p07",
+        "p12",
+        "p11",
+        "p03",
+        "p05",
+    ]
+
+
+def test_cursor_from_another_search_is_refused(loaded: Any) -> None:
+    first = loaded.search(SearchQuery(sort="rating", page_size=2))
+    assert first.next_cursor
+    with pytest.raises(QueryError) as err:
+        SearchQuery(sort="reviews", page_size=2, cursor=first.next_cursor)
+    assert err.value.field == "cursor"
+
+
+def test_upsert_replaces_and_delete_removes(loaded: Any) -> None:
+    changed = dict(loaded.get("p07"), rating={"combined": 5.0, "review_count": 500})
+    assert loaded.upsert([changed]) == 1
+    assert ids(loaded, sort="reviews")[0] == "p07"
+    assert loaded.count() == 12
+    assert loaded.delete(["p01", "no-such-id"]) == 1
+    assert loaded.get("p01") is None
+    assert "p01" not in ids(loaded, sort="rating")
+    assert ids(loaded, modalities=["nmt"], sort="rating") == ["p06", "p11"]
+    assert loaded.count() == 11
+
+
+def test_rebuild_replaces_everything(loaded: Any, contract_data: dict[str, Any]) -> None:
+    subset = [p for p in contract_data["profiles"] if p["id"] in {"p02", "p07"}]
+    assert loaded.rebuild(subset) == 2
+    assert ids(loaded, sort="rating") == ["p02", "p07"]
+    assert loaded.get("p01") is None
+
+
+def test_searches_during_a_rebuild_see_old_or_new_never_a_mix(
+    loaded: Any, contract_data: dict[str, Any]
+) -> None:
+    new_profiles = [dict(p, id=f"n{p['id']}") for p in contract_data["profiles"][:5]]
+
+    def slow_profiles() -> Any:
+        for profile in new_profiles:
+            time.sleep(0.15)
+            yield profile
+
+    worker = threading.Thread(target=loaded.rebuild, args=(slow_profiles(),))
+    worker.start()
+    seen: list[tuple[int, frozenset[str]]] = []
+    while worker.is_alive():
+        result = loaded.search(SearchQuery(page_size=100, sort="rating"))
+        seen.append((result.total, frozenset(result.ids)))
+        time.sleep(0.02)
+    worker.join()
+    old = frozenset(ALL_ACTIVE_BY_RATING)
+    new = frozenset(p["id"] for p in new_profiles)
+    assert len(seen) >= 5
+    assert all(ids_ in (old, new) for _, ids_ in seen), "a search saw a half-built index"
+    assert seen[0][1] == old
+    final = loaded.search(SearchQuery(page_size=100))
+    assert frozenset(final.ids) == new
+
+
+def test_failed_rebuild_keeps_the_old_index(loaded: Any, contract_data: dict[str, Any]) -> None:
+    def broken() -> Any:
+        yield contract_data["profiles"][0]
+        yield {"name": "a profile without an id"}
+
+    with pytest.raises(ValueError, match="no id"):
+        loaded.rebuild(broken())
+    assert ids(loaded, sort="rating") == ALL_ACTIVE_BY_RATING
