@@ -1,0 +1,93 @@
+"""Credentials a schema.org node claims: ``hasCredential``, ``honorificSuffix`` and the NPI."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from crawler.extract.nodes import get, get_all, get_first, is_node, text, walk_values
+from crawler.items import ClaimedCredential
+
+_NPI = re.compile(r"^\d{10}$")
+_NPI_PROPERTY_IDS = frozenset({"npi", "usnpi", "us npi", "national provider identifier"})
+_SUFFIX_SEPARATORS = re.compile(r"[,;/|]")
+
+
+def claimed_credentials(value: Any) -> list[ClaimedCredential]:
+    """Return the credentials in a ``hasCredential`` value (one node, a string or a list).
+
+    ``credentialCategory`` may be a string or a DefinedTerm; ``recognizedBy`` and ``validIn`` may
+    be nodes or strings; ``identifier`` may be a literal or a PropertyValue. A credential with
+    neither a name nor a category is skipped.
+    """
+    found: list[ClaimedCredential] = []
+    for item in walk_values(value):
+        credential = _credential(item)
+        if credential is not None and credential not in found:
+            found.append(credential)
+    return found
+
+
+def _credential(item: Any) -> ClaimedCredential | None:
+    if not is_node(item):
+        name = text(item)
+        return ClaimedCredential(name_raw=name) if name else None
+    category = _term(get(item, "credentialCategory"))
+    name = text(get_first(item, "name", "alternateName")) or category
+    if not name:
+        return None
+    return ClaimedCredential(
+        name_raw=name,
+        number=identifier_text(get(item, "identifier")),
+        issuer_raw=text(get_first(item, "recognizedBy", "issuedBy", "provider")),
+        state=text(get(item, "validIn")),
+        category_raw=category,
+    )
+
+
+def _term(value: Any) -> str | None:
+    """Return a DefinedTerm's name (or code) or a plain string."""
+    if is_node(value):
+        return text(get_first(value, "name", "termCode", "@id"))
+    return text(value)
+
+
+def identifier_text(value: Any) -> str | None:
+    """Return an ``identifier`` as text: a literal, or a PropertyValue's value."""
+    if is_node(value):
+        return text(get_first(value, "value", "@value", "identifier", "name"))
+    return text(value)
+
+
+def suffix_credentials(value: Any) -> list[ClaimedCredential]:
+    """Return credentials written as a name suffix (``honorificSuffix``: "LMT, NCTMB")."""
+    found: list[ClaimedCredential] = []
+    for item in walk_values(value):
+        raw = text(item)
+        if not raw:
+            continue
+        for part in _SUFFIX_SEPARATORS.split(raw):
+            name = part.strip()
+            if name and ClaimedCredential(name_raw=name) not in found:
+                found.append(ClaimedCredential(name_raw=name))
+    return found
+
+
+def npi_candidates(node: dict[str, Any]) -> list[str]:
+    """Return the raw NPI numbers a node states: ``usNPI`` or an identifier labelled NPI."""
+    raws = [text(v) for v in get_all(node, "usNPI")]
+    for identifier in get_all(node, "identifier"):
+        if is_node(identifier):
+            label = (text(get(identifier, "propertyID")) or "").lower()
+            if label in _NPI_PROPERTY_IDS:
+                raws.append(identifier_text(identifier))
+    return [r for r in raws if r]
+
+
+def valid_npi(raw: str) -> str | None:
+    """Return ``raw`` as an NPI (ten digits, spaces and dashes removed) or None.
+
+    The check digit is not tested here: verification against the registry is the indexer's job.
+    """
+    digits = re.sub(r"[\s-]", "", raw)
+    return digits if _NPI.match(digits) else None

@@ -1,0 +1,193 @@
+"""Bringing JSON-LD, microdata and RDFa output into one shape of nested nodes.
+
+extruct gives JSON-LD as written (possibly an ``@graph`` of nodes that refer to each other by
+``@id``), microdata as nested dicts, and RDFa as flat expanded JSON-LD with full property IRIs.
+After :func:`nest_nodes` all three are lists of root nodes in which references are replaced by
+the nodes they name, property names are bare schema.org names and literals are plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from crawler.extract.nodes import Node
+
+_SCHEMA_PREFIXES = (
+    "http://schema.org/",
+    "https://schema.org/",
+    "http://www.schema.org/",
+    "https://www.schema.org/",
+    "schema:",
+)
+# A reference chain deeper than this is a data error, not a real listing.
+_MAX_DEPTH = 12
+
+
+def bare_property(key: str) -> str | None:
+    """Return the schema.org property name of ``key``, or None for another vocabulary's IRI."""
+    for prefix in _SCHEMA_PREFIXES:
+        if key.startswith(prefix):
+            return key[len(prefix) :] or None
+    if "://" in key or key.startswith("_:"):
+        return None
+    return key
+
+
+def jsonld_roots(items: Iterable[Any]) -> list[Node]:
+    """Return the root nodes of JSON-LD documents, with ``@graph`` unpacked and ids resolved."""
+    flat: list[Node] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        graph = item.get("@graph")
+        if graph is not None:
+            flat.extend(
+                n for n in (graph if isinstance(graph, list) else [graph]) if isinstance(n, dict)
+            )
+            rest = {k: v for k, v in item.items() if k not in ("@graph", "@context")}
+            if "@type" in rest:
+                flat.append(rest)
+        else:
+            flat.append(item)
+    return nest_nodes([_bare_keys(n) for n in flat])
+
+
+def microdata_roots(items: Iterable[Any]) -> list[Node]:
+    """Return microdata items (extruct's uniform form) as root nodes."""
+    return nest_nodes([_microdata_node(i) for i in items if isinstance(i, dict)])
+
+
+def rdfa_roots(expanded: Iterable[Any]) -> list[Node]:
+    """Return RDFa output (expanded JSON-LD) as nested root nodes of schema.org types only."""
+    nodes = []
+    for item in expanded:
+        if not isinstance(item, dict):
+            continue
+        node = _rdfa_node(item)
+        if node is not None:
+            nodes.append(node)
+    return nest_nodes(nodes)
+
+
+def nest_nodes(nodes: list[Node]) -> list[Node]:
+    """Replace ``{"@id": ...}`` references by the nodes they name and return the unreferenced ones.
+
+    A node referred to by another is reached through that one, so only unreferenced nodes are
+    roots; this keeps a review's author or a page's publisher from being taken as a listing.
+    """
+    by_id: dict[str, Node] = {}
+    for node in nodes:
+        node_id = node.get("@id")
+        if isinstance(node_id, str) and len(node) > 1:
+            by_id.setdefault(node_id, node)
+    referenced: set[str] = set()
+    for node in nodes:
+        _collect_references(node, referenced, is_root=True)
+    roots = [
+        node
+        for node in nodes
+        if not (isinstance(node.get("@id"), str) and node["@id"] in referenced and len(node) > 1)
+    ]
+    return [_embed(root, by_id, ()) for root in roots]
+
+
+def _collect_references(value: Any, into: set[str], *, is_root: bool = False) -> None:
+    if isinstance(value, dict):
+        node_id = value.get("@id")
+        if not is_root and isinstance(node_id, str):
+            into.add(node_id)
+        for key, inner in value.items():
+            if key != "@id":
+                _collect_references(inner, into)
+    elif isinstance(value, list):
+        for inner in value:
+            _collect_references(inner, into)
+
+
+def _embed(value: Any, by_id: dict[str, Node], path: tuple[str, ...]) -> Any:
+    if isinstance(value, list):
+        items = [_embed(v, by_id, path) for v in value]
+        return items[0] if len(items) == 1 else items
+    if not isinstance(value, dict):
+        return value
+    node_id = value.get("@id") if isinstance(value.get("@id"), str) else None
+    if node_id is not None and len(value) == 1:
+        target = by_id.get(node_id)
+        if target is None or node_id in path or len(path) >= _MAX_DEPTH:
+            # An IRI that names no node on the page is just a link.
+            return node_id
+        value = target
+    inner_path = (*path, node_id) if node_id is not None else path
+    out: Node = {}
+    for key, inner in value.items():
+        if key == "@id" and isinstance(inner, str) and inner.startswith("_:"):
+            continue  # blank-node ids are local to one extraction and unstable
+        out[key] = _embed(inner, by_id, inner_path) if key != "@type" else inner
+    return out
+
+
+def _bare_keys(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_bare_keys(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: Node = {}
+    for key, inner in value.items():
+        name = key if key.startswith("@") else bare_property(key)
+        if name is not None and name != "@context":
+            out[name] = _bare_keys(inner)
+    return out
+
+
+def _microdata_node(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_microdata_node(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: Node = {}
+    for key, inner in value.items():
+        if key == "@context":
+            continue
+        # extruct's uniform microdata keeps an itemid under "id"
+        name = "@id" if key == "id" and "@type" in value else key
+        out[name] = _microdata_node(inner)
+    return out
+
+
+def _rdfa_node(item: dict[str, Any]) -> Node | None:
+    node: Node = {}
+    if isinstance(item.get("@id"), str):
+        node["@id"] = item["@id"]
+    if "@type" in item:
+        node["@type"] = item["@type"]
+    for key, values in item.items():
+        if key.startswith("@"):
+            continue
+        name = bare_property(key)
+        if name is None:
+            continue
+        literals = [_rdfa_value(v) for v in (values if isinstance(values, list) else [values])]
+        literals = [v for v in literals if v is not None]
+        if literals:
+            node[name] = literals[0] if len(literals) == 1 else literals
+    has_schema_type = any(
+        isinstance(t, str) and bare_property(t) is not None and "schema" in t
+        for t in (node.get("@type") or [])
+    )
+    if not has_schema_type and len(node) <= 1:
+        return None
+    return node
+
+
+def _rdfa_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "@value" in value:
+            literal = value["@value"]
+            # RDFa literals are element text; layout whitespace means nothing there, as in
+            # extruct's microdata output.
+            return " ".join(literal.split()) if isinstance(literal, str) else literal
+        if "@id" in value:
+            return {"@id": value["@id"]}
+        return None
+    return value

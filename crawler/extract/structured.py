@@ -1,0 +1,539 @@
+"""Listings, reviews and credentials from a page's schema.org data, in any of its three syntaxes.
+
+Works from schema.org types and properties only, so a new site that publishes JSON-LD, microdata
+or RDFa needs no code here. Bad data on a page is recorded in :attr:`Extraction.errors` and never
+raises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from crawler.extract.credentials import (
+    claimed_credentials,
+    identifier_text,
+    npi_candidates,
+    suffix_credentials,
+    valid_npi,
+)
+from crawler.extract.nodes import Node, get, get_all, get_first, is_node, text, texts, types_of
+from crawler.extract.ratings import parse_rating
+from crawler.extract.result import Extraction, ExtractionError, Record
+from crawler.extract.schema_types import (
+    CREDENTIAL_TYPES,
+    REVIEW_TYPES,
+    is_business,
+    is_individual,
+    is_listing_type,
+)
+from crawler.extract.syntaxes import SYNTAXES, extract_roots
+from crawler.extract.text import clean_text
+from crawler.extract.values import (
+    geo_of,
+    opening_hours,
+    parse_address,
+    parse_coordinate,
+    parse_count,
+)
+from crawler.items import (
+    Listing,
+    PostalAddress,
+    Provenance,
+    Rating,
+    Review,
+    content_hash,
+    stable_id,
+)
+
+# Properties through which a page reaches the listings it is about. Others (author, publisher,
+# recognizedBy…) lead to people and organisations that are not listings.
+_LISTING_PATHS = ("mainEntity", "about", "itemListElement", "item", "itemReviewed")
+_MEMBER_PATHS = ("employee", "employees", "member", "members")
+# A top-level review's subject is what the page is about, like a page's main entity.
+_TOP_LEVEL_PATHS = frozenset({"mainEntity", "about", "itemReviewed"})
+_PRACTICE_PROPERTIES = ("worksFor", "memberOf", "affiliation", "parentOrganization")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def provenance_for(
+    source: str, url: str, body: bytes | str, fetched_at: str | None = None
+) -> Provenance:
+    """Return the provenance of a page fetched from ``url`` now (or at ``fetched_at``)."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    when = fetched_at or datetime.now(UTC).replace(microsecond=0).isoformat()
+    return Provenance(source=source, url=url, fetched_at=when, content_hash=content_hash(raw))
+
+
+def extract_structured(
+    body: str | bytes,
+    provenance: Provenance,
+    *,
+    base_url: str | None = None,
+    encoding: str = "utf-8",
+    syntaxes: tuple[str, ...] = SYNTAXES,
+) -> Extraction:
+    """Return the listings, reviews and stand-alone credentials described on a page.
+
+    ``base_url`` (default: ``provenance.url``) resolves relative links and is the reference of
+    the page's single listing when it has no ``@id``. The same entity given in several syntaxes
+    yields one record. Never raises for bad page content; problems are in ``errors``.
+    """
+    page_url = base_url or provenance.url
+    roots, errors = extract_roots(body, page_url, encoding=encoding, syntaxes=syntaxes)
+    page = _Page(provenance=provenance, page_url=page_url, errors=errors)
+    for syntax_roots in roots:
+        for root in syntax_roots.roots:
+            page.walk(root, syntax_roots.syntax, top_level=True, practice=None)
+    return page.finish()
+
+
+@dataclass(slots=True)
+class _Found:
+    node: Node
+    syntax: str
+    top_level: bool
+    practice: Node | None = None
+
+
+@dataclass(slots=True)
+class _Page:
+    provenance: Provenance
+    page_url: str
+    errors: list[ExtractionError]
+    listings: list[_Found] = field(default_factory=list)
+    reviewed: list[_Found] = field(default_factory=list)  # non-listing nodes carrying reviews
+    loose_reviews: list[_Found] = field(default_factory=list)  # top-level Review nodes
+    loose_credentials: list[_Found] = field(default_factory=list)
+    _seen: set[int] = field(default_factory=set)
+    _refs: dict[int, str] = field(default_factory=dict)
+
+    # -- finding ---------------------------------------------------------------------------
+
+    def walk(self, node: Node, syntax: str, *, top_level: bool, practice: Node | None) -> None:
+        if id(node) in self._seen:
+            return
+        self._seen.add(id(node))
+        types = types_of(node)
+        is_listing = is_listing_type(types, node)
+        if is_listing:
+            self.listings.append(_Found(node, syntax, top_level, practice))
+        elif top_level and any(t in REVIEW_TYPES for t in types):
+            self.loose_reviews.append(_Found(node, syntax, top_level))
+        elif top_level and any(t in CREDENTIAL_TYPES for t in types):
+            self.loose_credentials.append(_Found(node, syntax, top_level))
+        elif get(node, "review") is not None or get(node, "reviews") is not None:
+            self.reviewed.append(_Found(node, syntax, top_level))
+
+        for key in _LISTING_PATHS:
+            for child in get_all(node, key):
+                if is_node(child):
+                    self.walk(
+                        child,
+                        syntax,
+                        top_level=top_level and key in _TOP_LEVEL_PATHS,
+                        practice=practice,
+                    )
+        if is_listing and is_business(types):
+            for key in _MEMBER_PATHS:
+                for child in get_all(node, key):
+                    if is_node(child):
+                        self.walk(child, syntax, top_level=False, practice=node)
+
+    # -- building --------------------------------------------------------------------------
+
+    def finish(self) -> Extraction:
+        self._assign_refs()
+        records: list[Record] = []
+        by_id: dict[str, Listing | Review] = {}
+        for found in self.listings:
+            listing = self._listing(found)
+            if listing is not None:
+                _add(records, by_id, listing)
+                for review in self._reviews_of(
+                    found.node, listing.source_ref, listing.name_raw, found.syntax
+                ):
+                    _add(records, by_id, review)
+        for found in self.reviewed:
+            ref = self._subject_ref(found.node)
+            name = text(get(found.node, "name"))
+            for review in self._reviews_of(found.node, ref, name, found.syntax, subject=found.node):
+                _add(records, by_id, review)
+        for found in self.loose_reviews:
+            subject = get(found.node, "itemReviewed")
+            subject_node = subject if is_node(subject) else None
+            ref = self._subject_ref(subject_node)
+            name = text(subject)
+            review = self._review(found.node, ref, name, found.syntax, subject=subject_node)
+            if review is not None:
+                _add(records, by_id, review)
+        for found in self.loose_credentials:
+            for credential in claimed_credentials(found.node):
+                if credential not in records:
+                    records.append(credential)
+        return Extraction(records=records, errors=self.errors)
+
+    def _assign_refs(self) -> None:
+        """Give every listing its reference: its ``@id``, the page URL, or a fragment of it.
+
+        Listings are matched across syntaxes by name, so the JSON-LD and microdata copies of one
+        practice share a reference (and so an id) even when only one of them has an ``@id``.
+        """
+        id_by_name: dict[str, str] = {}
+        for found in self.listings:
+            key = _name_key(found.node)
+            node_id = self._absolute_id(found.node)
+            if key and node_id:
+                id_by_name.setdefault(key, node_id)
+        top_names = {_name_key(f.node) for f in self.listings if f.top_level}
+        single_page_listing = len(top_names) == 1
+        for found in self.listings:
+            key = _name_key(found.node)
+            ref = self._absolute_id(found.node) or id_by_name.get(key)
+            if ref is None:
+                if found.top_level and single_page_listing:
+                    ref = self.page_url
+                else:
+                    ref = f"{self.page_url.split('#')[0]}#{key or len(self._refs)}"
+            self._refs[id(found.node)] = ref
+
+    def _absolute_id(self, node: Node) -> str | None:
+        node_id = node.get("@id")
+        if not isinstance(node_id, str) or not node_id.strip() or node_id.startswith("_:"):
+            return None
+        return urljoin(self.page_url, node_id.strip())
+
+    def _subject_ref(self, subject: Node | None) -> str:
+        """The reference reviews of a non-listing subject attach to.
+
+        A reviewed Service or Product on a page about one therapist is that therapist's, so its
+        reviews go to the page's only listing; otherwise to the subject's own id or the page.
+        """
+        if subject is not None and id(subject) in self._refs:
+            return self._refs[id(subject)]
+        listing_refs = set(self._refs.values())
+        if len(listing_refs) == 1:
+            return next(iter(listing_refs))
+        return (self._absolute_id(subject) if subject is not None else None) or self.page_url
+
+    def _listing(self, found: _Found) -> Listing | None:
+        node = found.node
+        types = types_of(node)
+        person = is_individual(types)
+        name = _name_of(node)
+        if not name:
+            self._error("listing/no-name", f"a {'/'.join(types) or 'node'} without a name")
+            return None
+        ref = self._refs[id(node)]
+        place = self._place_of(found) if person else None
+        location = place if place is not None and _lacks_location(node) else node
+
+        latitude, longitude, geo_extras = self._coordinates(location, name)
+        extras: dict[str, Any] = {"schema_types": types, "syntax": found.syntax, **geo_extras}
+        if location is not node:
+            extras["location_from"] = _name_of(location)
+
+        credentials = claimed_credentials(get_all(node, "hasCredential"))
+        for credential in suffix_credentials(get_all(node, "honorificSuffix")):
+            if all(c.name_raw != credential.name_raw for c in credentials):
+                credentials.append(credential)
+
+        listing = Listing(
+            id=stable_id(self.provenance.source, ref),
+            provenance=self.provenance,
+            source_ref=ref,
+            name_raw=name,
+            practice_name_raw=(_name_of(place) if place is not None else None) if person else name,
+            address=parse_address(get_all(location, "address")) or _address_of_location(location),
+            latitude=latitude,
+            longitude=longitude,
+            telephone_raw=_telephone(node)
+            or (_telephone(location) if location is not node else None),
+            website=self._url(get(node, "url")),
+            email=_email(get(node, "email")),
+            modalities_raw=_modalities(node),
+            credentials=credentials,
+            npi=self._npi(node, extras),
+            aggregate_rating=self._aggregate_rating(node, name, extras),
+            bio=clean_text(text_block(get(node, "description"))),
+            extras=extras,
+        )
+        extras.update(_listing_extras(node))
+        return listing
+
+    def _place_of(self, found: _Found) -> Node | None:
+        """The practice a person works at: the business listing them, or their ``worksFor``."""
+        if found.practice is not None:
+            return found.practice
+        for key in _PRACTICE_PROPERTIES:
+            for value in get_all(found.node, key):
+                if is_node(value):
+                    return value
+        return None
+
+    def _coordinates(
+        self, node: Node, name: str
+    ) -> tuple[float | None, float | None, dict[str, Any]]:
+        raw_lat, raw_lon = geo_of(node)
+        latitude = parse_coordinate(raw_lat, 90.0)
+        longitude = parse_coordinate(raw_lon, 180.0)
+        for label, raw, parsed in (
+            ("latitude", raw_lat, latitude),
+            ("longitude", raw_lon, longitude),
+        ):
+            if raw not in (None, "") and parsed is None:
+                self._error(f"value/{label}-invalid", f"{name!r}: {label} {raw!r} refused")
+        if latitude is None or longitude is None:
+            extras = {}
+            if raw_lat not in (None, "") or raw_lon not in (None, ""):
+                extras["geo_raw"] = {"latitude": text(raw_lat), "longitude": text(raw_lon)}
+            # Half a coordinate pair places nothing.
+            return None, None, extras
+        return latitude, longitude, {}
+
+    def _npi(self, node: Node, extras: dict[str, Any]) -> str | None:
+        for raw in npi_candidates(node):
+            npi = valid_npi(raw)
+            if npi is not None:
+                return npi
+            extras["npi_raw"] = raw
+            self._error("value/npi-invalid", f"NPI {raw!r} is not ten digits")
+        return None
+
+    def _aggregate_rating(self, node: Node, name: str, extras: dict[str, Any]) -> Rating | None:
+        aggregate = get(node, "aggregateRating")
+        if not is_node(aggregate):
+            return None
+        review_count = parse_count(get(aggregate, "reviewCount"))
+        rating_count = parse_count(get(aggregate, "ratingCount"))
+        if review_count is not None:
+            extras["review_count"] = review_count
+        if rating_count is not None:
+            extras["rating_count"] = rating_count
+        # ratingCount counts every rating behind the average; reviewCount only written reviews.
+        count = rating_count if rating_count is not None else review_count
+        return self._rating(aggregate, f"aggregate rating of {name!r}", count=count)
+
+    def _rating(self, node: Any, where: str, count: int | None = None) -> Rating | None:
+        if is_node(node):
+            raw = get(node, "ratingValue")
+            if raw is None:
+                return None
+            rating = parse_rating(
+                raw, best=get(node, "bestRating"), worst=get(node, "worstRating"), count=count
+            )
+        elif node is not None:
+            rating = parse_rating(text(node), count=count)
+        else:
+            return None
+        if rating.value is None:
+            self._error("value/rating-invalid", f"{where}: rating {rating.raw!r} refused")
+        return rating
+
+    def _reviews_of(
+        self,
+        node: Node,
+        ref: str,
+        subject_name: str | None,
+        syntax: str,
+        subject: Node | None = None,
+    ) -> list[Review]:
+        reviews = []
+        for item in [*get_all(node, "review"), *get_all(node, "reviews")]:
+            if is_node(item):
+                review = self._review(item, ref, subject_name, syntax, subject=subject)
+                if review is not None:
+                    reviews.append(review)
+        return reviews
+
+    def _review(
+        self,
+        node: Node,
+        ref: str,
+        subject_name: str | None,
+        syntax: str,
+        subject: Node | None = None,
+    ) -> Review | None:
+        author = _author(get(node, "author"))
+        body = clean_text(text_block(get_first(node, "reviewBody", "description", "text")))
+        published = text(get_first(node, "datePublished", "dateCreated"))
+        rating = self._rating(get(node, "reviewRating"), f"review by {author!r}")
+        if not (author or body or rating):
+            self._error(
+                "review/empty", f"a review of {subject_name!r} with no author, text or rating"
+            )
+            return None
+        key = self._absolute_id(node) or _review_key(author, published, body, rating)
+        extras: dict[str, Any] = {"syntax": syntax}
+        title = text(get(node, "name"))
+        if title:
+            extras["title"] = title
+        if subject is not None and types_of(subject):
+            extras["subject_types"] = types_of(subject)
+        return Review(
+            id=stable_id(self.provenance.source, f"{ref}#review:{key}"),
+            provenance=self.provenance,
+            listing_ref=ref,
+            author_raw=author,
+            rating=rating,
+            published_raw=published,
+            body=body,
+            subject_name_raw=subject_name,
+            extras=extras,
+        )
+
+    def _url(self, value: Any) -> str | None:
+        url = text(value)
+        return urljoin(self.page_url, url) if url else None
+
+    def _error(self, kind: str, message: str) -> None:
+        self.errors.append(ExtractionError(kind, f"{self.page_url}: {message}"))
+
+
+def text_block(value: Any) -> str | None:
+    """Return a long-text property (a bio, a review body) as one string, paragraphs joined."""
+    if isinstance(value, list):
+        parts = [p for p in (text_block(v) for v in value) if p]
+        return "\n\n".join(parts) or None
+    if is_node(value):
+        return text(value)
+    return None if value is None else str(value)
+
+
+def _add(
+    records: list[Record], by_id: dict[str, Listing | Review], record: Listing | Review
+) -> None:
+    """Add a record, or fill the gaps of the one already found under its id."""
+    existing = by_id.get(record.id)
+    if existing is None:
+        by_id[record.id] = record
+        records.append(record)
+        return
+    for spec in dataclasses.fields(existing):
+        if spec.name == "extras":
+            for key, value in record.extras.items():
+                existing.extras.setdefault(key, value)
+        elif getattr(existing, spec.name) in (None, [], "") and getattr(record, spec.name):
+            setattr(existing, spec.name, getattr(record, spec.name))
+
+
+def _name_of(node: Node | None) -> str | None:
+    if node is None:
+        return None
+    name = text(get(node, "name"))
+    if name:
+        return name
+    parts = texts([get(node, k) for k in ("givenName", "additionalName", "familyName")])
+    return " ".join(parts) or None
+
+
+def _name_key(node: Node) -> str:
+    return _SLUG.sub("-", (_name_of(node) or "").lower()).strip("-")
+
+
+def _lacks_location(node: Node) -> bool:
+    return all(get(node, k) is None for k in ("address", "geo", "telephone", "location"))
+
+
+def _address_of_location(node: Node) -> PostalAddress | None:
+    for place in get_all(node, "location"):
+        if is_node(place):
+            address = parse_address(get_all(place, "address"))
+            if address is not None:
+                return address
+        elif text(place):
+            return PostalAddress(raw=text(place))
+    return None
+
+
+def _telephone(node: Node) -> str | None:
+    phone = text(get(node, "telephone"))
+    if phone:
+        return phone
+    for contact in get_all(node, "contactPoint"):
+        if is_node(contact):
+            phone = text(get(contact, "telephone"))
+            if phone:
+                return phone
+    return None
+
+
+def _email(value: Any) -> str | None:
+    email = text(value)
+    if email and email.lower().startswith("mailto:"):
+        email = email[len("mailto:") :]
+    return email or None
+
+
+def _author(value: Any) -> str | None:
+    if isinstance(value, list):
+        return next((a for a in (_author(v) for v in value) if a), None)
+    if is_node(value):
+        return _name_of(value) or text(get(value, "alternateName"))
+    return text(value)
+
+
+def _modalities(node: Node) -> list[str]:
+    """Techniques a listing names: ``knowsAbout``, services offered, medical specialties."""
+    values: list[Any] = [*get_all(node, "knowsAbout"), *get_all(node, "availableService")]
+    values += get_all(node, "medicalSpecialty")
+    for offer in get_all(node, "makesOffer"):
+        values.append(_offered(offer))
+    for catalog in get_all(node, "hasOfferCatalog"):
+        values.extend(_catalog_items(catalog, depth=0))
+    return texts(values)
+
+
+def _offered(offer: Any) -> Any:
+    if is_node(offer):
+        return get_first(offer, "itemOffered", "name")
+    return offer
+
+
+def _catalog_items(catalog: Any, depth: int) -> list[Any]:
+    if not is_node(catalog) or depth > 4:
+        return []
+    found: list[Any] = []
+    for element in get_all(catalog, "itemListElement"):
+        if is_node(element) and get(element, "itemListElement") is not None:
+            found.extend(_catalog_items(element, depth + 1))
+        else:
+            found.append(_offered(element))
+    return found
+
+
+def _listing_extras(node: Node) -> dict[str, Any]:
+    extras: dict[str, Any] = dict(opening_hours(node))
+    simple = {
+        "alternate_name": "alternateName",
+        "job_title": "jobTitle",
+        "price_range": "priceRange",
+        "occupational_category": "occupationalCategory",
+        "payment_accepted": "paymentAccepted",
+        "area_served": "areaServed",
+    }
+    for key, prop in simple.items():
+        values = texts(get_all(node, prop))
+        if values:
+            extras[key] = values if len(values) > 1 else values[0]
+    same_as = texts(get_all(node, "sameAs"))
+    if same_as:
+        extras["same_as"] = same_as
+    identifiers = [identifier_text(v) for v in get_all(node, "identifier")]
+    identifiers = [i for i in identifiers if i]
+    if identifiers:
+        extras["identifiers"] = identifiers
+    return extras
+
+
+def _review_key(
+    author: str | None, published: str | None, body: str | None, rating: Rating | None
+) -> str:
+    """A key for a review without an id of its own, stable across recrawls of the same text."""
+    basis = "\x1f".join([author or "", published or "", body or "", rating.raw if rating else ""])
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]
