@@ -109,7 +109,7 @@ def main() -> None:
             }
         )
     frame = pd.DataFrame(rows)
-    st.dataframe(frame.drop(columns=["lat", "lon"]), hide_index=True, use_container_width=True)
+    st.dataframe(frame.drop(columns=["lat", "lon"]), hide_index=True, width="stretch")
     located = frame.dropna(subset=["lat", "lon"])
     if not located.empty:
         st.map(located, latitude="lat", longitude="lon")

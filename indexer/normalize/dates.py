@@ -1,0 +1,137 @@
+"""Dates as review sites and registries write them, made deterministic by a reference date.
+
+"March 3, 2024", "03/04/2024", "2024-03-04", "Mar 2024", "3 weeks ago" and "Reviewed on May 2,
+2023" all parse. Every answer carries its precision: a month-precise date is the first day of
+that month, a year-precise one the first of January; "3 weeks ago" is the reference date minus
+21 days, at week precision. Relative phrases are read against the reference date the caller
+passes (usually when the page was fetched), never against the clock, so a re-run of old pages
+gives the same dates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Literal
+
+from dateparser.date import DateDataParser
+from dateparser.search import search_dates
+
+from indexer.normalize.flags import Flag, Normalized
+
+DatePrecision = Literal["day", "week", "month", "year"]
+DateOrder = Literal["MDY", "DMY", "YMD"]
+
+# Older than this is a placeholder ("01/01/1900"), not a real review or licence date.
+EARLIEST_YEAR = 1950
+
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+_HAS_YEAR = re.compile(r"\b\d{4}\b")
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})\s*$")
+_ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?\s*$")
+_PERIODS: dict[str, DatePrecision] = {
+    "time": "day",
+    "day": "day",
+    "week": "week",
+    "month": "month",
+    "year": "year",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDate:
+    """A calendar date and how precisely the source gave it."""
+
+    value: date
+    precision: DatePrecision
+
+
+def parse_date(
+    raw: str | None,
+    *,
+    reference: date,
+    field: str = "date",
+    date_order: DateOrder = "MDY",
+    allow_future: bool = False,
+) -> Normalized[ParsedDate]:
+    """Return the date a text names, read against ``reference`` (the day it was fetched).
+
+    ``date_order`` is the source's order for all-numeric dates (US month-first by default).
+    Dates after ``reference`` are refused with a ``future_date`` flag unless ``allow_future``
+    (licence expiry dates). Other reasons: ``unparsed_date``, ``ambiguous_date`` (numbers with no
+    year such as "4.5"), ``implausible_date`` (before 1950) and ``date_order`` (a day-first date
+    in a month-first source: parsed as the only reading possible, flagged since it hints the
+    source's order is set wrong). An ISO 8601 timestamp keeps the date it was written in, not
+    the UTC date. ``reference`` may be a datetime; only its date counts. Nothing given gives
+    ``None`` without a flag.
+    """
+    if raw is None or not raw.strip():
+        return Normalized(None)
+    text = raw.strip()
+    if isinstance(reference, datetime):
+        reference = reference.date()
+    has_year = _HAS_YEAR.search(text) or _NUMERIC_DATE.match(text)
+    if not has_year and not _HAS_LETTER.search(text):
+        return Normalized(None, (Flag(field, "ambiguous_date", raw, "numbers without a year"),))
+
+    flags: list[Flag] = []
+    parsed = _parse_iso(text) or _parse_text(text, reference, date_order, allow_future)
+    if parsed is None:
+        return Normalized(None, (Flag(field, "unparsed_date", raw),))
+    numeric = _NUMERIC_DATE.match(text)
+    if numeric and date_order == "MDY" and int(numeric[1]) > 12:
+        flags.append(Flag(field, "date_order", raw, "day-first date in a month-first source"))
+    if parsed.value.year < EARLIEST_YEAR:
+        return Normalized(None, (*flags, Flag(field, "implausible_date", raw)))
+    if parsed.value > reference and not allow_future:
+        detail = f"{parsed.value.isoformat()} is after {reference.isoformat()}"
+        return Normalized(None, (*flags, Flag(field, "future_date", raw, detail)))
+    return Normalized(parsed, tuple(flags))
+
+
+def _parse_iso(text: str) -> ParsedDate | None:
+    if not _ISO_DATE.match(text):
+        return None
+    try:
+        return ParsedDate(datetime.fromisoformat(text.strip()).date(), "day")
+    except ValueError:
+        return None
+
+
+def _parse_text(
+    text: str, reference: date, order: DateOrder, allow_future: bool
+) -> ParsedDate | None:
+    parser = _parser(reference, order, "future" if allow_future else "past")
+    found = parser.get_date_data(text)
+    if found.date_obj is None:
+        # A date inside a phrase ("Reviewed on March 3, 2024"): only an unambiguous single one.
+        settings = _settings(reference, order, "future" if allow_future else "past")
+        hits = search_dates(text, languages=["en"], settings=settings)
+        if not hits or len(hits) != 1:
+            return None
+        found = parser.get_date_data(hits[0][0])
+        if found.date_obj is None:
+            return None
+    return ParsedDate(found.date_obj.date(), _PERIODS.get(found.period or "day", "day"))
+
+
+def _settings(reference: date, order: DateOrder, prefer: str) -> dict[str, object]:
+    return {
+        "RELATIVE_BASE": datetime(reference.year, reference.month, reference.day),
+        "PREFER_DATES_FROM": prefer,
+        "DATE_ORDER": order,
+        "RETURN_TIME_AS_PERIOD": True,
+        # A month or a year stands for its first day, so equal texts give equal dates.
+        "PREFER_DAY_OF_MONTH": "first",
+        "PREFER_MONTH_OF_YEAR": "first",
+        # Fixed, so the machine's local zone never shifts a date.
+        "TIMEZONE": "UTC",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+
+
+@lru_cache(maxsize=64)
+def _parser(reference: date, order: DateOrder, prefer: str) -> DateDataParser:
+    return DateDataParser(languages=["en"], settings=_settings(reference, order, prefer))

@@ -1,0 +1,194 @@
+"""Therapists' names as listings write them, split into parts with the credentials taken out.
+
+"Jane A. Doe, LMT", "Doe, Jane", "Jane Doe NMT" and "JANE DOE" are one person; the letters after
+a name (LMT, BCTMB, NMT...) are credentials the listing claims, returned apart from the name and
+resolved against the taxonomy where it knows them. ``key`` is a coarse matching key for entity
+resolution: folded first and last name, with the first name's formal form from the nickname
+groups of ``data/person_names.yaml`` (Bob and Robert share a key).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+from nameparser import HumanName
+from nameparser.config import Constants
+
+from indexer.normalize.flags import Flag, Normalized
+from indexer.taxonomy import Taxonomy, fold, load_taxonomy
+
+# Generational suffixes stay with the name; every other suffix is a post-nominal credential.
+_GENERATIONAL = frozenset({"jr", "sr", "jnr", "snr", "junior", "senior", "ii", "iii", "iv", "v"})
+_ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,7}(?:-[A-Z]+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonName:
+    """A person's name in parts, a display form and a matching key (None without a last name)."""
+
+    first: str
+    middle: str
+    last: str
+    suffix: str
+    display: str
+    key: str | None
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PostNominal:
+    """Letters found after a name as written, and the taxonomy credential id if it knows them."""
+
+    raw: str
+    credential_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedName:
+    """A name and the credentials written after it."""
+
+    name: PersonName
+    credentials: tuple[PostNominal, ...]
+
+
+@dataclass(frozen=True)
+class _NameData:
+    formal: dict[str, str]
+    post_nominals: frozenset[str]
+    business_words: frozenset[str]
+
+
+@cache
+def _name_data() -> _NameData:
+    text = resources.files("indexer").joinpath("data/person_names.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    formal: dict[str, str] = {}
+    for group in data["nicknames"]:
+        canonical = fold(group[0])
+        for name in group:
+            owner = formal.setdefault(fold(name), canonical)
+            if owner != canonical:
+                raise ValueError(f"person_names: {name!r} is in two groups: {owner}, {canonical}")
+    return _NameData(
+        formal=formal,
+        post_nominals=frozenset(_bare(word) for word in data["post_nominals"]),
+        business_words=frozenset(fold(word) for word in data["business_words"]),
+    )
+
+
+# Keyed by id; the taxonomy is kept in the value so its id cannot be reused while cached.
+_CONSTANTS: dict[int, tuple[Taxonomy, Constants]] = {}
+
+
+def _constants(taxonomy: Taxonomy) -> Constants:
+    cached = _CONSTANTS.get(id(taxonomy))
+    if cached is None:
+        # A private instance: adding this field's letters must not change nameparser for others.
+        constants = Constants()
+        constants.suffix_acronyms.add(*_post_nominal_tokens(taxonomy))
+        cached = _CONSTANTS[id(taxonomy)] = (taxonomy, constants)
+    return cached[1]
+
+
+def _post_nominal_tokens(taxonomy: Taxonomy) -> frozenset[str]:
+    """Return the post-nominal letters (lower case, no dots) this field uses."""
+    tokens = set(_name_data().post_nominals)
+    for term in taxonomy.terms["credential"].values():
+        for spelling in (term.id, *term.synonyms):
+            if _ACRONYM.match(spelling):
+                tokens.add(_bare(spelling))
+    return frozenset(tokens)
+
+
+def _bare(token: str) -> str:
+    return token.replace(".", "").replace("-", "").lower()
+
+
+def formal_first_name(first: str) -> str:
+    """Return the folded formal given name a nickname stands for ("Bob" -> "robert")."""
+    folded = fold(first)
+    return _name_data().formal.get(folded, folded)
+
+
+def name_key(first: str, last: str) -> str | None:
+    """Return the matching key of a name: formal first name and last name, folded.
+
+    Spaces and punctuation inside each part are dropped ("O'Neil" and "ONeil" agree, "de la Cruz"
+    and "Delacruz" too). None without a last name, which is too weak a key to match on.
+    """
+    last_key = fold(last).replace(" ", "")
+    if not last_key:
+        return None
+    first_key = formal_first_name(first).replace(" ", "") if first else ""
+    return f"{first_key} {last_key}".strip()
+
+
+def parse_person_name(
+    raw: str | None, *, field: str = "name", taxonomy: Taxonomy | None = None
+) -> Normalized[ParsedName]:
+    """Split a listed name into parts and the credentials written after it.
+
+    Flags: ``missing_name`` (nothing given), ``not_a_person`` (a practice name such as "Austin
+    Massage Center"; no value), ``incomplete_name`` (no first or no last name; the value is kept)
+    and ``unknown_credential`` for post-nominal letters the taxonomy does not know (they are
+    still returned, with ``credential_id`` None).
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    if raw is None or not raw.strip():
+        return Normalized(None, (Flag(field, "missing_name", raw),))
+    name_text, trailing = _split_trailing_credentials(raw, taxonomy)
+    data = _name_data()
+    if data.business_words.intersection(fold(name_text).split()):
+        return Normalized(None, (Flag(field, "not_a_person", raw),))
+
+    parsed = HumanName(name_text, constants=_constants(taxonomy))
+    # Before capitalising: credentials keep the letters the source wrote.
+    suffixes = [token for piece in parsed.suffix_list for token in piece.split()]
+    parsed.capitalize()
+    generational = [s for s in suffixes if _bare(s) in _GENERATIONAL]
+    letters = [s.rstrip(",") for s in suffixes if _bare(s) not in _GENERATIONAL] + trailing
+
+    first, middle, last = parsed.first, parsed.middle, parsed.last
+    suffix = " ".join(_capitalised_suffix(s) for s in generational)
+    display = " ".join(part for part in (first, middle, last, suffix) if part)
+    name = PersonName(
+        first=first,
+        middle=middle,
+        last=last,
+        suffix=suffix,
+        display=display,
+        key=name_key(first, last),
+        title=parsed.title,
+    )
+    flags: list[Flag] = []
+    if not first or not last:
+        flags.append(Flag(field, "incomplete_name", raw, "needs a first and a last name"))
+    credentials = []
+    for letter in letters:
+        credential_id = taxonomy.lookup("credential", letter)
+        credentials.append(PostNominal(letter, credential_id))
+        if credential_id is None:
+            flags.append(Flag(f"{field}.credentials", "unknown_credential", letter))
+    return Normalized(ParsedName(name, tuple(credentials)), tuple(flags))
+
+
+def _split_trailing_credentials(raw: str, taxonomy: Taxonomy) -> tuple[str, list[str]]:
+    """Take comma-separated credential phrases off the end ("Jane Doe, Board Certified").
+
+    nameparser knows single acronyms; whole phrases such as "Licensed Massage Therapist" are
+    taken off here so their words never become name parts.
+    """
+    pieces = [piece.strip() for piece in raw.split(",")]
+    trailing: list[str] = []
+    while len(pieces) > 1 and taxonomy.lookup("credential", pieces[-1]) is not None:
+        trailing.insert(0, pieces.pop())
+    return ", ".join(pieces), trailing
+
+
+def _capitalised_suffix(suffix: str) -> str:
+    bare = suffix.rstrip(",")
+    return bare.upper() if _bare(bare) in {"ii", "iii", "iv", "v"} else bare

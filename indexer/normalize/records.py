@@ -1,0 +1,95 @@
+"""Whole crawled records normalised field by field, with every flag kept on the record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from crawler.items import Listing, Review
+from indexer.geocode import Place
+from indexer.normalize.addresses import NormalizedAddress, normalize_address
+from indexer.normalize.credentials import NormalizedCredential, normalize_credential, normalize_npi
+from indexer.normalize.dates import DateOrder, ParsedDate, parse_date
+from indexer.normalize.flags import Flag, FlagLog
+from indexer.normalize.location import locate
+from indexer.normalize.names import ParsedName, parse_person_name
+from indexer.normalize.phones import Phone, normalize_phone
+from indexer.normalize.ratings import FiveStarRating, rating_to_five
+from indexer.normalize.terms import TermMatch, normalize_terms
+from indexer.taxonomy import Taxonomy, load_taxonomy
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedListing:
+    """A listing's clean values beside the flags raised while making them."""
+
+    id: str
+    name: ParsedName | None
+    address: NormalizedAddress | None
+    location: Place | None
+    phone: Phone | None
+    modalities: TermMatch | None
+    conditions: TermMatch | None
+    credentials: tuple[NormalizedCredential, ...]
+    npi: str | None
+    rating: FiveStarRating | None
+    flags: tuple[Flag, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedReview:
+    """A review's rating on the 0-5 scale and its date, beside the flags raised."""
+
+    id: str
+    rating: FiveStarRating | None
+    published: ParsedDate | None
+    flags: tuple[Flag, ...]
+
+
+def fetch_date(fetched_at: str) -> date:
+    """Return the day a record was fetched (the reference for its relative dates)."""
+    return datetime.fromisoformat(fetched_at).date()
+
+
+def normalize_listing(listing: Listing, *, taxonomy: Taxonomy | None = None) -> NormalizedListing:
+    """Normalise every field of a listing; problems are flags on the result, never errors."""
+    taxonomy = taxonomy or load_taxonomy()
+    log = FlagLog()
+    name = log.take(parse_person_name(listing.name_raw, taxonomy=taxonomy))
+    address = log.take(normalize_address(listing.address))
+    location = log.take(locate(listing.latitude, listing.longitude, address))
+    credentials = []
+    for claim in listing.credentials:
+        credential = log.take(normalize_credential(claim, taxonomy=taxonomy))
+        if credential is not None:
+            credentials.append(credential)
+    return NormalizedListing(
+        id=listing.id,
+        name=name,
+        address=address,
+        location=location,
+        phone=log.take(normalize_phone(listing.telephone_raw)),
+        modalities=log.take(normalize_terms("modality", listing.modalities_raw, taxonomy=taxonomy)),
+        conditions=log.take(
+            normalize_terms("condition", listing.conditions_raw, taxonomy=taxonomy)
+        ),
+        credentials=tuple(credentials),
+        npi=log.take(normalize_npi(listing.npi)),
+        rating=log.take(rating_to_five(listing.aggregate_rating, field="aggregate_rating")),
+        flags=log.flags,
+    )
+
+
+def normalize_review(review: Review, *, date_order: DateOrder = "MDY") -> NormalizedReview:
+    """Normalise a review's rating and date; relative dates count from when it was fetched."""
+    log = FlagLog()
+    rating = log.take(rating_to_five(review.rating))
+    published = log.take(
+        parse_date(
+            review.published_raw,
+            reference=fetch_date(review.provenance.fetched_at),
+            field="published",
+            date_order=date_order,
+        )
+    )
+    return NormalizedReview(id=review.id, rating=rating, published=published, flags=log.flags)

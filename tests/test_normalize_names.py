@@ -1,0 +1,132 @@
+"""Therapists' names: parts, credentials kept out of the name, and the matching key."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+import yaml
+
+from indexer.normalize import parse_person_name
+from indexer.taxonomy import fold
+
+
+def _parts(raw: str) -> tuple[str, str, str, str]:
+    name = parse_person_name(raw).value.name
+    return name.first, name.middle, name.last, name.suffix
+
+
+def _letters(raw: str) -> list[tuple[str, str | None]]:
+    return [(c.raw, c.credential_id) for c in parse_person_name(raw).value.credentials]
+
+
+@pytest.mark.parametrize(
+    ("raw", "parts"),
+    [
+        ("Jane A. Doe, LMT", ("Jane", "A.", "Doe", "")),
+        ("Doe, Jane", ("Jane", "", "Doe", "")),
+        ("Jane Doe NMT", ("Jane", "", "Doe", "")),
+        ("Dr. John Q. Public Jr., LMBT, BCTMB", ("John", "Q.", "Public", "Jr.")),
+        ("JANE DOE", ("Jane", "", "Doe", "")),
+        ("Doe, Jane A., LMT", ("Jane", "A.", "Doe", "")),
+        ("Mary-Kate O'Neil LMP", ("Mary-Kate", "", "O'Neil", "")),
+        ("jane mcdonald, l.m.t.", ("Jane", "", "McDonald", "")),
+        ("Jane Doe, Licensed Massage Therapist", ("Jane", "", "Doe", "")),
+    ],
+)
+def test_name_parts_leave_credentials_out(raw: str, parts: tuple[str, str, str, str]) -> None:
+    assert _parts(raw) == parts
+
+
+def test_the_same_therapist_written_three_ways_shares_one_key() -> None:
+    keys = {
+        parse_person_name(raw).value.name.key
+        for raw in ("Jane A. Doe, LMT", "Doe, Jane", "Jane Doe NMT", "JANE DOE")
+    }
+    assert keys == {"jane doe"}
+
+
+def test_credentials_after_the_name_come_back_raw_and_resolved() -> None:
+    assert _letters("Dr. John Q. Public Jr., LMBT, BCTMB") == [("LMBT", "lmbt"), ("BCTMB", "bctmb")]
+    assert _letters("Jane Doe, LMT, BCTMB, CNMT") == [
+        ("LMT", "lmt"),
+        ("BCTMB", "bctmb"),
+        ("CNMT", "cnmt"),
+    ]
+    assert _letters("jane doe, l.m.t.") == [("l.m.t.", "lmt")]
+    assert _letters("Jane Doe, Licensed Massage Therapist") == [
+        ("Licensed Massage Therapist", "lmt")
+    ]
+
+
+def test_nmt_after_a_name_is_the_neuromuscular_certificate() -> None:
+    result = parse_person_name("Jane Doe NMT")
+    assert [(c.raw, c.credential_id) for c in result.value.credentials] == [("NMT", "cnmt")]
+    assert result.flags == ()
+
+
+def test_letters_the_taxonomy_does_not_know_are_kept_and_flagged() -> None:
+    result = parse_person_name("Jane Doe, LMT, XYZQ")
+    assert [(c.raw, c.credential_id) for c in result.value.credentials] == [
+        ("LMT", "lmt"),
+        ("XYZQ", None),
+    ]
+    assert [(f.field, f.reason, f.raw) for f in result.flags] == [
+        ("name.credentials", "unknown_credential", "XYZQ")
+    ]
+
+
+def test_display_drops_title_and_credentials_but_keeps_generation() -> None:
+    name = parse_person_name("Dr. John Q. Public Jr., LMBT, BCTMB").value.name
+    assert name.display == "John Q. Public Jr."
+    assert name.title == "Dr."
+    assert parse_person_name('Robert "Bob" Smith iii').value.name.display == "Robert Smith III"
+
+
+@pytest.mark.parametrize(
+    ("nickname", "formal"),
+    [("Bob Smith", "Robert Smith"), ("Liz Doe", "Elizabeth Doe"), ("Kate Roe", "Katherine Roe")],
+)
+def test_nicknames_share_the_formal_names_key(nickname: str, formal: str) -> None:
+    assert parse_person_name(nickname).value.name.key == parse_person_name(formal).value.name.key
+
+
+def test_key_ignores_punctuation_and_spacing_in_last_names() -> None:
+    assert parse_person_name("Mary O'Neil").value.name.key == "mary oneil"
+    assert parse_person_name("Mary ONeil").value.name.key == "mary oneil"
+    assert parse_person_name("Jose de la Cruz").value.name.key == "jose delacruz"
+
+
+def test_ambiguous_short_forms_are_not_merged() -> None:
+    assert parse_person_name("Chris Doe").value.name.key == "chris doe"
+    assert parse_person_name("Christopher Doe").value.name.key == "christopher doe"
+
+
+def test_surname_that_looks_like_a_degree_stays_a_surname() -> None:
+    assert _parts("Jane Ma") == ("Jane", "", "Ma", "")
+
+
+def test_practice_names_are_not_people() -> None:
+    result = parse_person_name("Austin Massage Center")
+    assert result.value is None
+    assert [f.reason for f in result.flags] == ["not_a_person"]
+
+
+def test_a_lone_first_name_is_kept_but_flagged_and_has_no_key() -> None:
+    result = parse_person_name("Jane")
+    assert result.value.name.first == "Jane"
+    assert result.value.name.key is None
+    assert [f.reason for f in result.flags] == ["incomplete_name"]
+
+
+@pytest.mark.parametrize("raw", [None, "", "   "])
+def test_missing_name_is_flagged(raw: str | None) -> None:
+    result = parse_person_name(raw)
+    assert result.value is None
+    assert [f.reason for f in result.flags] == ["missing_name"]
+
+
+def test_every_nickname_belongs_to_one_group() -> None:
+    text = resources.files("indexer").joinpath("data/person_names.yaml").read_text("utf-8")
+    seen: list[str] = [fold(n) for group in yaml.safe_load(text)["nicknames"] for n in group]
+    assert len(seen) == len(set(seen))
