@@ -16,6 +16,13 @@ from indexer.search.elasticsearch_backend import ElasticsearchBackend
 from indexer.search.sqlite_backend import SqliteBackend
 
 DATA = Path(__file__).parent / "data"
+_ES_NOTES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say which Elasticsearch the run used and how long the node took to start."""
+    for note in _ES_NOTES:
+        terminalreporter.write_line(note)
 
 
 @pytest.fixture(scope="session")
@@ -26,12 +33,16 @@ def es_url() -> Iterator[str]:
     """
     existing = os.environ.get("TDIR_ES_URL")
     if existing:
+        _ES_NOTES.append(f"Elasticsearch: existing cluster at {existing} (TDIR_ES_URL)")
         yield existing
         return
     from tests.support.elasticsearch_node import running_node
 
     with running_node() as node:
-        print(f"\nElasticsearch node at {node.url} started in {node.startup_seconds:.1f}s")
+        _ES_NOTES.append(
+            f"Elasticsearch {node.version}: node at {node.url} started in "
+            f"{node.startup_seconds:.1f}s"
+        )
         yield node.url
 
 
