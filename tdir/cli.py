@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from crawler.catalog import CatalogError
 from indexer.geocode import PlaceNotFoundError, geocode_place
 from indexer.search import BackendError, QueryError, SearchQuery, SearchResult, open_backend
 from indexer.search.query import SortOrder, parse_radius
@@ -29,8 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_search(commands)
+    from crawler.cli import register as register_crawl
+    from crawler.demoweb.cli import register as register_demo_web
     from tdir.demo import register as register_demo
 
+    register_crawl(commands)
+    register_demo_web(commands)
     register_demo(commands)
     return parser
 
@@ -139,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (QueryError, CommandError, ConfigError, BackendError) as exc:
+    except (QueryError, CommandError, ConfigError, BackendError, CatalogError) as exc:
         print(f"tdir: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,124 @@
+"""``tdir crawl`` and ``tdir coverage``: run crawls and report what they gathered."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from crawler.catalog import CatalogError, load_catalog
+from crawler.coverage import field_coverage
+from crawler.runner import crawl, print_progress
+from crawler.runs import CrawlStore, RunRecord
+from tdir.config import Settings
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the ``crawl`` and ``coverage`` subcommands."""
+    parser = commands.add_parser(
+        "crawl",
+        help="crawl sources from the catalog",
+        description="Crawl the named catalog sources (or all enabled ones), politely. An "
+        "interrupted run of a source is resumed by the next crawl of it.",
+    )
+    parser.add_argument("sources", nargs="*", metavar="SOURCE", help="catalog source names")
+    parser.add_argument("--all", action="store_true", help="every enabled source")
+    parser.add_argument("--catalog", type=Path, help="catalog file (default: TDIR_CATALOG)")
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fill ${NAME} in the catalog (repeatable)",
+    )
+    parser.add_argument(
+        "--no-delay",
+        action="store_true",
+        help="turn politeness delays off (refused unless every host is this machine)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the run records as JSON")
+    parser.set_defaults(handler=run_crawl)
+
+    report = commands.add_parser(
+        "coverage",
+        help="field coverage of each source's latest run",
+        description="What share of each source's listings has an address, coordinates, a "
+        "phone, a rating, credentials...",
+    )
+    report.add_argument("sources", nargs="*", metavar="SOURCE")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(handler=run_coverage)
+
+
+def parse_vars(pairs: list[str]) -> dict[str, str]:
+    """Parse ``NAME=VALUE`` pairs; CatalogError for a pair without '='."""
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise CatalogError(f"--var {pair!r} is not NAME=VALUE")
+        values[name] = value
+    return values
+
+
+def run_crawl(args: argparse.Namespace) -> int:
+    """Crawl, then print a summary table (or JSON)."""
+    catalog = load_catalog(args.catalog, parse_vars(args.var))
+    if args.all == bool(args.sources):
+        raise CatalogError("name the sources to crawl, or give --all (not both)")
+    sources = catalog.enabled() if args.all else [catalog.get(n) for n in args.sources]
+    settings = Settings.from_env()
+    records = crawl(
+        sources,
+        settings.home,
+        loopback_fast=args.no_delay,
+        progress=None if args.json else print_progress,
+    )
+    if args.json:
+        json.dump([vars(r) for r in records], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stderr.write("\n")
+        print(summary_table(records))
+    return 0 if all(r.complete for r in records) else 1
+
+
+def summary_table(records: list[RunRecord]) -> str:
+    """A plain-text table: one line per run."""
+    header = (
+        f"{'source':<22} {'status':<12} {'pages':>6} {'listings':>8} {'creds':>6} "
+        f"{'reviews':>7} {'dupes':>5} {'errors':>6}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in records:
+        lines.append(
+            f"{r.source:<22} {r.status:<12} {r.pages:>6} {r.items.get('listing', 0):>8} "
+            f"{r.items.get('credential_record', 0):>6} {r.items.get('review', 0):>7} "
+            f"{r.duplicates_dropped:>5} {sum(r.errors.values()):>6}"
+        )
+        for kind, count in r.errors.items():
+            lines.append(f"{'':<22}   error {kind}: {count}")
+    return "\n".join(lines)
+
+
+def run_coverage(args: argparse.Namespace) -> int:
+    """Print each source's field coverage from its latest run."""
+    store = CrawlStore(Settings.from_env().home)
+    names = args.sources or store.sources()
+    report: dict[str, Mapping[str, float]] = {}
+    for name in names:
+        runs = store.runs(name)
+        if not runs:
+            raise CatalogError(f"source {name!r} has not been crawled yet")
+        report[name] = field_coverage(store.records(name, runs[-1].run_id))
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for name, coverage in report.items():
+        print(name)
+        for field_name, share in coverage.items():
+            print(f"  {field_name:<18} {share:6.1%}  {'#' * round(share * 30)}")
+    return 0

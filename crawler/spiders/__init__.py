@@ -1,0 +1,21 @@
+"""The spiders: a few generic ones, each driven by its source's catalog entry."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from scrapy import Spider
+
+# Catalog spider name -> "module:class"; imported on demand so a crawl loads only what it runs.
+SPIDER_CLASSES = {
+    "structured": "crawler.spiders.structured:StructuredDataSpider",
+    "html": "crawler.spiders.html:HtmlSpider",
+    "csv": "crawler.spiders.csv_records:CsvRecordSpider",
+    "npi_api": "crawler.spiders.npi_api:NpiApiSpider",
+}
+
+
+def spider_class(name: str) -> type[Spider]:
+    """Return the spider class a catalog entry names."""
+    module, _, attr = SPIDER_CLASSES[name].partition(":")
+    return getattr(import_module(module), attr)
