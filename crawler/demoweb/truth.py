@@ -1,0 +1,289 @@
+"""The ground truth of a demo world, for tests and evaluation only (never served).
+
+``ground_truth.jsonl`` has one line per person: who they are, their true credentials with the
+registry page that confirms each, the credentials their listings claim falsely, every listing (by
+site and path) with what is wrong with it, and every review with the page it is on and the review
+it copies. ``ground_truth_summary.json`` holds the exact counts the sites publish. Paths are
+relative to each site's base URL (ports are chosen at serve time); join them with ``sites.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from crawler.demoweb.claims import listing_claims
+from crawler.demoweb.model import Address, Therapist
+from crawler.demoweb.sites import BOARD_STATES, build_sites
+from crawler.demoweb.sites.board import BoardSite
+from crawler.demoweb.sites.certregistry import CertRegistrySite
+from crawler.demoweb.sites.directory import DirectorySite
+from crawler.demoweb.sites.npi import NpiSite
+from crawler.demoweb.sites.reviews import ReviewsSite
+from crawler.demoweb.store import Population
+
+TRUTH_NAME = "ground_truth.jsonl"
+SUMMARY_NAME = "ground_truth_summary.json"
+
+
+def _address(addr: Address | None) -> dict[str, Any] | None:
+    if addr is None:
+        return None
+    doc = addr.to_doc()
+    doc["street_line"] = addr.street_line
+    doc["unit_line"] = addr.unit_line
+    return doc
+
+
+class TruthWriter:
+    """Derives ground truth from a stored population and the sites that publish it."""
+
+    def __init__(self, population: Population) -> None:
+        self.population = population
+        self.seed = int(population.meta["seed"])
+        self.sites = build_sites(population)
+        self.directories = {n: s for n, s in self.sites.items() if isinstance(s, DirectorySite)}
+        self.boards = {s.state: s for s in self.sites.values() if isinstance(s, BoardSite)}
+
+    def person(self, t: Therapist) -> dict[str, Any]:
+        """The ground-truth record of one person."""
+        credentials: list[dict[str, Any]] = []
+        for lic in t.licenses:
+            board = self.boards.get(lic.state)
+            credentials.append(
+                {
+                    "credential": lic.credential,
+                    "kind": "state_license",
+                    "state": lic.state,
+                    "number": lic.number,
+                    "title": lic.title,
+                    "status": lic.status,
+                    "issued": lic.issued.isoformat(),
+                    "expires": lic.expires.isoformat(),
+                    "issuer_site": board.name if board else None,
+                    "record_path": board.record_path(lic.number) if board else None,
+                }
+            )
+        registry = self.sites["certregistry"]
+        assert isinstance(registry, CertRegistrySite)
+        if t.bctmb:
+            credentials.append(
+                {
+                    "credential": "bctmb",
+                    "kind": "board_certification",
+                    "number": t.bctmb.id,
+                    "status": t.bctmb.status,
+                    "issued": t.bctmb.issued.isoformat(),
+                    "expires": t.bctmb.expires.isoformat(),
+                    "issuer_site": registry.name,
+                    "record_path": registry.record_path(t.bctmb.id),
+                }
+            )
+        if t.legacy_ncbtmb:
+            credentials.append(
+                {
+                    "credential": "nctmb",
+                    "kind": "board_certification",
+                    "status": "legacy",
+                    "issuer_site": None,
+                    "record_path": None,
+                }
+            )
+        npi_site = self.sites["npi"]
+        assert isinstance(npi_site, NpiSite)
+        if t.npi:
+            credentials.append(
+                {
+                    "credential": "npi",
+                    "kind": "identifier",
+                    "number": str(t.npi.number),
+                    "status": "active",
+                    "enumerated": t.npi.enumerated.isoformat(),
+                    "stale_address": t.npi.stale_address,
+                    "issuer_site": npi_site.name,
+                    "record_path": npi_site.record_path(t.npi.number),
+                }
+            )
+        if t.nmt_program:
+            credentials.append(
+                {
+                    "credential": "cnmt",
+                    "kind": "specialty_certificate",
+                    "program": t.nmt_program,
+                    "year": t.nmt_year,
+                    "issuer_site": None,
+                    "record_path": None,
+                }
+            )
+        for m in t.memberships:
+            credentials.append(
+                {"credential": m, "kind": "membership", "issuer_site": None, "record_path": None}
+            )
+
+        false_claims = []
+        for c in t.false_claims:
+            doc = c.to_doc()
+            if c.credential == "bctmb":
+                doc["issuer_site"] = registry.name
+            else:
+                board = self.boards.get(c.state or "")
+                doc["issuer_site"] = board.name if board else None
+            false_claims.append(doc)
+
+        paths = {item.key: self.directories[item.site].listing_path(t, item) for item in t.listings}
+        listings = []
+        for item in t.listings:
+            listings.append(
+                {
+                    "site": item.site,
+                    "path": paths[item.key],
+                    "ordinal": item.ordinal,
+                    "duplicate_of": paths.get((item.site, 0)) if item.ordinal > 0 else None,
+                    "stale_address": item.stale,
+                    "defect": item.defect,
+                    "since": item.since.isoformat(),
+                    "updated": item.updated.isoformat(),
+                    "claims": [c.to_doc() for c in listing_claims(t, item, self.seed)],
+                    "reviews": len(t.reviews_on(item.site)) if item.ordinal == 0 else 0,
+                }
+            )
+
+        review_site = self.sites["reviews"]
+        assert isinstance(review_site, ReviewsSite)
+        on_review_site = review_site.review_locations(t)
+        reviews = []
+        for r in t.reviews:
+            path = on_review_site.get(r.id) or paths.get((r.site, 0))
+            reviews.append(
+                {
+                    "id": r.id,
+                    "site": r.site,
+                    "path": path,
+                    "published": r.published.isoformat(),
+                    "rating": r.rating,
+                    "author": r.author,
+                    "copy_of": r.copy_of,
+                }
+            )
+        return {
+            "person": t.id,
+            "name": {"first": t.first, "middle": t.middle, "last": t.last},
+            "gender": t.gender,
+            "status": t.status,
+            "metro": t.metro,
+            "practice": t.practice,
+            "address": _address(t.address),
+            "previous_address": _address(t.previous_address),
+            "moved_on": t.moved_on.isoformat() if t.moved_on else None,
+            "phone": t.phone,
+            "website": t.website,
+            "modalities": t.modalities,
+            "conditions": t.conditions,
+            "credentials": credentials,
+            "false_claims": false_claims,
+            "listings": listings,
+            "reviews": reviews,
+        }
+
+    def write(self, directory: Path) -> dict[str, Any]:
+        """Write the truth files into ``directory``; return the summary."""
+        broken: dict[str, Counter[str]] = {name: Counter() for name in self.directories}
+        duplicates: Counter[str] = Counter()
+        stale: Counter[str] = Counter()
+        copies: Counter[str] = Counter()
+        people_per_site: Counter[str] = Counter()
+        false_claims: Counter[str] = Counter()
+        unlisted = 0
+        with (directory / TRUTH_NAME).open("w", encoding="utf-8") as out:
+            for t in self.population.therapists():
+                out.write(json.dumps(self.person(t), ensure_ascii=False) + "\n")
+                for item in t.listings:
+                    if item.defect:
+                        broken[item.site][item.defect] += 1
+                    if item.ordinal > 0:
+                        duplicates[item.site] += 1
+                    else:
+                        people_per_site[item.site] += 1
+                    if item.stale:
+                        stale[item.site] += 1
+                for r in t.reviews:
+                    if r.copy_of is not None:
+                        copies[r.site] += 1
+                for c in t.false_claims:
+                    false_claims[c.reason] += 1
+                unlisted += not t.listings
+        sites: dict[str, Any] = {}
+        for name, site in self.sites.items():
+            if isinstance(site, DirectorySite):
+                sites[name] = {
+                    "kind": "directory",
+                    "listings": site.listing_count,
+                    "people": people_per_site[name],
+                    "duplicates": duplicates[name],
+                    "stale_listings": stale[name],
+                    "broken_pages": dict(sorted(broken[name].items())),
+                    "reviews": site.review_count,
+                    "copied_reviews": copies[name],
+                    "cities": len(site.cities),
+                    "sitemap_urls": site.sitemap_count(),
+                }
+            elif isinstance(site, BoardSite):
+                sites[name] = {
+                    "kind": "license_board",
+                    "state": site.state,
+                    "records": site.record_count,
+                    "csv_path": site.csv_path,
+                }
+            elif isinstance(site, CertRegistrySite):
+                sites[name] = {"kind": "certification_registry", "records": site.record_count}
+            elif isinstance(site, NpiSite):
+                sites[name] = {"kind": "npi_registry", "records": site.record_count}
+        meta = self.population.meta
+        summary = {
+            "seed": meta["seed"],
+            "generation": meta["generation"],
+            "as_of": meta["as_of"],
+            "therapists": self.population.count,
+            "people_on_no_site": unlisted,
+            "false_claims": dict(sorted(false_claims.items())),
+            "board_states": list(BOARD_STATES),
+            "sites": sites,
+        }
+        (directory / SUMMARY_NAME).write_text(
+            json.dumps(summary, indent=2) + "\n", encoding="utf-8"
+        )
+        return summary
+
+
+@dataclass
+class GroundTruth:
+    """Reads the ground truth written next to a population."""
+
+    directory: Path
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """The published counts and headline numbers."""
+        return json.loads((self.directory / SUMMARY_NAME).read_text(encoding="utf-8"))
+
+    def people(self) -> Iterator[dict[str, Any]]:
+        """Every person's record, in id order."""
+        with (self.directory / TRUTH_NAME).open(encoding="utf-8") as lines:
+            for line in lines:
+                yield json.loads(line)
+
+    def listings(self, site: str | None = None) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """Every (person, listing), optionally of one site."""
+        for person in self.people():
+            for item in person["listings"]:
+                if site is None or item["site"] == site:
+                    yield person, item
+
+    def person_by_listing(self) -> dict[tuple[str, str], int]:
+        """Which person each listing (site, path) is."""
+        return {(item["site"], item["path"]): p["person"] for p, item in self.listings()}
