@@ -140,6 +140,12 @@ def load_catalog(
     return Catalog(sources=sources, path=label)
 
 
+def site_variables(sites: Mapping[str, str]) -> dict[str, str]:
+    """Turn a site manifest (``{"board-fl": "http://..."}``) into catalog variables
+    (``{"BOARD_FL_URL": "http://..."}``)."""
+    return {f"{name.upper().replace('-', '_')}_URL": url.rstrip("/") for name, url in sites.items()}
+
+
 def _substitute(value: Any, values: Mapping[str, str], where: str) -> Any:
     if isinstance(value, str):
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from crawler.catalog import CatalogError, load_catalog
+from crawler.catalog import CatalogError, load_catalog, site_variables
 from crawler.coverage import field_coverage
 from crawler.runner import crawl, print_progress
 from crawler.runs import CrawlStore, RunRecord
@@ -32,6 +32,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="fill ${NAME} in the catalog (repeatable)",
+    )
+    parser.add_argument(
+        "--sites",
+        type=Path,
+        metavar="SITES_JSON",
+        help="a site manifest ({name: base URL}); each site fills ${NAME_URL} in the catalog",
     )
     parser.add_argument(
         "--no-delay",
@@ -65,7 +71,14 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 
 def run_crawl(args: argparse.Namespace) -> int:
     """Crawl, then print a summary table (or JSON)."""
-    catalog = load_catalog(args.catalog, parse_vars(args.var))
+    variables = {}
+    if args.sites:
+        try:
+            variables.update(site_variables(json.loads(args.sites.read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as exc:
+            raise CatalogError(f"--sites {args.sites}: {exc}") from None
+    variables.update(parse_vars(args.var))
+    catalog = load_catalog(args.catalog, variables)
     if args.all == bool(args.sources):
         raise CatalogError("name the sources to crawl, or give --all (not both)")
     sources = catalog.enabled() if args.all else [catalog.get(n) for n in args.sources]

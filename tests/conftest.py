@@ -78,6 +78,32 @@ def backend(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture(scope="session")
+def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A default-size demo world (seed 42), generated once per test session."""
+    from crawler.demoweb import generate_world
+
+    directory = tmp_path_factory.mktemp("demo-world")
+    generate_world(directory, seed=42)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def demo_web(demo_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The demo web served on free loopback ports for the session, logging every request.
+
+    ``.urls`` maps site names to base URLs; ``.manifest`` is the sites.json for ``tdir crawl``;
+    ``.log.path`` is the request log (JSON lines).
+    """
+    from crawler.demoweb import DemoWeb, open_world
+
+    logs = tmp_path_factory.mktemp("demo-web")
+    with DemoWeb.start(
+        open_world(demo_world), request_log=logs / "requests.jsonl", manifest=logs / "sites.json"
+    ) as web:
+        yield web
+
+
+@pytest.fixture(scope="session")
 def contract_data() -> dict[str, Any]:
     """The hand-checkable profiles the contract suite is written against."""
     return json.loads((DATA / "contract_profiles.json").read_text(encoding="utf-8"))
