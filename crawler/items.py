@@ -140,3 +140,30 @@ class Review:
 def to_dict(record: Listing | CredentialRecord | Review) -> dict[str, Any]:
     """Return a JSON-ready dict of a record (the crawler's feed format)."""
     return asdict(record)
+
+
+def from_dict(data: dict[str, Any]) -> Listing | CredentialRecord | Review:
+    """Rebuild a record from its feed form (the inverse of ``to_dict``).
+
+    Raises ValueError naming the problem for a line that is not a tdir record.
+    """
+    kind = data.get("record_type")
+    try:
+        values = dict(data)
+        values["provenance"] = Provenance(**values["provenance"])
+        if values.get("address"):
+            values["address"] = PostalAddress(**values["address"])
+        if kind == "listing":
+            values["credentials"] = [ClaimedCredential(**c) for c in values.get("credentials", [])]
+            if values.get("aggregate_rating"):
+                values["aggregate_rating"] = Rating(**values["aggregate_rating"])
+            return Listing(**values)
+        if kind == "review":
+            if values.get("rating"):
+                values["rating"] = Rating(**values["rating"])
+            return Review(**values)
+        if kind == "credential_record":
+            return CredentialRecord(**values)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"record {data.get('id')!r} does not fit {kind}: {exc}") from None
+    raise ValueError(f"record {data.get('id')!r} has an unknown record_type {kind!r}")

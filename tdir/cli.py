@@ -32,9 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_search(commands)
     from crawler.cli import register as register_crawl
     from crawler.demoweb.cli import register as register_demo_web
+    from indexer.cli import register as register_index
     from tdir.demo import register as register_demo
 
     register_crawl(commands)
+    register_index(commands)
     register_demo_web(commands)
     register_demo(commands)
     return parser

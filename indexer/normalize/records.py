@@ -58,6 +58,7 @@ def normalize_listing(listing: Listing, *, taxonomy: Taxonomy | None = None) -> 
     name = log.take(parse_person_name(listing.name_raw, taxonomy=taxonomy))
     address = log.take(normalize_address(listing.address))
     location = log.take(locate(listing.latitude, listing.longitude, address))
+    modalities, conditions = _classify_terms(listing, taxonomy, log)
     credentials = []
     for claim in listing.credentials:
         credential = log.take(normalize_credential(claim, taxonomy=taxonomy))
@@ -69,15 +70,48 @@ def normalize_listing(listing: Listing, *, taxonomy: Taxonomy | None = None) -> 
         address=address,
         location=location,
         phone=log.take(normalize_phone(listing.telephone_raw)),
-        modalities=log.take(normalize_terms("modality", listing.modalities_raw, taxonomy=taxonomy)),
-        conditions=log.take(
-            normalize_terms("condition", listing.conditions_raw, taxonomy=taxonomy)
-        ),
+        modalities=modalities,
+        conditions=conditions,
         credentials=tuple(credentials),
         npi=log.take(normalize_npi(listing.npi)),
         rating=log.take(rating_to_five(listing.aggregate_rating, field="aggregate_rating")),
         flags=log.flags,
     )
+
+
+def _classify_terms(
+    listing: Listing, taxonomy: Taxonomy, log: FlagLog
+) -> tuple[TermMatch, TermMatch]:
+    """Sort a listing's phrases into modalities and conditions.
+
+    Sources mix the two (schema.org's ``knowsAbout`` holds both techniques and what they treat),
+    so a phrase one vocabulary does not know is tried in the other before it is reported unknown.
+    """
+    modalities = normalize_terms("modality", listing.modalities_raw, taxonomy=taxonomy)
+    conditions = normalize_terms("condition", listing.conditions_raw, taxonomy=taxonomy)
+    assert modalities.value is not None and conditions.value is not None
+    more_conditions = normalize_terms(
+        "condition", modalities.value.unknown, field="modalities", taxonomy=taxonomy
+    )
+    more_modalities = normalize_terms(
+        "modality", conditions.value.unknown, field="conditions", taxonomy=taxonomy
+    )
+    assert more_conditions.value is not None and more_modalities.value is not None
+    # Keep the first pass's flags except its "unknown" verdicts, which the second pass redoes.
+    for flag in (*modalities.flags, *conditions.flags):
+        if flag.reason != "unknown_term":
+            log.add(flag)
+    log.extend(more_conditions.flags)
+    log.extend(more_modalities.flags)
+    modality_match = TermMatch(
+        tuple(dict.fromkeys((*modalities.value.ids, *more_modalities.value.ids))),
+        more_conditions.value.unknown,
+    )
+    condition_match = TermMatch(
+        tuple(dict.fromkeys((*conditions.value.ids, *more_conditions.value.ids))),
+        more_modalities.value.unknown,
+    )
+    return modality_match, condition_match
 
 
 def normalize_review(review: Review, *, date_order: DateOrder = "MDY") -> NormalizedReview:

@@ -1,0 +1,266 @@
+"""Index builds: crawl records in, one profile per therapist out, written to the search backend.
+
+The steps, each in its own module: current records per source (``snapshots``), normalisation
+(``normalize``), entity resolution (``resolve``), credential verification (``verify``), review
+aggregation (``ratings``), profile assembly (``profiles``). ``write_index`` then writes either
+incrementally (only profiles whose content changed, plus deletions) or as an atomic rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from crawler.items import Listing, Review
+from crawler.runs import CrawlStore
+from indexer.normalize.records import NormalizedListing, normalize_listing, normalize_review
+from indexer.profiles import ListingFacts, build_profile
+from indexer.ratings import ReviewFact
+from indexer.resolve import ListingKeys, resolve
+from indexer.search import SearchBackend
+from indexer.snapshots import SourceSnapshot, load_snapshots
+from indexer.taxonomy import Taxonomy, fold, load_taxonomy
+from indexer.verify import Registry, to_issuer_record
+
+T = TypeVar("T")
+Progress = Callable[[Iterable[T], str, int], Iterable[T]]
+
+
+def _no_progress(items: Iterable[T], _label: str, _total: int) -> Iterable[T]:
+    return items
+
+
+@dataclass
+class BuildSummary:
+    """What a build produced and what it had to flag."""
+
+    sources: int = 0
+    listings: int = 0
+    inactive_listings: int = 0
+    profiles: int = 0
+    merged_listings: int = 0  # listings that joined another listing's profile
+    reviews: int = 0
+    copied_reviews: int = 0
+    credentials: Counter[str] = field(default_factory=Counter)  # status -> count
+    flagged_profiles: int = 0
+    unknown_terms: Counter[str] = field(default_factory=Counter)
+    data_flags: Counter[str] = field(default_factory=Counter)  # "field/reason" -> count
+    orphan_reviews: int = 0  # reviews whose listing was not crawled
+
+
+@dataclass
+class Build:
+    """The profiles of one build, keyed by id, and its summary."""
+
+    profiles: dict[str, dict[str, Any]]
+    summary: BuildSummary
+    listing_to_profile: dict[str, str]
+
+
+def build_profiles(
+    store: CrawlStore,
+    *,
+    taxonomy: Taxonomy | None = None,
+    progress: Progress = _no_progress,
+) -> Build:
+    """Build every profile from the current records of every crawled source."""
+    taxonomy = taxonomy or load_taxonomy()
+    summary = BuildSummary()
+    snapshots = load_snapshots(store)
+    summary.sources = len(snapshots)
+    listings = [
+        (listing, listing.id not in snap.vanished)
+        for snap in snapshots
+        for listing in snap.listings.values()
+    ]
+    summary.listings = len(listings)
+    facts: dict[str, ListingFacts] = {}
+    for listing, active in progress(listings, "normalising listings", len(listings)):
+        facts[listing.id] = ListingFacts(
+            listing, normalize_listing(listing, taxonomy=taxonomy), active
+        )
+        summary.inactive_listings += not active
+    registry = Registry(
+        to_issuer_record(record, taxonomy)
+        for snap in snapshots
+        for record in snap.credential_records.values()
+    )
+    clusters = resolve([listing_keys(f.listing, f.normalized) for f in facts.values()])
+    reviews_by_listing, orphans = _attach_reviews(snapshots, facts)
+    summary.orphan_reviews = orphans
+    profiles: dict[str, dict[str, Any]] = {}
+    listing_to_profile: dict[str, str] = {}
+    for cluster in progress(clusters, "building profiles", len(clusters)):
+        members = [facts[i] for i in cluster.listing_ids]
+        reviews = [r for i in cluster.listing_ids for r in reviews_by_listing.get(i, [])]
+        profile = build_profile(cluster, members, reviews, registry, taxonomy)
+        profiles[profile["id"]] = profile
+        for listing_id in cluster.listing_ids:
+            listing_to_profile[listing_id] = profile["id"]
+        summary.merged_listings += len(cluster.listing_ids) - 1
+        summary.reviews += profile["rating"]["review_count"]
+        summary.copied_reviews += sum(len(r["copied_to"]) for r in profile["reviews"])
+        summary.credentials.update(c["status"] for c in profile["credentials"])
+        summary.flagged_profiles += bool(profile["credential_flags"])
+        summary.unknown_terms.update(profile["unknown_terms"])
+    for fact in facts.values():
+        summary.data_flags.update(flag.stat_key for flag in fact.normalized.flags)
+    summary.profiles = len(profiles)
+    return Build(profiles=profiles, summary=summary, listing_to_profile=listing_to_profile)
+
+
+def listing_keys(listing: Listing, normalized: NormalizedListing) -> ListingKeys:
+    """What entity resolution compares of a listing."""
+    person = normalized.name.name if normalized.name else None
+    address = normalized.address
+    place = normalized.location
+    licenses = frozenset(
+        (c.state, c.number)
+        for c in normalized.credentials
+        if c.kind == "state_license" and c.state and c.number
+    )
+    return ListingKeys(
+        id=listing.id,
+        source=listing.provenance.source,
+        name_key=person.key if person else None,
+        last_name=fold(person.last).replace(" ", "") if person and person.last else None,
+        full_name=fold(person.display) if person else fold(listing.name_raw),
+        phone=normalized.phone.e164 if normalized.phone else None,
+        zip5=address.zip5 if address else None,
+        city_key=f"{fold(address.city)} {address.state}".lower()
+        if address and address.city and address.state
+        else None,
+        street_key=address.match_key if address else None,
+        lat=place.point.lat if place and place.precision == "rooftop" else None,
+        lon=place.point.lon if place and place.precision == "rooftop" else None,
+        npi=normalized.npi,
+        licenses=licenses,
+    )
+
+
+def _page(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _attach_reviews(
+    snapshots: list[SourceSnapshot], facts: dict[str, ListingFacts]
+) -> tuple[dict[str, list[ReviewFact]], int]:
+    """Give each review to the listing it is about: by the listing's reference, else its page."""
+    by_ref: dict[tuple[str, str], str] = {}
+    for fact in facts.values():
+        source = fact.source
+        for ref in (fact.listing.source_ref, fact.listing.provenance.url):
+            by_ref.setdefault((source, ref), fact.listing.id)
+            by_ref.setdefault((source, _page(ref)), fact.listing.id)
+    attached: dict[str, list[ReviewFact]] = defaultdict(list)
+    orphans = 0
+    for snap in snapshots:
+        for review in snap.reviews.values():
+            listing_id = _find_listing(review, by_ref)
+            if listing_id is None:
+                orphans += 1
+                continue
+            attached[listing_id].append(review_fact(review))
+    return attached, orphans
+
+
+def _find_listing(review: Review, by_ref: dict[tuple[str, str], str]) -> str | None:
+    source = review.provenance.source
+    for ref in (review.listing_ref, _page(review.listing_ref), _page(review.provenance.url)):
+        found = by_ref.get((source, ref))
+        if found:
+            return found
+    return None
+
+
+def review_fact(review: Review) -> ReviewFact:
+    """Normalise a crawled review into what aggregation needs."""
+    normalized = normalize_review(review)
+    return ReviewFact(
+        id=review.id,
+        source=review.provenance.source,
+        url=review.provenance.url,
+        author=review.author_raw,
+        rating=normalized.rating.stars if normalized.rating else None,
+        published=normalized.published.value if normalized.published else None,
+        body=review.body,
+    )
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class WriteStats:
+    """What a write did to the index."""
+
+    written: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rebuilt: bool = False
+
+
+def content_hash(profile: dict[str, Any]) -> str:
+    """The hash of a profile's content; equal hashes mean nothing to rewrite."""
+    text = json.dumps(profile, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class IndexState:
+    """The content hash of every profile last written to one backend (a JSON file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.hashes: dict[str, str] = {}
+        if path.exists():
+            self.hashes = json.loads(path.read_text(encoding="utf-8"))
+
+    def save(self) -> None:
+        """Write the state atomically."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.hashes, sort_keys=True), encoding="utf-8")
+        tmp.replace(self.path)
+
+
+def write_index(
+    backend: SearchBackend,
+    profiles: dict[str, dict[str, Any]],
+    state: IndexState,
+    *,
+    rebuild: bool = False,
+    progress: Progress = _no_progress,
+) -> WriteStats:
+    """Write profiles: all of them atomically (``rebuild``), or only what changed since the last
+    write to this backend, then delete the profiles that no longer exist."""
+    hashes = {pid: content_hash(p) for pid, p in profiles.items()}
+    stats = WriteStats(rebuilt=rebuild)
+    if rebuild or backend.count() == 0:
+        stats.written = backend.rebuild(progress(profiles.values(), "writing", len(profiles)))
+        stats.rebuilt = True
+    else:
+        changed = [pid for pid, h in hashes.items() if state.hashes.get(pid) != h]
+        gone = sorted(set(state.hashes) - set(hashes))
+        stats.unchanged = len(hashes) - len(changed)
+        if changed:
+            stats.written = backend.upsert(
+                progress(_pick(profiles, changed), "writing changes", len(changed))
+            )
+        if gone:
+            backend.delete(gone)
+            stats.deleted = len(gone)
+    state.hashes = hashes
+    state.save()
+    return stats
+
+
+def _pick(profiles: dict[str, dict[str, Any]], ids: list[str]) -> Iterator[dict[str, Any]]:
+    for pid in ids:
+        yield profiles[pid]

@@ -1,0 +1,140 @@
+"""``tdir index`` and ``tdir evaluate``: build the index and measure it against a ground truth."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from tqdm import tqdm
+
+from crawler.runs import CrawlStore
+from indexer.build import Build, BuildSummary, IndexState, WriteStats, build_profiles, write_index
+from indexer.evaluate import pair_scores
+from indexer.search import open_backend
+from tdir.config import Settings
+
+T = TypeVar("T")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the ``index`` and ``evaluate`` subcommands."""
+    index = commands.add_parser(
+        "index",
+        help="build the search index from the crawled records",
+        description="Normalise, resolve, verify and aggregate the crawled records into one "
+        "profile per therapist and write them to the configured backend: only changed profiles "
+        "(default), or everything atomically (--rebuild).",
+    )
+    index.add_argument("--rebuild", action="store_true", help="rebuild the whole index atomically")
+    index.add_argument("--json", action="store_true", help="print the summary as JSON")
+    index.set_defaults(handler=run_index)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="score entity resolution against a ground truth",
+        description="Pairwise precision, recall and F1 of the profiles built from the crawled "
+        "records, against a demo web's ground truth.",
+    )
+    evaluate.add_argument("--truth", type=Path, required=True, help="a generated demo world")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=run_evaluate)
+
+
+def _bar(items: Iterable[T], label: str, total: int) -> Iterable[T]:
+    return tqdm(items, desc=label, total=total, unit="", leave=False, disable=total < 1000)
+
+
+def state_file(settings: Settings) -> Path:
+    """Where the hashes of what was last written to the configured backend are kept."""
+    target = (
+        str(settings.sqlite_path.resolve())
+        if settings.backend == "sqlite"
+        else (f"{settings.es_url}/{settings.es_index}")
+    )
+    digest = hashlib.sha1(target.encode()).hexdigest()[:10]
+    return settings.home / "index-state" / f"{settings.backend}-{digest}.json"
+
+
+def run_index(args: argparse.Namespace) -> int:
+    """Build profiles, write them, print the summary."""
+    settings = Settings.from_env()
+    build = build_profiles(CrawlStore(settings.home), progress=_bar)
+    backend = open_backend(settings)
+    try:
+        stats = write_index(
+            backend,
+            build.profiles,
+            IndexState(state_file(settings)),
+            rebuild=args.rebuild,
+            progress=_bar,
+        )
+    finally:
+        backend.close()
+    if args.json:
+        json.dump(summary_json(build.summary, stats), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(summary_text(build.summary, stats, settings.backend))
+    return 0
+
+
+def summary_json(summary: BuildSummary, stats: WriteStats) -> dict:
+    """The build summary and write statistics as plain data."""
+    return {
+        **{k: v for k, v in vars(summary).items()},
+        "written": stats.written,
+        "unchanged": stats.unchanged,
+        "deleted": stats.deleted,
+        "rebuilt": stats.rebuilt,
+    }
+
+
+def summary_text(summary: BuildSummary, stats: WriteStats, backend: str) -> str:
+    """A short report for people."""
+    creds = ", ".join(f"{n} {s}" for s, n in summary.credentials.most_common()) or "none"
+    lines = [
+        f"{summary.profiles} profiles from {summary.listings} listings of {summary.sources} "
+        f"sources ({summary.merged_listings} listings merged, {summary.inactive_listings} "
+        "no longer listed)",
+        f"{summary.reviews} reviews ({summary.copied_reviews} copies counted once, "
+        f"{summary.orphan_reviews} without a crawled listing)",
+        f"credentials: {creds}; {summary.flagged_profiles} profiles flagged",
+        f"unknown terms: {sum(summary.unknown_terms.values())} "
+        f"({', '.join(t for t, _ in summary.unknown_terms.most_common(5)) or '-'})",
+        f"data flags: {sum(summary.data_flags.values())} "
+        f"({', '.join(f'{k} {n}' for k, n in summary.data_flags.most_common(4)) or '-'})",
+        f"{backend}: {'rebuilt with' if stats.rebuilt else 'wrote'} {stats.written} profiles, "
+        f"{stats.unchanged} unchanged, {stats.deleted} deleted",
+    ]
+    return "\n".join(lines)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Print entity-resolution scores against the truth of a demo world."""
+    from crawler.demoweb import GroundTruth
+
+    settings = Settings.from_env()
+    build: Build = build_profiles(CrawlStore(settings.home), progress=_bar)
+    truth = GroundTruth(args.truth).person_by_listing()
+    urls = {
+        listing["id"]: (listing["source"], listing["url"])
+        for profile in build.profiles.values()
+        for listing in profile["listings"]
+    }
+    scores = pair_scores(build.listing_to_profile, urls, truth)
+    if args.json:
+        json.dump(vars(scores), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(
+            f"entity resolution: precision {scores.precision:.4f}  recall {scores.recall:.4f}  "
+            f"F1 {scores.f1:.4f}  ({scores.correct_pairs} of {scores.predicted_pairs} predicted "
+            f"pairs correct, {scores.true_pairs} true pairs, {scores.listings} listings, "
+            f"{scores.unknown_listings} unknown to the truth)"
+        )
+    return 0

@@ -1,0 +1,267 @@
+"""The served profile: one record per therapist, assembled from their listings.
+
+A profile says what is known and where it came from: every field lists the sources that gave it
+and when they were last seen (provenance), every credential carries its verification, the
+rating shows each source beside the combined score, and the merge evidence says why these
+listings were judged to be one person. The shape follows Open Referral HSDS in spirit: the
+practitioner, their locations, and an ``assured_date`` (the last time a source confirmed them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from crawler.items import Listing
+from indexer.normalize.records import NormalizedListing
+from indexer.ratings import AggregateFact, ReviewFact, summarise
+from indexer.resolve import Cluster
+from indexer.taxonomy import Taxonomy
+from indexer.verify import Claim, Registry
+
+PROFILE_SCHEMA = 1
+
+
+@dataclass
+class ListingFacts:
+    """One listing with its normalised form and whether its source still lists it."""
+
+    listing: Listing
+    normalized: NormalizedListing
+    active: bool
+
+    @property
+    def source(self) -> str:
+        """The source the listing is on."""
+        return self.listing.provenance.source
+
+    @property
+    def seen(self) -> str:
+        """When the listing was last fetched."""
+        return self.listing.provenance.fetched_at
+
+
+def profile_id(cluster: Cluster) -> str:
+    """A stable id for a therapist: derived from the smallest listing id of their cluster."""
+    return "t" + hashlib.sha1(cluster.listing_ids[0].encode()).hexdigest()[:15]
+
+
+def claims_of(facts: list[ListingFacts], taxonomy: Taxonomy) -> dict[Claim, list[str]]:
+    """The credentials a therapist's listings claim, merged, with the sources claiming each.
+
+    A claim without a number is absorbed by a numbered claim of the same credential and state.
+    """
+    claimed: dict[Claim, set[str]] = defaultdict(set)
+    home_states = {
+        f.normalized.address.state
+        for f in facts
+        if f.normalized.address and f.normalized.address.state
+    }
+    for fact in facts:
+        normalized = fact.normalized
+        raw_claims = [
+            (c.credential_id, c.state, c.number) for c in normalized.credentials if c.credential_id
+        ]
+        if normalized.name:
+            raw_claims += [
+                (p.credential_id, None, None)
+                for p in normalized.name.credentials
+                if p.credential_id
+            ]
+        if normalized.npi:
+            raw_claims.append(("npi", None, normalized.npi))
+        for credential_id, state, number in raw_claims:
+            term = taxonomy.terms["credential"][credential_id]
+            if term.kind == "state_license" and state is None and len(home_states) == 1:
+                state = next(iter(home_states))
+            if term.kind != "state_license":
+                state = None
+            claimed[Claim(credential_id, term.kind or "", state, number)].add(fact.source)
+    numbered = {(c.credential_id, c.state) for c in claimed if c.number}
+    merged: dict[Claim, set[str]] = defaultdict(set)
+    for claim, sources in claimed.items():
+        if claim.number is None and (claim.credential_id, claim.state) in numbered:
+            target = next(
+                c
+                for c in claimed
+                if c.number and (c.credential_id, c.state) == (claim.credential_id, claim.state)
+            )
+            merged[target] |= sources
+        else:
+            merged[claim] |= sources
+    return {claim: sorted(sources) for claim, sources in merged.items()}
+
+
+def build_profile(
+    cluster: Cluster,
+    facts: list[ListingFacts],
+    reviews: list[ReviewFact],
+    registry: Registry,
+    taxonomy: Taxonomy,
+) -> dict[str, Any]:
+    """Assemble the served profile of one therapist."""
+    facts = sorted(facts, key=lambda f: (not f.active, f.source, f.listing.id))
+    active_facts = [f for f in facts if f.active] or facts
+    names = Counter(f.normalized.name.name.display for f in active_facts if f.normalized.name)
+    name = names.most_common(1)[0][0] if names else facts[0].listing.name_raw
+    holder_keys = {
+        f.normalized.name.name.key
+        for f in facts
+        if f.normalized.name and f.normalized.name.name.key
+    }
+    provenance: dict[str, list[dict[str, str]]] = defaultdict(list)
+
+    def cite(field: str, fact: ListingFacts) -> None:
+        entry = {"source": fact.source, "url": fact.listing.provenance.url, "last_seen": fact.seen}
+        if entry not in provenance[field]:
+            provenance[field].append(entry)
+
+    for fact in facts:
+        cite("name", fact)
+    locations = _locations(active_facts, cite)
+    phones: list[str] = []
+    for fact in active_facts:
+        phone = fact.normalized.phone
+        if phone and phone.e164 not in phones:
+            phones.append(phone.e164)
+            cite("phones", fact)
+    website = next((f.listing.website for f in active_facts if f.listing.website), None)
+    practice = Counter(
+        f.listing.practice_name_raw for f in active_facts if f.listing.practice_name_raw
+    )
+    modalities: list[str] = []
+    conditions: list[str] = []
+    unknown_terms: list[str] = []
+    for fact in active_facts:
+        if fact.normalized.modalities:
+            modalities += fact.normalized.modalities.ids
+            unknown_terms += fact.normalized.modalities.unknown
+            if fact.normalized.modalities.ids:
+                cite("modalities", fact)
+        if fact.normalized.conditions:
+            conditions += fact.normalized.conditions.ids
+            unknown_terms += fact.normalized.conditions.unknown
+    credentials = []
+    for claim, sources in sorted(
+        claims_of(facts, taxonomy).items(),
+        key=lambda kv: (kv[0].kind, kv[0].credential_id, kv[0].state or "", kv[0].number or ""),
+    ):
+        verification = registry.verify(claim, holder_keys)
+        credentials.append(
+            {
+                "type": claim.credential_id,
+                "label": taxonomy.label("credential", claim.credential_id),
+                "kind": claim.kind,
+                "state": claim.state,
+                "number": claim.number,
+                "claimed_by": sources,
+                **asdict(verification),
+            }
+        )
+    aggregates = [
+        AggregateFact(f.source, f.normalized.rating.stars, f.normalized.rating.count)
+        for f in active_facts
+        if f.normalized.rating and f.normalized.rating.count
+    ]
+    rating = summarise(reviews, aggregates)
+    review_copies = {copy for ids in rating.copies.values() for copy in ids}
+    data_flags = [
+        {"source": f.source, "field": flag.field, "reason": flag.reason, "raw": flag.raw}
+        for f in facts
+        for flag in f.normalized.flags
+    ]
+    flagged = [c for c in credentials if c["status"] == "not_found"]
+    bios = [f.listing.bio for f in active_facts if f.listing.bio]
+    return {
+        "schema": PROFILE_SCHEMA,
+        "id": profile_id(cluster),
+        "name": name,
+        "other_names": sorted({f.listing.name_raw for f in facts} - {name}),
+        "practice_name": practice.most_common(1)[0][0] if practice else None,
+        "bio": max(bios, key=len) if bios else None,
+        "locations": locations,
+        "phones": phones,
+        "website": website,
+        "modalities": list(dict.fromkeys(modalities)),
+        "conditions": list(dict.fromkeys(conditions)),
+        "unknown_terms": sorted(set(unknown_terms)),
+        "credentials": credentials,
+        "credential_flags": [
+            f"claims {c['label']}{' ' + c['number'] if c['number'] else ''}"
+            f"{' in ' + c['state'] if c['state'] else ''}: {c['reason']}"
+            for c in flagged
+        ],
+        "rating": {
+            "combined": rating.combined,
+            "review_count": rating.review_count,
+            "by_source": {s: asdict(r) for s, r in rating.by_source.items()},
+            "distribution": rating.distribution,
+        },
+        "reviews": [
+            {
+                "id": r.id,
+                "source": r.source,
+                "url": r.url,
+                "author": r.author,
+                "rating": r.rating,
+                "published": r.published.isoformat() if r.published else None,
+                "body": r.body,
+                "copied_to": rating.copies.get(r.id, []),
+            }
+            for r in sorted(reviews, key=lambda r: (r.published or date.min, r.id), reverse=True)
+            if r.id not in review_copies
+        ],
+        "listings": [
+            {
+                "id": f.listing.id,
+                "source": f.source,
+                "url": f.listing.provenance.url,
+                "name": f.listing.name_raw,
+                "last_seen": f.seen,
+                "active": f.active,
+            }
+            for f in facts
+        ],
+        "merge_evidence": cluster.evidence,
+        "provenance": dict(provenance),
+        "data_flags": data_flags,
+        "active": any(f.active for f in facts),
+        "last_confirmed": max(f.seen for f in facts),
+    }
+
+
+def _locations(facts: list[ListingFacts], cite: Any) -> list[dict[str, Any]]:
+    """Distinct practice locations, the one most sources agree on first."""
+    grouped: dict[str, dict[str, Any]] = {}
+    support: Counter[str] = Counter()
+    for fact in facts:
+        place = fact.normalized.location
+        address = fact.normalized.address
+        if place is None:
+            continue
+        key = (address.match_key if address and address.match_key else None) or (
+            f"{place.point.lat:.4f},{place.point.lon:.4f}"
+        )
+        support[key] += 1
+        cite("locations", fact)
+        current = grouped.get(key)
+        # The most precise point wins (a source's own coordinates over a ZIP centroid).
+        rank = {"rooftop": 0, "zip": 1, "city": 2}
+        if current is None or rank[place.precision] < rank[current["precision"]]:
+            grouped[key] = {
+                "lat": round(place.point.lat, 6),
+                "lon": round(place.point.lon, 6),
+                "precision": place.precision,
+                "street": address.street_line if address else None,
+                "city": address.city if address else None,
+                "state": address.state if address else None,
+                "postal_code": address.zip5 if address else None,
+                "sources": [],
+            }
+        if fact.source not in grouped[key]["sources"]:
+            grouped[key]["sources"].append(fact.source)
+    ordered = sorted(grouped, key=lambda k: (-support[k], k))
+    return [grouped[k] for k in ordered]

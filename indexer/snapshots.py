@@ -1,0 +1,78 @@
+"""What each source currently says: its records as of its latest complete crawl.
+
+A source's current records are those of its latest *complete* run, overlaid with anything newer
+that a later, unfinished run fetched. A listing seen in an earlier complete run but missing from
+the latest complete one has vanished from its source: it is kept (its last version) and marked
+inactive, never deleted on the spot. An interrupted run never makes anything vanish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.items import CredentialRecord, Listing, Review, from_dict
+from crawler.runs import CrawlStore, RunRecord
+
+
+@dataclass
+class SourceSnapshot:
+    """One source's current records."""
+
+    source: str
+    listings: dict[str, Listing] = field(default_factory=dict)
+    reviews: dict[str, Review] = field(default_factory=dict)
+    credential_records: dict[str, CredentialRecord] = field(default_factory=dict)
+    vanished: set[str] = field(default_factory=set)  # listing ids gone from the source
+    latest_complete: RunRecord | None = None
+    unreadable: int = 0  # lines that were not tdir records
+
+    def add(self, data: dict[str, Any]) -> None:
+        """Add (or replace by id) one record in its feed form."""
+        try:
+            record = from_dict(data)
+        except ValueError:
+            self.unreadable += 1
+            return
+        if isinstance(record, Listing):
+            self.listings[record.id] = record
+        elif isinstance(record, Review):
+            self.reviews[record.id] = record
+        else:
+            self.credential_records[record.id] = record
+
+
+def load_snapshot(store: CrawlStore, source: str) -> SourceSnapshot:
+    """Return the current records of one source (see the module docstring for the rules)."""
+    runs = store.runs(source)
+    snapshot = SourceSnapshot(source=source)
+    complete = [i for i, run in enumerate(runs) if run.complete]
+    if not complete:
+        for run in runs:
+            _add_all(snapshot, store.records(source, run.run_id))
+        return snapshot
+    last = complete[-1]
+    snapshot.latest_complete = runs[last]
+    earlier: dict[str, dict[str, Any]] = {}
+    for i in complete[:-1]:
+        for data in store.records(source, runs[i].run_id):
+            if data.get("record_type") == "listing":
+                earlier[data["id"]] = data
+    for run in runs[last:]:
+        _add_all(snapshot, store.records(source, run.run_id))
+    for listing_id, data in earlier.items():
+        if listing_id not in snapshot.listings:
+            snapshot.add(data)
+            snapshot.vanished.add(listing_id)
+    return snapshot
+
+
+def load_snapshots(store: CrawlStore, sources: Iterable[str] | None = None) -> list[SourceSnapshot]:
+    """Return the current records of every crawled source (or of the named ones)."""
+    return [load_snapshot(store, name) for name in (sources or store.sources())]
+
+
+def _add_all(snapshot: SourceSnapshot, records: Iterable[dict[str, Any]]) -> None:
+    for data in records:
+        snapshot.add(data)

@@ -1,0 +1,243 @@
+"""Credential verification: a claimed credential against the issuer's own records.
+
+Every claim gets one status:
+
+- ``verified``: found at the issuer, active, on the date the issuer's record was fetched;
+- ``expired`` (lapsed, past its expiry date) or ``inactive`` (suspended, revoked, retired);
+- ``not_found``: the issuer's registry was crawled and has no such credential for this person
+  (including a license number that belongs to somebody else) — a red flag;
+- ``unverifiable``: no registry of that issuer was crawled (a state whose board tdir does not
+  read, a seminar certificate, an association membership).
+
+Registries are matched by number first; a claim without a number is matched by the holder's name
+within the issuer (and state), and only when exactly one record fits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from rapidfuzz import fuzz
+
+from crawler.items import CredentialRecord
+from indexer.normalize.credentials import normalize_license_number, normalize_npi
+from indexer.normalize.dates import parse_date
+from indexer.normalize.names import parse_person_name
+from indexer.normalize.states import state_code
+from indexer.taxonomy import Taxonomy, fold
+
+VerificationStatus = Literal["verified", "expired", "inactive", "not_found", "unverifiable"]
+IssuerStatus = Literal["active", "expired", "inactive", "unknown"]
+
+# How issuers write a credential's standing, folded; anything else is "unknown".
+_STATUS_WORDS: dict[str, IssuerStatus] = {
+    "a": "active",
+    "active": "active",
+    "clear": "active",
+    "current": "active",
+    "clear active": "active",
+    "active in good standing": "active",
+    "valid": "active",
+    "expired": "expired",
+    "lapsed": "expired",
+    "delinquent": "expired",
+    "null and void": "expired",
+    "expired lapsed": "expired",
+    "suspended": "inactive",
+    "revoked": "inactive",
+    "inactive": "inactive",
+    "retired": "inactive",
+    "surrendered": "inactive",
+    "probation": "active",
+    "deactivated": "inactive",
+    "d": "inactive",
+}
+_BOARD_CERTIFICATIONS = {"bctmb", "nctmb", "nctm"}
+NAME_MATCH_MIN = 88  # rapidfuzz ratio of folded "first last" keys for the same holder
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerRecord:
+    """A credential as its issuer publishes it, normalised for matching."""
+
+    record_id: str
+    source: str
+    url: str
+    fetched_on: date
+    issuer_kind: str
+    issuer: str
+    credential_id: str | None
+    state: str | None
+    number: str | None
+    holder_key: str | None
+    status: IssuerStatus
+    expires: date | None
+
+    @property
+    def standing(self) -> VerificationStatus:
+        """What this record says of a claim it matches."""
+        if self.status == "inactive":
+            return "inactive"
+        if self.status == "expired" or (self.expires and self.expires < self.fetched_on):
+            return "expired"
+        return "verified" if self.status in ("active", "unknown") else "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A credential a therapist's listings claim (merged across listings)."""
+
+    credential_id: str
+    kind: str
+    state: str | None
+    number: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The outcome for one claim."""
+
+    status: VerificationStatus
+    checked_on: str | None  # ISO date the issuer's record was fetched
+    issuer: str | None
+    record_url: str | None
+    reason: str
+
+
+def issuer_status(raw: str | None) -> IssuerStatus:
+    """Map an issuer's way of writing standing onto active / expired / inactive / unknown."""
+    return _STATUS_WORDS.get(fold(raw or ""), "unknown")
+
+
+def to_issuer_record(record: CredentialRecord, taxonomy: Taxonomy) -> IssuerRecord:
+    """Normalise one registry record."""
+    fetched_on = datetime.fromisoformat(record.provenance.fetched_at).date()
+    if record.issuer_kind == "npi_registry":
+        credential_id: str | None = "npi"
+        number = normalize_npi(record.npi or record.number).value
+    else:
+        credential_id = taxonomy.lookup("credential", record.credential_raw)
+        number = normalize_license_number(record.number)
+    parsed = parse_person_name(record.name_raw, taxonomy=taxonomy).value
+    expires = None
+    if record.expires_raw:
+        parsed_date = parse_date(
+            record.expires_raw, reference=fetched_on, allow_future=True, field="expires"
+        ).value
+        expires = parsed_date.value if parsed_date else None
+    return IssuerRecord(
+        record_id=record.id,
+        source=record.provenance.source,
+        url=record.provenance.url,
+        fetched_on=fetched_on,
+        issuer_kind=record.issuer_kind,
+        issuer=record.issuer,
+        credential_id=credential_id,
+        state=state_code(record.state),
+        number=number,
+        holder_key=parsed.name.key if parsed else None,
+        status=issuer_status(record.status_raw),
+        expires=expires,
+    )
+
+
+class Registry:
+    """Every issuer record crawled, indexed for verification."""
+
+    def __init__(self, records: Iterable[IssuerRecord]) -> None:
+        self.by_number: dict[tuple[str, str | None, str], list[IssuerRecord]] = defaultdict(list)
+        self.by_holder: dict[tuple[str, str | None, str], list[IssuerRecord]] = defaultdict(list)
+        self.board_states: set[str] = set()
+        self.has_certification_registry = False
+        self.has_npi_registry = False
+        for record in records:
+            scope = self._scope(record)
+            if scope is None:
+                continue
+            if record.number:
+                self.by_number[(*scope, record.number)].append(record)
+            if record.holder_key:
+                self.by_holder[(*scope, record.holder_key)].append(record)
+
+    def _scope(self, record: IssuerRecord) -> tuple[str, str | None] | None:
+        if record.issuer_kind == "state_board" and record.state:
+            self.board_states.add(record.state)
+            return ("state_license", record.state)
+        if record.issuer_kind == "certification_registry":
+            self.has_certification_registry = True
+            return ("board_certification", None)
+        if record.issuer_kind == "npi_registry":
+            self.has_npi_registry = True
+            return ("npi", None)
+        return None
+
+    def verify(self, claim: Claim, holder_keys: set[str]) -> Verification:
+        """Return the status of one claim of a therapist known by these name keys."""
+        if claim.kind == "state_license":
+            if claim.state is None:
+                return _unverifiable("the claim names no state")
+            if claim.state not in self.board_states:
+                return _unverifiable(f"no {claim.state} license board is crawled")
+            scope: tuple[str, str | None] = ("state_license", claim.state)
+            issuer_name = f"{claim.state} license board"
+        elif claim.credential_id in _BOARD_CERTIFICATIONS:
+            if not self.has_certification_registry:
+                return _unverifiable("the certification registry is not crawled")
+            scope, issuer_name = ("board_certification", None), "certification registry"
+        elif claim.credential_id == "npi":
+            if not self.has_npi_registry:
+                return _unverifiable("the NPI registry is not crawled")
+            scope, issuer_name = ("npi", None), "NPI registry"
+        else:
+            return _unverifiable("no registry of this issuer is crawled")
+        if claim.number:
+            found = self.by_number.get((*scope, claim.number), [])
+            if not found:
+                return _not_found(f"the {issuer_name} has no number {claim.number}")
+            mine = [r for r in found if _same_holder(r.holder_key, holder_keys)]
+            if not mine:
+                return _not_found(
+                    f"number {claim.number} at the {issuer_name} belongs to another holder"
+                )
+            return _outcome(_newest(mine), f"found by number at the {issuer_name}")
+        found = [r for key in holder_keys for r in self.by_holder.get((*scope, key), [])]
+        distinct = {r.number or r.record_id for r in found}
+        if not found:
+            return _not_found(f"the {issuer_name} lists nobody by this name")
+        if len(distinct) > 1:
+            return _unverifiable(f"several holders of this name at the {issuer_name}")
+        return _outcome(_newest(found), f"matched by name at the {issuer_name}")
+
+
+def _same_holder(record_key: str | None, holder_keys: set[str]) -> bool:
+    if record_key is None:
+        return False
+    return any(
+        record_key == key or fuzz.ratio(record_key, key) >= NAME_MATCH_MIN for key in holder_keys
+    )
+
+
+def _newest(records: list[IssuerRecord]) -> IssuerRecord:
+    return max(records, key=lambda r: (r.fetched_on, r.record_id))
+
+
+def _outcome(record: IssuerRecord, how: str) -> Verification:
+    return Verification(
+        status=record.standing,
+        checked_on=record.fetched_on.isoformat(),
+        issuer=record.issuer,
+        record_url=record.url,
+        reason=how,
+    )
+
+
+def _unverifiable(reason: str) -> Verification:
+    return Verification("unverifiable", None, None, None, reason)
+
+
+def _not_found(reason: str) -> Verification:
+    return Verification("not_found", None, None, None, reason)
