@@ -125,9 +125,10 @@ def build_profile(
     phones: list[str] = []
     for fact in active_facts:
         phone = fact.normalized.phone
-        if phone and phone.e164 not in phones:
-            phones.append(phone.e164)
+        if phone:
             cite("phones", fact)
+            if phone.e164 not in phones:
+                phones.append(phone.e164)
     website = next((f.listing.website for f in active_facts if f.listing.website), None)
     practice = Counter(
         f.listing.practice_name_raw for f in active_facts if f.listing.practice_name_raw
