@@ -37,7 +37,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--sites",
         type=Path,
         metavar="SITES_JSON",
-        help="a site manifest ({name: base URL}); each site fills ${NAME_URL} in the catalog",
+        help="a site manifest ({name: base URL}); each site fills ${NAME_URL} in the catalog "
+        "(default: TDIR_SITES, else $TDIR_HOME/sites.json if it exists)",
     )
     parser.add_argument(
         "--no-delay",
@@ -71,18 +72,19 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 
 def run_crawl(args: argparse.Namespace) -> int:
     """Crawl, then print a summary table (or JSON)."""
+    settings = Settings.from_env()
+    manifest = args.sites or settings.sites_manifest
     variables = {}
-    if args.sites:
+    if args.sites or manifest.exists():
         try:
-            variables.update(site_variables(json.loads(args.sites.read_text(encoding="utf-8"))))
+            variables.update(site_variables(json.loads(manifest.read_text(encoding="utf-8"))))
         except (OSError, ValueError) as exc:
-            raise CatalogError(f"--sites {args.sites}: {exc}") from None
+            raise CatalogError(f"site manifest {manifest}: {exc}") from None
     variables.update(parse_vars(args.var))
     catalog = load_catalog(args.catalog, variables)
     if args.all == bool(args.sources):
         raise CatalogError("name the sources to crawl, or give --all (not both)")
     sources = catalog.enabled() if args.all else [catalog.get(n) for n in args.sources]
-    settings = Settings.from_env()
     records = crawl(
         sources,
         settings.home,

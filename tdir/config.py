@@ -22,7 +22,9 @@ class Settings:
     Variables: ``TDIR_HOME`` (data directory, default ``./var``), ``TDIR_BACKEND`` (``sqlite`` or
     ``elasticsearch``; default ``elasticsearch`` when ``TDIR_ES_URL`` is set, else ``sqlite``),
     ``TDIR_SQLITE_PATH``, ``TDIR_ES_URL``, ``TDIR_ES_INDEX`` (the alias searches go through),
-    ``TDIR_ES_SHARDS``, ``TDIR_ES_REPLICAS``, ``TDIR_ES_API_KEY``.
+    ``TDIR_ES_SHARDS``, ``TDIR_ES_REPLICAS``, ``TDIR_ES_API_KEY``, ``TDIR_SITES`` (a site
+    manifest, ``{name: base URL}``, whose sites fill ``${NAME_URL}`` in the catalog; default
+    ``$TDIR_HOME/sites.json``, which ``tdir demo`` writes).
     """
 
     home: Path
@@ -33,6 +35,7 @@ class Settings:
     es_shards: int
     es_replicas: int
     es_api_key: str | None
+    sites_manifest: Path
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -56,6 +59,7 @@ class Settings:
             es_shards=_int(env, "TDIR_ES_SHARDS", 1, minimum=1),
             es_replicas=_int(env, "TDIR_ES_REPLICAS", 0, minimum=0),
             es_api_key=env.get("TDIR_ES_API_KEY") or None,
+            sites_manifest=Path(env.get("TDIR_SITES") or home / "sites.json"),
         )
 
 
