@@ -40,13 +40,17 @@ class Place:
 def zip_centroid(zip_code: str) -> Place | None:
     """Return the centroid of a five-digit (or ZIP+4) US ZIP code, or None if it is unknown."""
     match = _ZIP.match(zip_code or "")
-    if not match:
-        return None
-    found = zipcodes.matching(match[1]) if match else []
+    return _zip_centroid(match[1]) if match else None
+
+
+@cache
+def _zip_centroid(zip5: str) -> Place | None:
+    # The package scans its table on every call; a directory repeats the same ZIPs many times.
+    found = zipcodes.matching(zip5)
     if not found or not found[0].get("lat"):
         return None
     row = found[0]
-    label = f"{match[1]} ({row['city']}, {row['state']})"
+    label = f"{zip5} ({row['city']}, {row['state']})"
     return Place(GeoPoint(float(row["lat"]), float(row["long"])), "zip", label)
 
 

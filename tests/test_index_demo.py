@@ -1,0 +1,182 @@
+"""The indexer on a real crawl of the demo web, checked against the demo web's ground truth.
+
+One crawl of every catalog source (over HTTP, as `tdir crawl --all` does), one index build per
+backend; then: resolution scored against the true people, false credential claims flagged, true
+active ones verified, combined ratings recomputed by hand, and a condition search near a ZIP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.demoweb import GroundTruth
+from indexer.evaluate import listing_key
+from indexer.geo import distance_km
+from indexer.geocode import zip_centroid
+from indexer.search import SearchQuery
+from indexer.search.elasticsearch_backend import ElasticsearchBackend
+from indexer.search.sqlite_backend import SqliteBackend
+from indexer.taxonomy import load_taxonomy
+from tests.crawling import run_tdir
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory, demo_web: Any) -> Path:
+    home = tmp_path_factory.mktemp("index-demo")
+    done = run_tdir(home, "crawl", "--all", "--sites", str(demo_web.manifest), "--no-delay")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_tdir(home, "index", "--json")
+    assert done.returncode == 0, done.stderr
+    return home
+
+
+@pytest.fixture(scope="module")
+def summary(home: Path) -> dict[str, Any]:
+    done = run_tdir(home, "index", "--json")  # a second run over the same records
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def profiles(home: Path) -> list[dict[str, Any]]:
+    backend = SqliteBackend(home / "index.sqlite3")
+    rows = backend._conn().execute("SELECT profile FROM profiles").fetchall()  # noqa: SLF001
+    backend.close()
+    return [json.loads(r[0]) for r in rows]
+
+
+@pytest.fixture(scope="module")
+def truth(demo_world: Path) -> GroundTruth:
+    return GroundTruth(demo_world)
+
+
+@pytest.fixture(scope="module")
+def person_of(truth: GroundTruth) -> dict[tuple[str, str], int]:
+    return truth.person_by_listing()
+
+
+def people_in(profile: dict[str, Any], person_of: dict[tuple[str, str], int]) -> set[int]:
+    return {
+        person_of[key]
+        for listing in profile["listings"]
+        if (key := listing_key(listing["source"], listing["url"])) in person_of
+    }
+
+
+def test_reindexing_the_same_records_changes_nothing(summary: dict[str, Any]) -> None:
+    assert summary["written"] == 0
+    assert summary["deleted"] == 0
+    assert summary["unchanged"] == summary["profiles"] > 0
+
+
+def test_resolution_matches_the_true_people(home: Path, demo_world: Path) -> None:
+    done = run_tdir(home, "evaluate", "--truth", str(demo_world), "--json")
+    assert done.returncode == 0, done.stderr
+    scores = json.loads(done.stdout)
+    print(f"\nentity resolution on the demo web: {scores}")
+    assert scores["unknown_listings"] == 0
+    assert scores["f1"] >= 0.98
+
+
+def test_every_false_claim_is_flagged(
+    profiles: list[dict[str, Any]], truth: GroundTruth, person_of: dict[tuple[str, str], int]
+) -> None:
+    by_person: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for profile in profiles:
+        for person in people_in(profile, person_of):
+            by_person[person].append(profile)
+    checked = 0
+    for person in truth.people():
+        for claim in person["false_claims"]:
+            found = by_person.get(person["person"], [])
+            if not found:
+                continue  # on no crawled site
+            statuses = {
+                c["status"] for p in found for c in p["credentials"]
+                if c["type"] == claim["credential"]
+            }
+            assert "not_found" in statuses, (person["name"], claim, statuses)
+            assert any(p["credential_flags"] for p in found)
+            checked += 1
+    assert checked > 0
+
+
+def test_combined_ratings_recomputed_by_hand(profiles: list[dict[str, Any]]) -> None:
+    rated = [p for p in profiles if p["rating"]["review_count"] >= 3][:5]
+    assert rated
+    for profile in rated:
+        stars = [r["rating"] for r in profile["reviews"] if r["rating"] is not None]
+        aggregates = [
+            (s["rating"], s["count"]) for s in profile["rating"]["by_source"].values()
+            if not s["from_reviews"]
+        ]
+        total = sum(stars) + sum(r * n for r, n in aggregates)
+        count = len(stars) + sum(n for _, n in aggregates)
+        expected = (5 * 4.0 + total) / (5 + count)  # the README's prior: 5 reviews of 4 stars
+        assert profile["rating"]["combined"] == pytest.approx(expected, abs=0.001)
+        assert profile["rating"]["review_count"] == count
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite", "elasticsearch"])
+def test_condition_search_near_a_zip_finds_exactly_who_addresses_it(
+    backend_name: str, home: Path, profiles: list[dict[str, Any]], es_client: Any
+) -> None:
+    taxonomy = load_taxonomy()
+    addressing = set(taxonomy.term("condition", "sciatica").addressed_by)
+    center = zip_centroid("78704")
+    assert center is not None
+    radius_km = 40.0
+    expected = {
+        p["id"]
+        for p in profiles
+        if p["active"]
+        and set(taxonomy.expand_modalities(p["modalities"])) & addressing
+        and any(
+            distance_km(center.point.lat, center.point.lon, loc["lat"], loc["lon"]) <= radius_km
+            for loc in p["locations"]
+        )
+    }
+    assert expected, "the demo web has NMT therapists around Austin"
+    if backend_name == "sqlite":
+        backend: Any = SqliteBackend(home / "index.sqlite3")
+    else:
+        backend = ElasticsearchBackend(es_client, "tdir-index-demo-test")
+        backend.rebuild(profiles)
+    try:
+        result = backend.search(
+            SearchQuery(near=center.point, radius_km=radius_km, conditions=["sciatica"],
+                        page_size=100)
+        )
+    finally:
+        if backend_name == "elasticsearch":
+            for index in es_client.indices.get(index="tdir-index-demo-test-v*"):
+                es_client.indices.delete(index=index)
+        else:
+            backend.close()
+    assert set(result.ids) == expected
+    assert all(h.distance_km is not None and h.distance_km <= radius_km for h in result.hits)
+
+
+def test_condition_search_finds_people_who_truly_offer_an_addressing_modality(
+    home: Path, truth: GroundTruth, person_of: dict[tuple[str, str], int]
+) -> None:
+    taxonomy = load_taxonomy()
+    addressing = set(taxonomy.term("condition", "sciatica").addressed_by)
+    true_modalities = {p["person"]: set(p["modalities"]) for p in truth.people()}
+    center = zip_centroid("78704")
+    assert center is not None
+    backend = SqliteBackend(home / "index.sqlite3")
+    result = backend.search(
+        SearchQuery(near=center.point, radius_km=40, conditions=["sciatica"], page_size=100)
+    )
+    backend.close()
+    assert result.hits
+    for hit in result.hits:
+        for person in people_in(hit.profile, person_of):
+            offered = set(taxonomy.expand_modalities(true_modalities[person]))
+            assert offered & addressing, (hit.profile["name"], true_modalities[person])
