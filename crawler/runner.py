@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from twisted.internet import task
 
 from crawler.catalog import CatalogError, Source
-from crawler.runs import CrawlStore, RunRecord
+from crawler.extensions import error_count
+from crawler.runs import CrawlStore, RunRecord, utc_now
 from crawler.settings import crawl_settings
 from crawler.spiders import spider_class
 
@@ -27,16 +29,36 @@ def crawl(
 ) -> list[RunRecord]:
     """Crawl the sources (concurrently, each politely), return their run records.
 
-    An unfinished earlier run of a source is resumed rather than started afresh.
+    An interrupted earlier run of a source is resumed rather than started afresh.
     ``loopback_fast`` turns politeness delays off and is refused unless every host is this
     machine. Blocks until every crawl ends; a first Ctrl+C / SIGTERM stops them gracefully (the
-    runs are recorded as interrupted and resume next time).
+    runs are recorded as interrupted and resume next time). Raises SourceBusyError when another
+    process is crawling one of the sources, CatalogError for options a spider cannot use.
     """
     if loopback_fast:
         remote = sorted({h for s in sources for h in s.hosts} - LOOPBACK_HOSTS)
         if remote:
             raise CatalogError(f"delays can only be turned off for loopback hosts, not {remote}")
+    spiders = {source.name: spider_class(source.spider) for source in sources}
+    for source in sources:
+        check = getattr(spiders[source.name], "check_options", None)
+        if check is not None:
+            check(source)
     store = CrawlStore(home)
+    with ExitStack() as locks:
+        for source in sources:
+            locks.enter_context(store.lock(source.name))
+        return _crawl_locked(sources, spiders, store, home, loopback_fast, progress)
+
+
+def _crawl_locked(
+    sources: list[Source],
+    spiders: dict[str, type],
+    store: CrawlStore,
+    home: Path,
+    loopback_fast: bool,
+    progress: Callable[[str], None] | None,
+) -> list[RunRecord]:
     process = CrawlerProcess({"LOG_LEVEL": "WARNING"})
     runs: list[tuple[str, str]] = []
     crawlers: list[Crawler] = []
@@ -62,7 +84,7 @@ def crawl(
                 },
             }
         )
-        base = spider_class(source.spider)
+        base = spiders[source.name]
         spider_type = type(base.__name__, (base,), {"custom_settings": settings})
         crawler = process.create_crawler(spider_type)
         crawlers.append(crawler)
@@ -77,21 +99,33 @@ def crawl(
         ticker.stop()
     if progress is not None:
         progress(_progress_line(crawlers))
-    return [store.read_record(name, run_id) for name, run_id in runs]
+    return [_final_record(store, name, run_id) for name, run_id in runs]
+
+
+def _final_record(store: CrawlStore, source: str, run_id: str) -> RunRecord:
+    """The run's record; a run whose spider never closed (it failed to start, or a second
+    Ctrl+C stopped it hard) is ``failed``, and its JOBDIR is not trusted for a resume."""
+    record = store.read_record(source, run_id)
+    if record.status == "running":
+        record.status = "failed"
+        record.finish_reason = "stopped before the spider closed"
+        record.finished_at = utc_now()
+        store.write_record(record)
+        store.end_job(source)
+    return record
 
 
 def _progress_line(crawlers: list[Crawler]) -> str:
     pages = items = errors = 0
     running = 0
     for crawler in crawlers:
-        stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
+        try:
+            stats: dict[str, Any] = crawler.stats.get_stats()
+        except RuntimeError:  # the crawler has not started yet
+            stats = {}
         pages += int(stats.get("response_received_count", 0))
         items += sum(int(v) for k, v in stats.items() if k.startswith("tdir/items/"))
-        errors += sum(
-            int(v)
-            for k, v in stats.items()
-            if k.startswith(("tdir/error/", "downloader/exception_type_count/"))
-        )
+        errors += error_count(stats)
         running += int(crawler.crawling)
     return (
         f"crawling {running}/{len(crawlers)} sources: {pages} pages, {items} records, "
