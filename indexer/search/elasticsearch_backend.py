@@ -86,9 +86,13 @@ class ElasticsearchBackend:
     def from_url(
         cls, url: str, alias: str = "tdir-profiles", **kwargs: Any
     ) -> ElasticsearchBackend:
-        """Connect to the cluster at ``url``."""
+        """Connect to the cluster at ``url`` (several nodes: comma-separated URLs)."""
         api_key = kwargs.pop("api_key", None)
-        client = Elasticsearch(url, api_key=api_key, request_timeout=30, retry_on_timeout=True)
+        hosts = [u.strip() for u in url.split(",") if u.strip()]
+        # Retrying on another node is what lets searches go on while one node is down.
+        client = Elasticsearch(
+            hosts, api_key=api_key, request_timeout=30, retry_on_timeout=True, max_retries=3
+        )
         return cls(client, alias, **kwargs)
 
     # -- index management -------------------------------------------------------------------
