@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install system-deps clean
+.PHONY: demo test lint install system-deps browser-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,18 @@ install: $(STAMP)
 system-deps:
 	@command -v mvn >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq maven; }
 
+# Debian's Chromium for the dashboard's end-to-end tests (Playwright drives it; it never
+# downloads a browser of its own).
+browser-deps: $(STAMP)
+	$(BIN)/python -m tests.support.browser
+
 demo: $(STAMP)
 	$(BIN)/tdir demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) system-deps lint
+test: $(STAMP) system-deps browser-deps lint
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,118 +1,62 @@
-"""The client search page: where, how far, what for; results as a list and on a map.
+"""The tdir dashboard: the entry point ``streamlit run dashboard/app.py`` starts.
 
-Every string that came from a crawled page is shown through ``st.text``/dataframes, never as
-markdown or HTML, so a listing cannot inject markup.
+It sets up the page and the navigation, which is built per visitor: everyone gets search,
+profiles and compare; the admin pages appear only for a signed-in admin.
 """
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
-from indexer.geocode import PlaceNotFoundError, geocode_place
-from indexer.search import BackendError, QueryError, SearchBackend, SearchQuery, open_backend
-from indexer.search.query import SortOrder
-from indexer.taxonomy import load_taxonomy
-
-KM_PER_MILE = 1.609344
+from dashboard import routes, services
+from dashboard.auth import AFTER_SIGN_IN, current_access, is_admin
 
 
-@st.cache_resource
-def backend() -> SearchBackend:
-    """The configured search backend, shared by every session."""
-    return open_backend()
+def navigation() -> StreamlitPage:
+    """The pages this visitor may open, by section."""
+    access = current_access()
+    admin = is_admin(access)
+    client = [
+        st.Page(
+            routes.SEARCH,
+            title="Search",
+            icon=":material/search:",
+            default=True,
+        ),
+        st.Page(routes.COMPARE, title="Compare", icon=":material/compare_arrows:"),
+        st.Page(
+            routes.PROFILE,
+            title="Therapist profile",
+            icon=":material/person:",
+            visibility="hidden",
+        ),
+    ]
+    pages: dict[str, list[StreamlitPage]] = {"": client}
+    if admin:
+        pages["Admin"] = [
+            st.Page(routes.ADMIN_SOURCES, title="Sources", icon=":material/dns:"),
+            st.Page(routes.ADMIN_FLAGGED, title="Flagged listings", icon=":material/flag:"),
+        ]
+    account_title = "Account" if admin else "Admin sign-in"
+    pages[""].append(st.Page(routes.SIGN_IN, title=account_title, icon=":material/lock:"))
+    return st.navigation(pages, position="top")
 
 
 def main() -> None:
-    """Render the search page."""
-    st.set_page_config(page_title="tdir — find a licensed therapist", layout="wide")
-    taxonomy = load_taxonomy()
-    params = st.query_params
-    st.title("Find a licensed massage or neuromuscular therapist")
-    with st.sidebar:
-        where = st.text_input("Where", params.get("near", ""), placeholder="78704 or Austin, TX")
-        miles = st.slider("Within (miles)", 1, 100, int(params.get("radius", 25)))
-        text = st.text_input("Search", params.get("q", ""), placeholder="name, technique…")
-        modality_ids = taxonomy.ids("modality")
-        modalities = st.multiselect(
-            "Modality",
-            modality_ids,
-            default=[m for m in params.get_all("modality") if m in modality_ids],
-            format_func=lambda m: taxonomy.label("modality", m),
-        )
-        verified_only = st.checkbox("Verified license only", params.get("verified") == "1")
-        sort = st.selectbox(
-            "Sort by",
-            [s.value for s in SortOrder],
-            index=[s.value for s in SortOrder].index(params.get("sort", "relevance")),
-        )
-    st.query_params.from_dict(
-        {
-            "near": where,
-            "radius": str(miles),
-            "q": text,
-            "modality": modalities,
-            "verified": "1" if verified_only else "0",
-            "sort": sort,
-        }
+    """Configure the page, then run the page the visitor is on."""
+    st.set_page_config(
+        page_title="tdir — find a licensed therapist",
+        page_icon=":material/spa:",
+        layout="wide",
+        initial_sidebar_state="expanded",
     )
-    point = None
-    if where.strip():
-        try:
-            point = geocode_place(where).point
-        except PlaceNotFoundError as exc:
-            st.error(f"Where: {exc}")
-            return
-    try:
-        query = SearchQuery(
-            text=text,
-            near=point,
-            radius_km=miles * KM_PER_MILE if point else None,
-            modalities=tuple(modalities),
-            verified_only=verified_only,
-            sort=sort if point or sort != "distance" else "relevance",
-            page_size=50,
-        )
-        result = backend().search(query)
-    except QueryError as exc:
-        st.error(f"{exc.field}: {exc.message}")
-        return
-    except BackendError as exc:
-        st.error(f"The search service is unavailable: {exc}")
-        return
-    st.subheader(f"{result.total} therapist{'s' if result.total != 1 else ''}")
-    if not result.hits:
-        st.info("No therapist matches. Try a wider radius or fewer filters.")
-        return
-    rows = []
-    for hit in result.hits:
-        profile = hit.profile
-        rating = profile.get("rating") or {}
-        location = (profile.get("locations") or [{}])[0]
-        rows.append(
-            {
-                "Name": profile.get("name"),
-                "Practice": profile.get("practice_name"),
-                "Miles": None
-                if hit.distance_km is None
-                else round(hit.distance_km / KM_PER_MILE, 1),
-                "Rating": rating.get("combined"),
-                "Reviews": rating.get("review_count", 0),
-                "Verified": any(
-                    c.get("status") == "verified" for c in profile.get("credentials", [])
-                ),
-                "Modalities": ", ".join(
-                    taxonomy.label("modality", m) for m in profile.get("modalities", [])
-                ),
-                "lat": location.get("lat"),
-                "lon": location.get("lon"),
-            }
-        )
-    frame = pd.DataFrame(rows)
-    st.dataframe(frame.drop(columns=["lat", "lon"]), hide_index=True, width="stretch")
-    located = frame.dropna(subset=["lat", "lon"])
-    if not located.empty:
-        st.map(located, latitude="lat", longitude="lon")
+    services.warm_up()
+    page = navigation()
+    if st.session_state.pop(AFTER_SIGN_IN, False) and is_admin(current_access()):
+        # Signing in happened on the previous run; the admin pages exist only from this one.
+        st.switch_page(routes.ADMIN_SOURCES)
+    page.run()
 
 
 main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +75,11 @@ def run_demo(args: argparse.Namespace) -> int:
         if args.no_serve:
             return 0
         url = f"http://127.0.0.1:{args.port}"
+        env = os.environ.copy()
+        if not env.get("TDIR_ADMIN_PASSWORD"):
+            # The admin area stays closed without a password; the demo makes one up and says so.
+            env["TDIR_ADMIN_PASSWORD"] = secrets.token_urlsafe(9)
+            print(f"Admin sign-in password for this demo: {env['TDIR_ADMIN_PASSWORD']}")
         print(f"Dashboard: {url}  (Ctrl+C to stop)", flush=True)
         command = [
             sys.executable,

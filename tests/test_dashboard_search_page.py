@@ -1,4 +1,4 @@
-"""The search page through Streamlit's own app testing, on a real index file."""
+"""The search page through Streamlit's ``AppTest``, on both search backends."""
 
 from __future__ import annotations
 
@@ -8,44 +8,176 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from indexer.search.sqlite_backend import SqliteBackend
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from tests.e2e.apptest import SEARCH, card_names, open_page, point_app_at, shown
+from tests.e2e.dashboard_world import HOSTILE_NAME, ZIP, profiles
 
 
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, contract_data: dict[str, Any]) -> AppTest:
-    backend = SqliteBackend(tmp_path / "index.sqlite3")
-    backend.rebuild(contract_data["profiles"])
-    backend.close()
-    monkeypatch.setenv("TDIR_HOME", str(tmp_path))
-    monkeypatch.delenv("TDIR_ES_URL", raising=False)
-    monkeypatch.delenv("TDIR_BACKEND", raising=False)
-    at = AppTest.from_file(APP, default_timeout=30)
-    return at
+def directory(
+    backend: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Any:
+    """The test directory indexed on the backend, and the app pointed at it."""
+    backend.rebuild(profiles())
+    point_app_at(backend, tmp_path, monkeypatch, request)
+    return backend
 
 
-def test_search_near_a_zip_lists_the_nearby_therapists(app: AppTest) -> None:
-    app.query_params["near"] = "78704"
-    app.query_params["radius"] = "5"
-    app.query_params["sort"] = "distance"
-    app.run()
-    assert not app.exception
-    assert app.subheader[0].value == "3 therapists"
-    names = list(app.dataframe[0].value["Name"])
-    # From 78704's centroid (30.2428, -97.7658): p01 ~3.2 km, p10 ~5.4 km, p02 ~6.6 km.
-    assert names == ["Jane A. Doe", "Emily Nguyen", "Maria Garcia"]
+def search(params: dict[str, str | list[str]]) -> AppTest:
+    return open_page(SEARCH, params)
 
 
-def test_an_unknown_place_says_so(app: AppTest) -> None:
-    app.query_params["near"] = "00000"
-    app.run()
-    assert not app.exception
-    assert "not a known US ZIP code" in app.error[0].value
+def summary(at: AppTest) -> str:
+    line = next(m.value for m in at.markdown if "therapist" in m.value and "**" in m.value)
+    return shown(line).replace("**", "")
 
 
-def test_an_empty_result_suggests_widening(app: AppTest) -> None:
-    app.query_params["near"] = "78704"
-    app.query_params["radius"] = "1"
-    app.run()
-    assert "wider radius" in app.info[0].value
+def test_near_a_zip_sorted_by_distance(directory: Any) -> None:
+    at = search({"near": ZIP, "radius": "5", "sort": "distance"})
+    assert summary(at).startswith("3 therapists within 5 mi of 78704 (Austin, TX)")
+    assert card_names(at) == ["Jane A. Doe", HOSTILE_NAME, "Maria Garcia"]
+    distances = [shown(m.value).replace("**", "") for m in at.markdown if m.value.endswith(" away")]
+    assert distances == ["1.0 mi away", "2.0 mi away", "3.4 mi away"]
+
+
+def test_a_modality_filter_with_facet_counts(directory: Any) -> None:
+    at = search({"near": ZIP, "radius": "10", "modality": "nmt"})
+    assert sorted(card_names(at)) == sorted(["Jane A. Doe", HOSTILE_NAME])
+    modality = at.multiselect(key="s_modality")
+    assert modality.value == ["neuromuscular_therapy"]
+    # Beside each option, how many of the current results carry it.
+    labels = dict(zip(modality.options, modality.options, strict=True))
+    assert "Neuromuscular therapy (2)" in labels
+    assert "Trigger point therapy (2)" in labels
+    assert at.toggle(key="s_verified").label == "Verified license only (1)"
+
+
+def test_filters_verified_rating_and_review_count(directory: Any) -> None:
+    at = search({"near": ZIP, "radius": "10", "verified": "1", "sort": "rating"})
+    assert card_names(at) == ["Jane A. Doe", "Maria Garcia"]
+    at = search({"near": ZIP, "radius": "10", "min_rating": "4.6", "sort": "rating"})
+    assert card_names(at) == ["Robert Chen", "Jane A. Doe"]
+    at = search({"near": ZIP, "radius": "10", "min_reviews": "50"})
+    assert card_names(at) == ["Jane A. Doe"]
+
+
+def test_sorting_by_review_count(directory: Any) -> None:
+    at = search({"near": ZIP, "radius": "10", "sort": "reviews"})
+    assert card_names(at) == ["Jane A. Doe", "Maria Garcia", "Robert Chen", HOSTILE_NAME]
+
+
+def test_widgets_write_the_search_into_the_url(directory: Any) -> None:
+    at = search({"near": ZIP})
+    at.text_input(key="s_near").input("Round Rock, TX")
+    at.number_input(key="s_radius").set_value(10)
+    at.selectbox(key="s_unit").set_value("km")
+    at.multiselect(key="s_modality").set_value(["swedish_massage"])
+    at.toggle(key="s_verified").set_value(False)
+    at.selectbox(key="s_sort").set_value("rating")
+    at.run()
+    assert not at.exception
+    assert at.query_params == {
+        "near": "Round Rock, TX",
+        "radius": "10",
+        "unit": "km",
+        "modality": "swedish_massage",
+        "sort": "rating",
+    }
+
+
+def test_paging_with_a_bookmarkable_cursor(directory: Any) -> None:
+    at = search({"near": "Round Rock, TX", "radius": "10", "sort": "rating"})
+    assert summary(at).startswith("25 therapists")
+    first_page = card_names(at)
+    assert len(first_page) == 20
+    assert first_page[0] == "Round Rock Therapist 24"
+    at.button(key="page_next").click().run()
+    second_page = card_names(at)
+    assert second_page == [f"Round Rock Therapist {n:02d}" for n in range(4, -1, -1)]
+    assert at.button(key="page_next").disabled
+    params = dict(at.query_params)
+    assert params["page"] == "2" and params["cursor"]
+    # The URL alone reopens the same page.
+    again = search(params)
+    assert card_names(again) == second_page
+    again.button(key="page_first").click().run()
+    assert card_names(again) == first_page
+    assert "cursor" not in again.query_params
+
+
+def test_changing_the_search_returns_to_page_one(directory: Any) -> None:
+    at = search({"near": "Round Rock, TX", "radius": "10", "sort": "rating"})
+    at.button(key="page_next").click().run()
+    at.slider(key="s_min_rating").set_value(4.0).run()
+    assert "cursor" not in at.query_params
+    assert card_names(at)[0] == "Round Rock Therapist 24"
+
+
+def test_an_empty_result_says_why_and_offers_wider_searches(directory: Any) -> None:
+    at = search({"near": ZIP, "radius": "1", "modality": "sports_massage"})
+    assert at.subheader[0].value == "No therapist matches this search"
+    explanation = " ".join(shown(m.value) for m in at.markdown)
+    assert "within 1 mi of 78704 (Austin, TX)" in explanation
+    assert "offering Sports massage" in explanation
+    assert "The nearest match is 7 mi away." in explanation
+    assert suggestion_labels(at) == ["Widen to 10 mi — 1 therapist"]
+    at.button(key="suggestion_0").click().run()
+    assert card_names(at) == ["Robert Chen"]
+    assert at.query_params["radius"] == "10"
+
+
+def test_an_empty_result_offers_to_drop_a_filter(directory: Any) -> None:
+    at = search({"near": ZIP, "radius": "10", "modality": "sports_massage", "verified": "1"})
+    assert at.subheader[0].value == "No therapist matches this search"
+    assert suggestion_labels(at) == [
+        "Drop Sports massage — 2 therapists",
+        "Include unverified licenses — 1 therapist",
+    ]
+    at.button(key="suggestion_1").click().run()
+    assert card_names(at) == ["Robert Chen"]
+    assert "verified" not in at.query_params
+
+
+def suggestion_labels(at: AppTest) -> list[str]:
+    return [b.label for b in at.button if b.key and b.key.startswith("suggestion_")]
+
+
+def test_an_unknown_place_says_so(directory: Any) -> None:
+    at = search({"near": "00000"})
+    assert "not a known US ZIP code" in shown(at.error[0].value)
+
+
+def test_bad_link_values_are_reported_not_fatal(directory: Any) -> None:
+    at = search({"near": ZIP, "radius": "-3", "modality": "<b>x</b>", "sort": "sideways"})
+    warning = shown(at.warning[0].value)
+    assert "radius '-3'" in warning
+    assert "Unknown modality '<b>x</b>'" in warning
+    assert "Unknown sort 'sideways'" in warning
+    assert summary(at).startswith("29 therapists within 25 mi")
+
+
+def test_without_a_place_everyone_is_listed(directory: Any) -> None:
+    at = search({})
+    assert summary(at).startswith("30 therapists — enter a ZIP code or city")
+    assert "Old Listing" not in card_names(at)
+
+
+def test_choosing_therapists_to_compare(directory: Any) -> None:
+    at = search({"near": ZIP, "radius": "5", "sort": "distance"})
+    at.button(key="compare_t-doe").click().run()
+    assert at.query_params["compare"] == "t-doe"
+    assert "Choose one more to compare." in [c.value for c in at.caption]
+    at.button(key="compare_t-garcia").click().run()
+    assert at.query_params["compare"] == ["t-doe", "t-garcia"]
+    link = next(p for p in at.page_link if p.value.startswith("Compare 2"))
+    assert link.proto.page == "compare"
+    assert "compare=t-doe&compare=t-garcia" in link.proto.query_string
+    at.button(key="compare_t-doe").click().run()
+    assert at.query_params["compare"] == "t-garcia"
+
+
+def test_the_map_shows_the_page_of_results(directory: Any) -> None:
+    at = search({"near": ZIP, "radius": "5"})
+    charts = [e for e in at.get("deck_gl_json_chart")]
+    assert len(charts) == 1
+    spec = charts[0].proto.json
+    assert '"Jane A. Doe"' in spec and '"Maria Garcia"' in spec

@@ -1,0 +1,488 @@
+"""Search: where and how far, what for, filters with counts, results as cards and on a map.
+
+The whole search lives in the URL, so it can be bookmarked and shared. Widgets are seeded from
+the URL when it changes (a first visit, a shared link, "back to results"); after that the
+widgets drive the search and the URL follows them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dashboard import routes, services
+from dashboard.credentials import badges, license_badge
+from dashboard.formatting import format_distance, format_rating, plural
+from dashboard.maps import MapPoint, therapist_map
+from dashboard.markup import escape_markdown, plain_text
+from dashboard.search_state import (
+    MAX_COMPARE,
+    MAX_RADIUS,
+    MIN_RADIUS,
+    PAGE_SIZE,
+    SORT_LABELS,
+    SearchState,
+    read_state,
+)
+from dashboard.suggestions import constraints, suggest
+from dashboard.widgets import badge_markdown, rating_line, show_problems, term_labels
+from indexer.geo import GeoPoint, distance_km
+from indexer.geocode import Place, PlaceNotFoundError, geocode_place
+from indexer.search import BackendError, Hit, QueryError, SearchResult
+from indexer.taxonomy import Taxonomy, Vocabulary, load_taxonomy
+
+# Widget keys; the URL is read into them and written from them.
+K_NEAR, K_RADIUS, K_UNIT, K_TEXT, K_SORT = "s_near", "s_radius", "s_unit", "s_text", "s_sort"
+K_MODALITY, K_CONDITION, K_CREDENTIAL = "s_modality", "s_condition", "s_credential"
+K_VERIFIED, K_MIN_RATING, K_MIN_REVIEWS = "s_verified", "s_min_rating", "s_min_reviews"
+# Not widgets: where paging and the compare selection stand.
+K_CURSOR, K_PAGE, K_COMPARE = "s_cursor", "s_page", "s_compare"
+K_URL = "s_url"  # the parameters this page last wrote, to tell our own URL from a new one
+K_CRITERIA = "s_criteria"  # the last search's criteria: a change returns to page one
+
+
+def seed_widgets(state: SearchState) -> None:
+    """Set every widget's value from a state (before the widgets are drawn)."""
+    ss = st.session_state
+    ss[K_NEAR] = state.near
+    ss[K_RADIUS] = round(state.radius)
+    ss[K_UNIT] = state.unit
+    ss[K_TEXT] = state.text
+    ss[K_SORT] = state.sort
+    ss[K_MODALITY] = list(state.modalities)
+    ss[K_CONDITION] = list(state.conditions)
+    ss[K_CREDENTIAL] = list(state.credentials)
+    ss[K_VERIFIED] = state.verified_only
+    ss[K_MIN_RATING] = float(state.min_rating or 0.0)
+    ss[K_MIN_REVIEWS] = int(state.min_reviews or 0)
+    ss[K_CURSOR] = state.cursor
+    ss[K_PAGE] = state.page
+    ss[K_COMPARE] = list(state.compare)
+
+
+def state_from_widgets() -> SearchState:
+    """The search the widgets describe now."""
+    ss = st.session_state
+    state = SearchState(
+        near=str(ss[K_NEAR]).strip(),
+        radius=float(min(MAX_RADIUS, max(MIN_RADIUS, ss[K_RADIUS] or MIN_RADIUS))),
+        unit="km" if ss[K_UNIT] == "km" else "mi",
+        text=str(ss[K_TEXT]).strip(),
+        modalities=tuple(ss[K_MODALITY]),
+        conditions=tuple(ss[K_CONDITION]),
+        credentials=tuple(ss[K_CREDENTIAL]),
+        verified_only=bool(ss[K_VERIFIED]),
+        min_rating=float(ss[K_MIN_RATING]) or None,
+        min_reviews=int(ss[K_MIN_REVIEWS] or 0) or None,
+        sort=str(ss[K_SORT]),
+        cursor=ss[K_CURSOR],
+        page=int(ss[K_PAGE]),
+        compare=tuple(ss[K_COMPARE]),
+    )
+    criteria = state.first_page().to_params()
+    criteria.pop("compare", None)
+    if ss.get(K_CRITERIA) not in (None, criteria) and state.cursor:
+        # The search changed: its old cursor belongs to another search.
+        state = state.first_page()
+        ss[K_CURSOR], ss[K_PAGE] = None, 1
+    ss[K_CRITERIA] = criteria
+    return state
+
+
+def sync_url(state: SearchState) -> None:
+    """Make the URL say what the page shows."""
+    params = state.to_params()
+    if st.session_state.get(K_URL) != params:
+        st.query_params.from_dict(params)
+        st.session_state[K_URL] = params
+
+
+# -- callbacks (run before the next rerun) ---------------------------------------------------
+
+
+def _go_to_page(cursor: str | None, page: int) -> None:
+    st.session_state[K_CURSOR] = cursor
+    st.session_state[K_PAGE] = page
+
+
+def _toggle_compare(profile_id: str) -> None:
+    chosen: list[str] = list(st.session_state.get(K_COMPARE, []))
+    if profile_id in chosen:
+        chosen.remove(profile_id)
+    elif len(chosen) < MAX_COMPARE:
+        chosen.append(profile_id)
+    st.session_state[K_COMPARE] = chosen
+
+
+def _clear_compare() -> None:
+    st.session_state[K_COMPARE] = []
+
+
+def _apply(state: SearchState) -> None:
+    seed_widgets(state)
+
+
+def _clear_filters() -> None:
+    ss = st.session_state
+    ss[K_MODALITY], ss[K_CONDITION], ss[K_CREDENTIAL] = [], [], []
+    ss[K_VERIFIED], ss[K_MIN_RATING], ss[K_MIN_REVIEWS] = False, 0.0, 0
+    ss[K_CURSOR], ss[K_PAGE] = None, 1
+
+
+# -- drawing -------------------------------------------------------------------------------
+
+
+def search_bar() -> None:
+    """Where, how far, what for, and the order of results."""
+    where, within, unit, what, order = st.columns([2.6, 1.1, 0.9, 3.0, 1.6])
+    where.text_input(
+        "Where",
+        key=K_NEAR,
+        placeholder="ZIP, City, ST or lat,lon",
+        help="A US ZIP code (78704), a city and state (Austin, TX) or coordinates (30.25,-97.75).",
+    )
+    within.number_input(
+        "Within",
+        key=K_RADIUS,
+        min_value=int(MIN_RADIUS),
+        max_value=int(MAX_RADIUS),
+        step=5,
+        disabled=not st.session_state[K_NEAR].strip(),
+    )
+    unit.selectbox("Unit", ["mi", "km"], key=K_UNIT)
+    what.text_input(
+        "Looking for",
+        key=K_TEXT,
+        placeholder="a name, practice, technique or condition (e.g. sciatica)",
+    )
+    order.selectbox("Sort by", list(SORT_LABELS), key=K_SORT, format_func=lambda s: SORT_LABELS[s])
+
+
+def filters(result: SearchResult | None, taxonomy: Taxonomy) -> None:
+    """The sidebar: filters, each value with how many of the current results carry it."""
+    with st.sidebar:
+        st.subheader("Filters")
+        st.button(
+            "Clear filters",
+            icon=":material/filter_alt_off:",
+            on_click=_clear_filters,
+            disabled=state_from_session_filter_count() == 0,
+        )
+        facet = result.facet_counts if result is not None else (lambda _name: {})
+        _term_filter("Technique (modality)", K_MODALITY, "modality", facet("modality"), taxonomy)
+        _term_filter("Condition treated", K_CONDITION, "condition", facet("condition"), taxonomy)
+        _term_filter("Credential", K_CREDENTIAL, "credential", facet("credential"), taxonomy)
+        verified = facet("verified").get("true")
+        st.toggle(
+            "Verified license only" + (f" ({verified})" if verified is not None else ""),
+            key=K_VERIFIED,
+            help="Only therapists whose state license the issuing board lists as active.",
+        )
+        st.slider(
+            "Minimum combined rating",
+            min_value=0.0,
+            max_value=5.0,
+            step=0.1,
+            key=K_MIN_RATING,
+            format="%.1f",
+            help="0 means any rating. The combined rating weighs every site's reviews fairly.",
+        )
+        st.number_input(
+            "Minimum number of reviews",
+            min_value=0,
+            max_value=100_000,
+            step=1,
+            key=K_MIN_REVIEWS,
+            help="0 means any number.",
+        )
+
+
+def state_from_session_filter_count() -> int:
+    """How many filters are set in the widgets right now."""
+    ss = st.session_state
+    return (
+        len(ss[K_MODALITY])
+        + len(ss[K_CONDITION])
+        + len(ss[K_CREDENTIAL])
+        + int(bool(ss[K_VERIFIED]))
+        + int(bool(ss[K_MIN_RATING]))
+        + int(bool(ss[K_MIN_REVIEWS]))
+    )
+
+
+def _term_filter(
+    label: str, key: str, vocabulary: Vocabulary, counts: dict[str, int], taxonomy: Taxonomy
+) -> None:
+    selected = list(st.session_state[key])
+    # Values present in the results first (most common first), then the rest of the taxonomy.
+    options = sorted(
+        taxonomy.ids(vocabulary),
+        key=lambda t: (t not in selected, -counts.get(t, 0), taxonomy.label(vocabulary, t)),
+    )
+
+    def caption(term_id: str) -> str:
+        count = counts.get(term_id)
+        name = taxonomy.label(vocabulary, term_id)
+        return f"{name} ({count})" if count else name
+
+    st.multiselect(label, options, key=key, format_func=caption, placeholder="Any")
+
+
+def result_card(hit: Hit, state: SearchState, taxonomy: Taxonomy) -> None:
+    """One therapist in the result list."""
+    profile = hit.profile
+    chosen = hit.id in state.compare
+    with st.container(border=True):
+        main, side = st.columns([3, 1.7], vertical_alignment="top")
+        with main:
+            st.markdown(f"#### {escape_markdown(profile.get('name'), max_length=80)}")
+            practice = plain_text(profile.get("practice_name"), max_length=80)
+            location = (profile.get("locations") or [{}])[0]
+            place = ", ".join(
+                p
+                for p in (plain_text(location.get("city")), plain_text(location.get("state")))
+                if p
+            )
+            line = " · ".join(escape_markdown(p) for p in (practice, place) if p)
+            if line:
+                st.markdown(f":gray[{line}]")
+            st.markdown(badge_markdown(badges(profile)))
+            modalities = term_labels(taxonomy, "modality", profile.get("modalities") or [], 5)
+            if modalities:
+                st.markdown(f":material/spa: {modalities}")
+        with side:
+            if hit.distance_km is not None:
+                st.markdown(f"**{format_distance(hit.distance_km, state.unit)}** away")
+            st.markdown(rating_line(profile.get("rating")))
+            st.page_link(
+                routes.PROFILE,
+                label="View profile",
+                icon=":material/person:",
+                query_params=routes.profile_params(hit.id, state),
+            )
+            full = len(state.compare) >= MAX_COMPARE and not chosen
+            st.button(
+                "Remove from compare" if chosen else "Add to compare",
+                key=f"compare_{hit.id}",
+                icon=":material/check_box:" if chosen else ":material/check_box_outline_blank:",
+                on_click=_toggle_compare,
+                args=(hit.id,),
+                disabled=full,
+                help=f"Compare up to {MAX_COMPARE} therapists side by side." if full else None,
+            )
+
+
+def compare_tray(state: SearchState) -> None:
+    """The therapists chosen for comparison, and the way to the compare view."""
+    if not state.compare:
+        return
+    names = []
+    for profile_id in state.compare:
+        try:
+            profile = services.get_profile(profile_id)
+        except BackendError:
+            profile = None
+        names.append(escape_markdown((profile or {}).get("name") or profile_id, max_length=40))
+    with st.container(border=True):
+        text, go, clear = st.columns([4, 1.6, 1], vertical_alignment="center")
+        text.markdown(f":material/compare_arrows: **Compare:** {', '.join(names)}")
+        if len(state.compare) >= 2:
+            go.page_link(
+                routes.COMPARE,
+                label=f"Compare {len(state.compare)} side by side",
+                icon=":material/arrow_forward:",
+                query_params=routes.compare_params(state.compare, state),
+            )
+        else:
+            go.caption("Choose one more to compare.")
+        clear.button("Clear", key="compare_clear", on_click=_clear_compare)
+
+
+def results_map(
+    hits: list[Hit], point: GeoPoint | None, state: SearchState, show_radius: bool
+) -> None:
+    """The current page of results on a map, around the searched place."""
+    markers = []
+    for hit in hits:
+        profile = hit.profile
+        rating = profile.get("rating") or {}
+        detail = " · ".join(
+            p
+            for p in (
+                format_distance(hit.distance_km, state.unit),
+                f"★ {format_rating(rating.get('combined'))} ({rating.get('review_count') or 0})",
+            )
+            if p
+        )
+        verified = license_badge(profile).label == "License verified"
+        for location in placed_locations(profile, point, state.radius_km if show_radius else None):
+            markers.append(
+                MapPoint(
+                    lat=float(location["lat"]),
+                    lon=float(location["lon"]),
+                    name=plain_text(profile.get("name"), max_length=60),
+                    detail=detail,
+                    verified=verified,
+                )
+            )
+    deck = therapist_map(markers, point, state.radius_km if show_radius else None)
+    st.pydeck_chart(deck, width="stretch", height=460)
+    st.caption(":green[●] license verified  :blue[●] other  :gray[○] searched area")
+
+
+def placed_locations(
+    profile: dict[str, Any], point: GeoPoint | None, radius_km: float | None
+) -> list[dict[str, Any]]:
+    """The therapist's locations to mark: those within the searched radius when there is one
+    (a practice in another city would pull the map away), else the first few."""
+    located = [
+        loc
+        for loc in profile.get("locations") or []
+        if isinstance(loc, dict) and loc.get("lat") is not None and loc.get("lon") is not None
+    ]
+    if point is None or radius_km is None:
+        return located[:3]
+    return [
+        loc
+        for loc in located
+        if distance_km(point.lat, point.lon, float(loc["lat"]), float(loc["lon"]))
+        <= radius_km + 0.01
+    ]
+
+
+def pager(result: SearchResult, state: SearchState) -> None:
+    """Where this page sits in the results, and the way to the next one."""
+    first = (state.page - 1) * PAGE_SIZE + 1
+    last = first + len(result.hits) - 1
+    info, back, forward = st.columns([3, 1.2, 1.2], vertical_alignment="center")
+    info.caption(f"Showing {first}\u2013{last} of {result.total:,}")
+    back.button(
+        "First page",
+        icon=":material/first_page:",
+        on_click=_go_to_page,
+        args=(None, 1),
+        disabled=state.cursor is None,
+        key="page_first",
+    )
+    forward.button(
+        "Next page",
+        icon=":material/navigate_next:",
+        on_click=_go_to_page,
+        args=(result.next_cursor, state.page + 1),
+        disabled=result.next_cursor is None,
+        key="page_next",
+    )
+
+
+def empty_state(
+    state: SearchState, point: GeoPoint | None, place: Place | None, taxonomy: Taxonomy
+) -> None:
+    """Say why nothing matched and offer the changes that would find someone."""
+    st.subheader("No therapist matches this search")
+    parts = constraints(state, place.label if place else None, taxonomy)
+    if parts:
+        st.markdown(
+            "You asked for therapists " + "; ".join(escape_markdown(p) for p in parts) + "."
+        )
+    try:
+        suggestions, note = suggest(state, point, taxonomy, services.search)
+    except BackendError:
+        suggestions, note = [], None
+    if note:
+        st.markdown(escape_markdown(note))
+    if not suggestions:
+        st.info("Try a wider radius, another place, or fewer filters.", icon=":material/lightbulb:")
+        return
+    st.markdown("**Try instead:**")
+    for index, suggestion in enumerate(suggestions[:6]):
+        st.button(
+            f"{suggestion.label} — {plural(suggestion.total, 'therapist')}",
+            key=f"suggestion_{index}",
+            on_click=_apply,
+            args=(suggestion.state,),
+            icon=":material/lightbulb:",
+        )
+
+
+def summary_line(result: SearchResult, state: SearchState, place: Place | None) -> str:
+    """ "21 therapists within 25 mi of Austin, TX" (markdown)."""
+    count = f"**{plural(result.total, 'therapist')}**"
+    if place is not None:
+        return f"{count} within {state.radius:g} {state.unit} of {escape_markdown(place.label)}"
+    return f"{count} — enter a ZIP code or city to search nearby"
+
+
+def run_query(
+    state: SearchState, point: GeoPoint | None, taxonomy: Taxonomy
+) -> tuple[SearchResult | None, str | None]:
+    """The results of the search, or a message saying why there are none to show."""
+    try:
+        query = state.to_query(point, taxonomy)
+    except QueryError as exc:
+        if exc.field == "cursor":
+            _go_to_page(None, 1)
+            query = state.first_page().to_query(point, taxonomy)
+        else:
+            return None, f"{exc.field}: {exc.message}"
+    try:
+        return services.search(query), None
+    except QueryError as exc:  # a cursor the backend cannot continue
+        return None, f"{exc.field}: {exc.message}"
+    except BackendError:
+        return None, "The search service is unavailable right now. Please try again shortly."
+
+
+def main() -> None:
+    """Draw the search page."""
+    taxonomy = load_taxonomy()
+    url_state, problems = read_state(st.query_params, taxonomy)
+    url_params = url_state.to_params()
+    if st.session_state.get(K_URL) != url_params or K_NEAR not in st.session_state:
+        seed_widgets(url_state)
+        st.session_state[K_URL] = url_params
+        st.session_state[K_CRITERIA] = None
+
+    st.header("Find a licensed massage or neuromuscular therapist")
+    st.caption(
+        "Listings, credentials and reviews from many sites in one place, with licenses "
+        "checked against the state boards' own records."
+    )
+    show_problems(problems)
+    search_bar()
+    state = state_from_widgets()
+    sync_url(state)
+
+    place: Place | None = None
+    if state.near:
+        try:
+            place = geocode_place(state.near)
+        except PlaceNotFoundError as exc:
+            filters(None, taxonomy)
+            st.error(f"Where: {escape_markdown(exc)}", icon=":material/location_off:")
+            st.caption("Use a ZIP code (78704), a city and state (Austin, TX) or lat,lon.")
+            return
+    point = place.point if place else None
+    if state.sort == "distance" and point is None:
+        st.caption("Sorting by distance needs a place; showing the best matches first.")
+
+    result, problem = run_query(state, point, taxonomy)
+    filters(result, taxonomy)
+    if result is None:
+        st.error(escape_markdown(problem), icon=":material/error:")
+        return
+    compare_tray(state)
+    if not result.hits:
+        empty_state(state, point, place, taxonomy)
+        return
+    st.markdown(summary_line(result, state, place))
+    listing, map_column = st.columns([3, 2], gap="medium")
+    with listing:
+        for hit in result.hits:
+            result_card(hit, state, taxonomy)
+        pager(result, state)
+    with map_column:
+        results_map(result.hits, point, state, show_radius=place is not None)
+
+
+main()

@@ -1,0 +1,256 @@
+"""The dashboard end to end in a real headless Chromium, on an index built from a demo crawl.
+
+``streamlit run dashboard/app.py`` runs as a subprocess against a data directory crawled from
+the demo web (which stays up for the session, so a recrawl has something to fetch). The test
+searches near a ZIP with a modality filter, compares two therapists, opens a profile, and signs
+in to the admin pages; it saves a screenshot of each step under ``test-artifacts/dashboard/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from indexer.search import SearchQuery
+from indexer.search.sqlite_backend import SqliteBackend
+from tests.crawling import crawl, run_tdir
+from tests.e2e.dashboard_world import HOSTILE_BIO, HOSTILE_NAME, HOSTILE_REVIEW, profiles
+from tests.support.browser import (
+    CHROMIUM_ARGS,
+    ROOT,
+    StreamlitServer,
+    ensure_chromium,
+    streamlit_server,
+)
+
+ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
+PASSWORD = "e2e-admin-password"
+MODALITY_ID = "neuromuscular_therapy"
+MODALITY_LABEL = "Neuromuscular therapy"
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def crawled_home(demo_web: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding a crawl of every demo source and the index built from it."""
+    home = tmp_path_factory.mktemp("dashboard-e2e")
+    (home / "sites.json").write_text(json.dumps(demo_web.urls), encoding="utf-8")
+    crawl(home, home / "sites.json", "--all")
+    built = run_tdir(home, "index", "--rebuild")
+    assert built.returncode == 0, built.stderr
+    # One listing full of markup, to check the browser shows it as text.
+    hostile = next(p for p in profiles() if p["name"] == HOSTILE_NAME)
+    backend = SqliteBackend(home / "index.sqlite3")
+    try:
+        backend.upsert([hostile])
+    finally:
+        backend.close()
+    return home
+
+
+@pytest.fixture(scope="module")
+def server(crawled_home: Path) -> Iterator[StreamlitServer]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TDIR_", "STREAMLIT_"))
+    }
+    env.update(
+        TDIR_HOME=str(crawled_home),
+        TDIR_BACKEND="sqlite",
+        TDIR_ADMIN_PASSWORD=PASSWORD,
+    )
+    with streamlit_server(env, ARTIFACTS / "streamlit.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = ensure_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(TIMEOUT_MS)
+    dialogs: list[str] = []
+    # Any alert() would mean a listing ran script in the page.
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    yield opened
+    context.close()
+    assert dialogs == []
+
+
+def settle(page: Page) -> None:
+    """Wait until Streamlit has finished running the script for the last interaction."""
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    page.wait_for_timeout(300)
+
+
+def shoot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+def zip_with_results(home: Path) -> str:
+    """A ZIP from the crawled data with at least two NMT therapists within 25 miles."""
+    backend = SqliteBackend(home / "index.sqlite3")
+    try:
+        result = backend.search(
+            SearchQuery(modalities=(MODALITY_ID,), sort="reviews", page_size=50)
+        )
+        from indexer.geocode import geocode_place
+
+        for hit in result.hits:
+            code = (hit.profile.get("locations") or [{}])[0].get("postal_code")
+            if not code or hit.profile["name"] == HOSTILE_NAME:
+                continue
+            try:
+                point = geocode_place(code).point
+            except ValueError:
+                continue
+            near = backend.search(
+                SearchQuery(near=point, radius_km=40.0, modalities=(MODALITY_ID,), page_size=3)
+            )
+            if near.total >= 2:
+                return code
+    finally:
+        backend.close()
+    raise AssertionError("the demo crawl has no ZIP with two NMT therapists")
+
+
+def test_search_compare_profile_and_admin(
+    server: StreamlitServer, crawled_home: Path, page: Page
+) -> None:
+    code = zip_with_results(crawled_home)
+    page.goto(server.url + "/")
+    where = page.get_by_role("textbox", name="Where")
+    expect(where).to_be_visible()
+    settle(page)
+
+    # Search near the ZIP with a modality filter.
+    where.fill(code)
+    where.press("Enter")
+    settle(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    modality = sidebar.get_by_test_id("stMultiSelect").first
+    modality.click()
+    modality.locator("input").fill(MODALITY_LABEL)
+    page.get_by_role("option", name=re.compile(f"^{MODALITY_LABEL}")).first.click()
+    page.keyboard.press("Escape")
+    settle(page)
+    summary = page.get_by_text(re.compile(r"therapists? within 25 mi of"))
+    expect(summary).to_be_visible()
+    assert f"near={code}" in page.url and f"modality={MODALITY_ID}" in page.url
+    expect(page.get_by_test_id("stDeckGlJsonChart")).to_have_count(1)
+    shoot(page, "01-search.png")
+
+    # The URL alone reproduces the search.
+    shared = page.url
+    page.goto(shared)
+    settle(page)
+    expect(page.get_by_text(re.compile(r"therapists? within 25 mi of"))).to_be_visible()
+
+    # Choose two therapists and compare them.
+    for _ in range(2):
+        page.get_by_role("button", name="Add to compare").first.click()
+        settle(page)
+    page.get_by_role("link", name=re.compile("Compare 2 side by side")).click()
+    settle(page)
+    expect(page.get_by_role("heading", name="Compare therapists")).to_be_visible()
+    expect(page.get_by_text("At a glance")).to_be_visible()
+    assert page.url.count("compare=") == 2
+    shoot(page, "02-compare.png")
+
+    # Open one of them.
+    page.get_by_role("link", name="View profile").first.click()
+    expect(page.get_by_text("Combined rating").first).to_be_visible()
+    settle(page)
+    shoot(page, "03-profile.png")
+    page.get_by_role("tab", name=re.compile(r"^Reviews")).click()
+    settle(page)
+    expect(page.get_by_text("Ratings by site")).to_be_visible()
+    shoot(page, "04-profile-reviews.png")
+    page.get_by_role("tab", name=re.compile(r"^Credentials")).click()
+    settle(page)
+    shoot(page, "05-profile-credentials.png")
+
+    # Sign in to the admin area.
+    page.get_by_role("link", name="Admin sign-in").click()
+    settle(page)
+    page.get_by_role("textbox", name="Admin password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    settle(page)
+    expect(page.get_by_role("heading", name="Sources")).to_be_visible()
+    expect(page.get_by_role("button", name="Recrawl now")).to_be_visible()
+    shoot(page, "06-admin-sources.png")
+    # Admin pages sit in their own section of the top navigation.
+    page.get_by_test_id("stTopNavSection").filter(has_text="Admin").click()
+    page.get_by_role("menuitem", name="Flagged listings").click()
+    settle(page)
+    expect(page.get_by_role("heading", name="Flagged listings")).to_be_visible()
+    shoot(page, "07-admin-flagged.png")
+
+
+def test_hostile_listing_is_shown_as_text(server: StreamlitServer, page: Page) -> None:
+    page.goto(server.url + "/profile?id=t-hostile")
+    expect(page.get_by_text("Combined rating").first).to_be_visible()
+    settle(page)
+    heading = page.locator("h1").first
+    expect(heading).to_be_visible()
+    assert heading.inner_text().replace("\u2060", "") == HOSTILE_NAME
+    main = page.get_by_test_id("stMain")
+    assert HOSTILE_BIO in main.inner_text()
+    # Nothing from the listing became an element: no script, image, or link it named.
+    assert main.locator("script").count() == 0
+    assert main.locator("img[src='x'], img[src*='evil']").count() == 0
+    assert main.locator("a[href^='javascript'], a[href*='evil']").count() == 0
+    shoot(page, "08-hostile-profile.png")
+    page.get_by_role("tab", name=re.compile(r"^Reviews")).click()
+    settle(page)
+    assert HOSTILE_REVIEW in main.inner_text()
+    assert main.locator("a[href^='javascript'], img[src*='evil']").count() == 0
+    shoot(page, "09-hostile-reviews.png")
+
+
+def test_the_search_page_answers_within_a_second(
+    crawled_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Server-side time of a search interaction on the demo crawl's index."""
+    from streamlit.testing.v1 import AppTest
+
+    for name in ("TDIR_ES_URL", "TDIR_ES_INDEX", "TDIR_SQLITE_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TDIR_HOME", str(crawled_home))
+    monkeypatch.setenv("TDIR_BACKEND", "sqlite")
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    at.query_params["near"] = "Austin, TX"
+    at.run()  # the first run imports and opens everything
+    timings = {}
+    for near in ("78704", "Houston, TX", "30.27,-97.74", "Seattle, WA"):
+        at.text_input(key="s_near").input(near)
+        started = time.perf_counter()
+        at.run()
+        timings[near] = time.perf_counter() - started
+        assert not at.exception
+    at.multiselect(key="s_modality").set_value([MODALITY_ID])
+    started = time.perf_counter()
+    at.run()
+    timings["with a modality"] = time.perf_counter() - started
+    assert max(timings.values()) < 1.0, timings

@@ -1,0 +1,311 @@
+"""The admin area through ``AppTest``: who gets in, the sources page, recrawls, flagged
+listings."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from crawler.runs import CrawlStore, RunRecord
+from dashboard import admin_data
+from tests.e2e.apptest import (
+    ADMIN_FLAGGED,
+    ADMIN_SOURCES,
+    SIGN_IN,
+    new_app,
+    open_page,
+    point_app_at,
+    shown,
+)
+from tests.e2e.dashboard_world import HOSTILE_NAME, profiles
+
+PASSWORD = "correct horse battery staple"
+OIDC = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-long-random-cookie-secret",
+    "client_id": "tdir",
+    "client_secret": "client-secret",
+    "server_metadata_url": "https://id.example/.well-known/openid-configuration",
+}
+
+
+def stamp(delta: timedelta) -> str:
+    return (datetime.now(UTC) - delta).replace(microsecond=0).isoformat()
+
+
+def write_run(
+    store: CrawlStore, source: str, age: timedelta, *, status: str = "finished", **fields: Any
+) -> RunRecord:
+    started = datetime.now(UTC) - age
+    record = RunRecord(
+        source=source,
+        run_id=started.strftime("%Y%m%dT%H%M%S%fZ"),
+        started_at=started.replace(microsecond=0).isoformat(),
+        finished_at=(started + timedelta(minutes=2)).replace(microsecond=0).isoformat()
+        if status != "running"
+        else None,
+        status=status,  # type: ignore[arg-type]
+        **fields,
+    )
+    store.run_dir(source, record.run_id).mkdir(parents=True)
+    store.write_record(record)
+    return record
+
+
+def write_site_manifest(home: Path) -> None:
+    """Point every site the catalog names at a closed port (no site answers)."""
+    catalog_text = resources.files("crawler").joinpath("catalogs/demo.yaml").read_text()
+    sites = {
+        name.lower(): "http://127.0.0.1:9"
+        for name in sorted(set(re.findall(r"\$\{([A-Z0-9_]+)_URL\}", catalog_text)))
+    }
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "sites.json").write_text(json.dumps(sites))
+
+
+@pytest.fixture
+def crawl_home(tmp_path: Path) -> Path:
+    """A data directory with a site manifest for every catalog site and a few recorded runs."""
+    write_site_manifest(tmp_path)
+    store = CrawlStore(tmp_path)
+    write_run(store, "atlas", timedelta(days=3), pages=300, items={"listing": 3})
+    latest = write_run(
+        store,
+        "atlas",
+        timedelta(hours=2),
+        pages=339,
+        bytes=1_988_244,
+        items={"listing": 2, "review": 5},
+        errors={"jsonld/repaired": 2},
+    )
+    listings = [
+        {"record_type": "listing", "name_raw": "A", "telephone_raw": "512", "address": {"x": 1}},
+        {"record_type": "listing", "name_raw": "B"},
+        {"record_type": "review", "body": "not a listing"},
+    ]
+    store.items_path("atlas", latest.run_id).write_text(
+        "".join(json.dumps(r) + "\n" for r in listings)
+    )
+    write_run(store, "guild", timedelta(days=9), pages=250, items={"listing": 300})
+    return tmp_path
+
+
+@pytest.fixture
+def directory(
+    backend: Any,
+    crawl_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Any:
+    backend.rebuild(profiles())
+    point_app_at(backend, crawl_home, monkeypatch, request)
+    return backend
+
+
+def with_password() -> AppTest:
+    at = new_app()
+    at.secrets["admin_password"] = PASSWORD
+    return at
+
+
+def sign_in(at: AppTest, password: str = PASSWORD) -> AppTest:
+    at.run()
+    at.switch_page(SIGN_IN).run()
+    at.text_input(key="admin_password_input").input(password)
+    at.form_submit_button[0].click()
+    return at.run()
+
+
+def admin_pages_registered(at: AppTest) -> bool:
+    try:
+        at.switch_page(ADMIN_SOURCES)
+    except ValueError:
+        return False
+    return True
+
+
+# -- who gets in ------------------------------------------------------------------------------
+
+
+def test_without_configuration_the_admin_area_is_closed(directory: Any) -> None:
+    at = open_page(SIGN_IN)
+    assert "The admin area is closed" in at.info[0].value
+    assert not at.form_submit_button
+    assert not admin_pages_registered(at)
+
+
+def test_a_wrong_password_keeps_the_admin_area_closed(directory: Any) -> None:
+    at = sign_in(with_password(), "guess")
+    assert at.error[0].value == "That password is not right."
+    assert not admin_pages_registered(at)
+
+
+def test_the_right_password_opens_the_admin_pages(directory: Any) -> None:
+    at = sign_in(with_password())
+    assert not at.exception
+    assert at.title[0].value == "Sources"  # signing in lands on the sources page
+    assert admin_pages_registered(at)
+    at.switch_page(SIGN_IN).run()
+    assert "You are signed in as an admin." in at.success[0].value
+    at.button[0].click().run()  # sign out
+    assert not admin_pages_registered(at)
+
+
+def test_the_password_can_come_from_the_environment(
+    directory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TDIR_ADMIN_PASSWORD", PASSWORD)
+    at = sign_in(new_app())
+    assert at.title[0].value == "Sources"
+
+
+def test_too_many_wrong_passwords_lock_the_form(directory: Any) -> None:
+    at = with_password()
+    for _ in range(5):
+        sign_in(at, "guess")
+    at.switch_page(SIGN_IN).run()
+    assert "Too many wrong passwords" in at.error[0].value
+    assert not at.form_submit_button
+
+
+def oidc_app(email: str | None, admins: list[str] | None) -> AppTest:
+    at = new_app()
+    at.secrets["auth"] = OIDC
+    if admins is not None:
+        at.secrets["admin_emails"] = admins
+    at.user = {"is_logged_in": email is not None, "email": email or ""}
+    return at
+
+
+def test_oidc_admins_are_the_listed_emails(directory: Any) -> None:
+    at = oidc_app("Admin@Example.org", ["admin@example.org"])
+    at.run()
+    assert admin_pages_registered(at)
+
+
+def test_oidc_users_not_listed_are_not_admins(directory: Any) -> None:
+    at = oidc_app("someone@example.org", ["admin@example.org"])
+    at.run()
+    assert not admin_pages_registered(at)
+    at.switch_page(SIGN_IN).run()
+    assert "which is not an admin account" in shown(at.warning[0].value)
+
+
+def test_oidc_without_an_admin_list_admits_nobody(directory: Any) -> None:
+    at = oidc_app("admin@example.org", None)
+    at.run()
+    assert not admin_pages_registered(at)
+
+
+def test_oidc_offers_sign_in_before_it(directory: Any) -> None:
+    at = oidc_app(None, ["admin@example.org"])
+    at.run()
+    at.switch_page(SIGN_IN).run()
+    assert [b.label for b in at.button] == ["Sign in"]
+
+
+# -- the sources page -------------------------------------------------------------------------
+
+
+def sources_page() -> AppTest:
+    at = sign_in(with_password())
+    # AppTest re-requests the page it was last switched to; a browser follows the redirect.
+    at.switch_page(ADMIN_SOURCES).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_sources_with_their_health(directory: Any) -> None:
+    at = sources_page()
+    overview = at.dataframe[0].value.set_index("Source")
+    assert overview.loc["atlas", "Health"] == "fresh"
+    assert overview.loc["atlas", "Schedule"] == "every day"
+    assert overview.loc["atlas", "Pages"] == 339
+    assert overview.loc["atlas", "Items"] == 7
+    assert overview.loc["atlas", "Errors"] == 2
+    assert overview.loc["guild", "Health"] == "overdue"
+    assert overview.loc["guild", "Schedule"] == "every 3 days"
+    never = overview[overview["Health"] == "never crawled"]
+    assert len(never) == len(overview) - 2
+    # The most urgent first.
+    assert list(overview.index[:1]) == ["guild"]
+
+
+def test_a_source_in_detail(directory: Any) -> None:
+    at = sources_page()
+    at.selectbox(key="admin_source").set_value("atlas").run()
+    coverage = next(d.value for d in at.dataframe if "Share" in d.value.columns)
+    shares = dict(zip(coverage["Field"], coverage["Share"], strict=True))
+    assert shares["name"] == 1.0 and shares["phone"] == 0.5 and shares["rating"] == 0.0
+    errors = next(d.value for d in at.dataframe if list(d.value.columns) == ["Kind", "Count"])
+    assert errors.to_dict("records") == [{"Kind": "jsonld/repaired", "Count": 2}]
+    history = next(d.value for d in at.dataframe if "Why it ended" in d.value.columns)
+    assert list(history["Pages"]) == [339, 300]  # newest first
+    assert at.button(key="recrawl_atlas").label == "Recrawl now"
+
+
+def test_run_details(directory: Any) -> None:
+    at = sources_page()
+    at.selectbox(key="admin_source").set_value("atlas").run()
+    runs = at.selectbox(key="run_atlas")
+    runs.set_value(runs.options[1]).run()
+    details = next(d.value for d in at.dataframe if "Value" in d.value.columns)
+    assert dict(zip(details[""], details["Value"], strict=True))["Pages fetched"] == "300"
+
+
+def test_recrawl_now_runs_crawl_then_index(
+    sqlite_backend: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    home = tmp_path / "home"
+    write_site_manifest(home)
+    sqlite_backend.rebuild(profiles())
+    point_app_at(sqlite_backend, home, monkeypatch, request)
+    at = sources_page()
+    at.selectbox(key="admin_source").set_value("atlas").run()
+    at.button(key="recrawl_atlas").click().run()
+    assert at.button(key="recrawl_atlas").disabled
+    assert "Crawling atlas" in shown(at.info[0].value)
+    jobs = admin_data.recrawl_jobs(str(home))
+    deadline = time.monotonic() + 180
+    while jobs.job("atlas").running and time.monotonic() < deadline:
+        time.sleep(0.5)
+    job = jobs.job("atlas")
+    log = job.log_tail(200)
+    assert job.stage == "finished", log
+    assert "-m tdir.cli crawl atlas" in log and "-m tdir.cli index" in log
+    at.run()
+    history = next(d.value for d in at.dataframe if "Why it ended" in d.value.columns)
+    assert list(history["Status"]) == ["finished"]  # the recrawl's run is recorded
+    overview = at.dataframe[0].value.set_index("Source")
+    assert overview.loc["atlas", "Health"] == "failing"  # the site is down
+
+
+# -- flagged listings -------------------------------------------------------------------------
+
+
+def test_flagged_listings(directory: Any) -> None:
+    at = sign_in(with_password())
+    at.switch_page(ADMIN_FLAGGED).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {
+        "Flagged profiles": "1",
+        "Credential not confirmed": "1",
+        "With unusable values": "1",
+    }
+    table = next(d.value for d in at.dataframe if "Therapist" in d.value.columns)
+    assert list(table["Therapist"]) == [HOSTILE_NAME]
+    assert list(table["Credential problems"]) == [
+        "claims Licensed Massage Therapist (LMT) MT999999 in TX: the board has no license MT999999"
+    ]

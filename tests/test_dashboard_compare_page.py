@@ -1,0 +1,88 @@
+"""The compare page through Streamlit's ``AppTest``, on both search backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.formatting import MISSING
+from tests.e2e.apptest import COMPARE, card_names, open_page, point_app_at
+from tests.e2e.dashboard_world import ZIP, profiles
+
+
+@pytest.fixture
+def directory(
+    backend: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Any:
+    backend.rebuild(profiles())
+    point_app_at(backend, tmp_path, monkeypatch, request)
+    return backend
+
+
+def compare(*ids: str, **extra: str) -> AppTest:
+    return open_page(COMPARE, {"near": ZIP, "compare": list(ids), **extra})
+
+
+def frame(at: AppTest, first_index: str) -> Any:
+    return next(d.value for d in at.dataframe if first_index in d.value.index)
+
+
+def test_side_by_side_figures_from_the_searched_place(directory: Any) -> None:
+    at = compare("t-doe", "t-garcia", "t-chen")
+    assert card_names(at) == ["Jane A. Doe", "Maria Garcia", "Robert Chen"]
+    table = frame(at, "Distance")
+    assert list(table.columns) == ["Jane A. Doe", "Maria Garcia", "Robert Chen"]
+    assert list(table.loc["Distance"]) == ["1.0 mi", "3.4 mi", "6.8 mi"]
+    assert list(table.loc["Combined rating"]) == ["4.69", "4.50", "4.90"]
+    assert list(table.loc["Reviews (all sites)"]) == ["180", "40", "8"]
+    assert list(table.loc["Rating on atlas"]) == ["4.70 (120)", "4.50 (40)", MISSING]
+    assert list(table.loc["Rating on reviews"]) == ["4.60 (60)", MISSING, "5.00 (8)"]
+
+
+def test_credentials_and_their_status(directory: Any) -> None:
+    at = compare("t-doe", "t-chen", "t-hostile")
+    table = frame(at, "LMT")
+    assert list(table.loc["LMT"]) == ["Verified TX", "Expired TX", "Not found at issuer TX"]
+    assert list(table.loc["BCTMB"]) == ["Verified", "", ""]
+
+
+def test_techniques_matrix(directory: Any) -> None:
+    at = compare("t-doe", "t-chen")
+    table = frame(at, "Deep tissue massage")
+    assert list(table.loc["Neuromuscular therapy"]) == ["✓", ""]
+    assert list(table.loc["Deep tissue massage"]) == ["", "✓"]
+
+
+def test_removing_one_keeps_the_rest_in_the_url(directory: Any) -> None:
+    at = compare("t-doe", "t-garcia", "t-chen", radius="10")
+    at.button(key="remove_t-garcia").click().run()
+    assert at.query_params["compare"] == ["t-doe", "t-chen"]
+    assert at.query_params["radius"] == "10"
+    assert card_names(at) == ["Jane A. Doe", "Robert Chen"]
+
+
+def test_fewer_than_two_asks_for_a_choice(directory: Any) -> None:
+    at = compare("t-doe")
+    assert "Choose two to four therapists" in at.info[0].value
+    at = compare("t-doe", "t-vanished")
+    assert "1 therapist you chose is no longer in the directory." in at.warning[0].value
+
+
+def test_namesakes_get_distinct_columns(directory: Any) -> None:
+    twin = profiles()[2]
+    twin.update(id="t-garcia-2")
+    directory.upsert([twin])
+    at = compare("t-garcia", "t-garcia-2")
+    assert list(frame(at, "Combined rating").columns) == ["Maria Garcia", "Maria Garcia (2)"]
+
+
+def test_back_to_the_same_results(directory: Any) -> None:
+    at = compare("t-doe", "t-garcia", radius="10", sort="distance")
+    back = at.page_link[0]
+    assert back.value == "Back to results"
+    assert back.proto.query_string == (
+        "near=78704&radius=10&compare=t-doe&compare=t-garcia&sort=distance"
+    )
