@@ -50,7 +50,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     report = commands.add_parser(
         "coverage",
-        help="field coverage of each source's latest run",
+        help="field coverage of each source's latest finished run",
         description="What share of each source's listings has an address, coordinates, a "
         "phone, a rating, credentials...",
     )
@@ -119,7 +119,7 @@ def summary_table(records: list[RunRecord]) -> str:
 
 
 def run_coverage(args: argparse.Namespace) -> int:
-    """Print each source's field coverage from its latest run."""
+    """Print each source's field coverage from its latest finished run (else its latest run)."""
     store = CrawlStore(Settings.from_env().home)
     names = args.sources or store.sources()
     report: dict[str, Mapping[str, float]] = {}
@@ -127,7 +127,8 @@ def run_coverage(args: argparse.Namespace) -> int:
         runs = store.runs(name)
         if not runs:
             raise CatalogError(f"source {name!r} has not been crawled yet")
-        report[name] = field_coverage(store.records(name, runs[-1].run_id))
+        run = store.latest_complete(name) or runs[-1]
+        report[name] = field_coverage(store.records(name, run.run_id))
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")

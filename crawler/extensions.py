@@ -8,6 +8,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from crawler.httpcache import NETWORK_BYTES
 from crawler.runs import CrawlStore, RunRecord, utc_now
 
 
@@ -41,45 +42,68 @@ class RunRecorder:
         self.store.write_record(self.record)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         record = self.record
         record.finished_at = utc_now()
         record.finish_reason = reason
         record.status = "finished" if reason == "finished" else "interrupted"
         record.pages = int(stats.get("response_received_count", 0))
-        record.bytes = int(stats.get("downloader/response_bytes", 0))
+        record.bytes = int(stats.get(NETWORK_BYTES, 0))
         record.items = _prefixed(stats, "tdir/items/")
         record.duplicates_dropped = sum(_prefixed(stats, "tdir/duplicate/").values())
         record.errors = errors_by_kind(stats)
         record.robots_disallowed = int(stats.get("robotstxt/forbidden", 0))
+        record.not_modified = int(stats.get("httpcache/revalidate", 0))
+        record.retried = int(stats.get("retry/count", 0))
         if self.previous is not None:
             before = self.previous
             record.pages += before.pages
             record.bytes += before.bytes
             record.duplicates_dropped += before.duplicates_dropped
             record.robots_disallowed += before.robots_disallowed
+            record.not_modified += before.not_modified
+            record.retried += before.retried
             record.items = dict(Counter(before.items) + Counter(record.items))
-            record.errors = dict(Counter(before.errors) + Counter(record.errors))
+            record.errors = dict(sorted((Counter(before.errors) + Counter(record.errors)).items()))
+        if record.status == "finished" and not sum(record.items.values()) and record.errors:
+            # Nothing gathered and errors on the way (a site that is down "finishes" fast): not
+            # a complete picture of the source, so nothing may be judged gone because of it.
+            record.status = "failed"
         self.store.write_record(record)
-        if record.status == "finished":
+        if record.status in ("finished", "failed"):
             self.store.end_job(record.source)
 
 
 def errors_by_kind(stats: dict[str, Any]) -> dict[str, int]:
-    """Group Scrapy's and the spiders' error counters into kinds people can read."""
+    """Group the crawl's error counters into kinds people can read, one count per failure.
+
+    - ``http/<status>``, ``download/timeout``, ``download/too-large``,
+      ``download/connection-refused``..., ``redirect/too-many``, ``redirect/loop``: requests
+      that failed for good, counted once each by the spiders' errback (Scrapy's own exception
+      counters count every attempt; its HTTP status counter, read here too, only requests
+      without an errback);
+    - ``jsonld/invalid``, ``html/unclosed-elements``, ``listing/missing-address``...: what
+      the spiders found wrong with pages they did get;
+    - ``spider/<Exception>``: a spider callback that raised (the crawl goes on);
+    - ``robots/fetch-failed``: a robots.txt that could not be fetched.
+    """
     kinds: Counter[str] = Counter()
     for key, value in stats.items():
-        if key.startswith("downloader/exception_type_count/"):
-            kinds["download/" + key.rsplit(".", 1)[-1].rsplit("/", 1)[-1]] += value
+        if key.startswith("tdir/error/"):
+            kinds[key.removeprefix("tdir/error/")] += value
         elif key.startswith("httperror/response_ignored_status_count/"):
             kinds["http/" + key.rsplit("/", 1)[-1]] += value
         elif key.startswith("spider_exceptions/") and key.count("/") == 1:
             kinds["spider/" + key.split("/", 1)[1]] += value
-        elif key.startswith("tdir/error/"):
-            kinds[key.removeprefix("tdir/error/")] += value
-        elif key == "retry/max_reached":
-            kinds["retry/gave_up"] += value
+        elif key.startswith("robotstxt/exception_count/"):
+            kinds["robots/fetch-failed"] += value
     return dict(sorted(kinds.items()))
+
+
+def error_count(stats: dict[str, Any]) -> int:
+    """How many errors the stats hold, as :func:`errors_by_kind` counts them."""
+    return sum(errors_by_kind(stats).values())
 
 
 def _prefixed(stats: dict[str, Any], prefix: str) -> dict[str, int]:

@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
 from twisted.internet import task
 
@@ -53,7 +54,7 @@ def crawl(
 
 def _crawl_locked(
     sources: list[Source],
-    spiders: dict[str, type],
+    spiders: dict[str, type[Spider]],
     store: CrawlStore,
     home: Path,
     loopback_fast: bool,

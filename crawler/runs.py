@@ -7,13 +7,22 @@ Layout under ``<TDIR_HOME>/crawl/<source>/``:
   finished or interrupted);
 - ``job/``: Scrapy's JOBDIR while a run is unfinished, so the next crawl of the source resumes it;
   removed when a run finishes;
-- ``httpcache/``: cached responses for conditional recrawls.
+- ``httpcache/``: cached responses for conditional recrawls;
+- ``lock``: held by the process crawling the source, so two crawls never share a JOBDIR.
 
 A run never rewrites another run's files, so nothing a run wrote is lost if a later one crashes.
+
+A run stopped gracefully (a first Ctrl+C or SIGTERM) is ``interrupted`` and the next crawl of the
+source resumes it from its JOBDIR. A run that crashed (killed, power lost) is still ``running``
+on disk with nobody holding the lock; Scrapy writes its queue state only when it closes, so such
+a JOBDIR cannot be trusted: the run is closed as ``failed`` (its records stay) and the next
+crawl starts a new run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -21,12 +30,19 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
+
+from crawler.catalog import CatalogError
 
 RunStatus = Literal["running", "finished", "interrupted", "failed"]
 ITEMS_FILE = "items.jsonl"
 RUN_FILE = "run.json"
 _RESUMABLE = "run_id"  # a file in the JOBDIR naming the run it belongs to
+_LOCK = "lock"
+
+
+class SourceBusyError(CatalogError):
+    """Another process is crawling the source right now."""
 
 
 def utc_now() -> str:
@@ -45,12 +61,14 @@ class RunRecord:
     status: RunStatus = "running"
     finish_reason: str | None = None
     resumed: bool = False
-    pages: int = 0
-    bytes: int = 0
+    pages: int = 0  # responses the spiders got, from the network or the HTTP cache
+    bytes: int = 0  # bytes received from the network (a 304 counts its headers only)
     items: dict[str, int] = field(default_factory=dict)
     duplicates_dropped: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     robots_disallowed: int = 0
+    not_modified: int = 0  # pages revalidated with a 304 and taken from the HTTP cache
+    retried: int = 0  # download attempts repeated after a server error or timeout
 
     @property
     def complete(self) -> bool:
@@ -86,23 +104,80 @@ class CrawlStore:
         """The directory of one run."""
         return self.source_dir(source) / "runs" / run_id
 
-    def start_run(self, source: str) -> tuple[str, bool]:
-        """Return the run to crawl into: the unfinished one if there is one, else a new one.
+    @contextlib.contextmanager
+    def lock(self, source: str) -> Iterator[None]:
+        """Hold the source's lock for the block; SourceBusyError if another process has it."""
+        path = self.source_dir(source) / _LOCK
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle: IO[str] = path.open("a", encoding="utf-8")
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SourceBusyError(
+                    f"source {source!r} is being crawled by another process"
+                ) from None
+            yield
+        finally:
+            handle.close()  # closing the file releases the lock
 
-        Returns ``(run_id, resumed)``.
+    def start_run(self, source: str) -> tuple[str, bool]:
+        """Return the run to crawl into: the interrupted one if there is one, else a new one.
+
+        Call it holding :meth:`lock`. Returns ``(run_id, resumed)``; a new run's record is
+        written at once (status ``running``), so every run directory has one.
         """
         job = self.job_dir(source)
         marker = job / _RESUMABLE
         if marker.exists():
             run_id = marker.read_text(encoding="utf-8").strip()
-            if (self.run_dir(source, run_id) / RUN_FILE).exists():
+            record = self._record_or_none(source, run_id)
+            if record is not None and record.status == "interrupted":
+                self._drop_partial_line(self.items_path(source, run_id))
                 return run_id, True
-            shutil.rmtree(job)  # a job without its run: nothing to resume into
+            if record is not None and record.status == "running":
+                # Under the lock, "running" means its process died without closing the run.
+                record.status = "failed"
+                record.finish_reason = "crashed"
+                self.write_record(record)
+            shutil.rmtree(job)  # nothing trustworthy to resume
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         self.run_dir(source, run_id).mkdir(parents=True, exist_ok=False)
+        self.write_record(RunRecord(source=source, run_id=run_id, started_at=utc_now()))
         job.mkdir(parents=True, exist_ok=True)
         marker.write_text(run_id, encoding="utf-8")
         return run_id, False
+
+    def _record_or_none(self, source: str, run_id: str) -> RunRecord | None:
+        try:
+            return self.read_record(source, run_id)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    @staticmethod
+    def _drop_partial_line(path: Path) -> None:
+        """Cut a last line left half-written, so that appended records start on a line."""
+        if not path.exists():
+            return
+        with path.open("rb+") as items:
+            size = items.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            items.seek(size - 1)
+            if items.read(1) == b"\n":
+                return
+            # Read backwards in blocks to the last newline; a record is far below 1 MB.
+            position = size
+            while position > 0:
+                step = min(65536, position)
+                position -= step
+                items.seek(position)
+                block = items.read(step)
+                newline = block.rfind(b"\n")
+                if newline >= 0:
+                    items.truncate(position + newline + 1)
+                    return
+            items.truncate(0)
 
     def end_job(self, source: str) -> None:
         """Forget the JOBDIR once its run finished: the next crawl starts afresh."""
@@ -119,6 +194,10 @@ class CrawlStore:
         """Read one run record."""
         path = self.run_dir(source, run_id) / RUN_FILE
         return RunRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    def latest_complete(self, source: str) -> RunRecord | None:
+        """The source's latest finished run, or None."""
+        return next((r for r in reversed(self.runs(source)) if r.complete), None)
 
     def runs(self, source: str) -> list[RunRecord]:
         """Every run record of a source, oldest first."""

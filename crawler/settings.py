@@ -3,24 +3,36 @@
 Politeness is global (robots.txt, an identifying User-Agent with a contact URL, AutoThrottle,
 per-domain concurrency); no spider overrides it. The only relaxation is ``loopback_fast``, which
 drops delays for crawls whose every host is this machine.
+
+``TDIR_CRAWL_TIMEOUT`` (seconds) overrides the download timeout, for slow sources and for
+tests that must not wait 20 seconds for a page that never comes.
 """
 
 from __future__ import annotations
 
+import math
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tdir import __version__
+from tdir.config import ConfigError
 
 CONTACT_URL = "https://github.com/tdir-directory/tdir#crawler"
 USER_AGENT = f"tdir-bot/{__version__} (+{CONTACT_URL}; therapist directory)"
 MAX_PAGE_BYTES = 10 * 1024 * 1024
+DEFAULT_TIMEOUT = 20.0
 
 
 def crawl_settings(
-    *, http_cache_dir: Path, job_dir: Path | None, loopback_fast: bool = False
+    *,
+    http_cache_dir: Path,
+    job_dir: Path | None,
+    loopback_fast: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Return the Scrapy settings of one crawl."""
+    """Return the Scrapy settings of one crawl (``env``: overrides, default the environment)."""
     settings: dict[str, Any] = {
         "BOT_NAME": "tdir",
         "USER_AGENT": USER_AGENT,
@@ -30,7 +42,10 @@ def crawl_settings(
         "LOG_LEVEL": "WARNING",
         # Politeness: at most two requests at a time per site, at least a second apart, slower
         # when the site slows down (AutoThrottle never goes below DOWNLOAD_DELAY).
-        "CONCURRENT_REQUESTS": 16,
+        # CONCURRENT_REQUESTS is how many requests of a source the downloader takes in at once;
+        # a graceful stop (Ctrl+C) finishes those at the polite pace, so more than the source's
+        # hosts can use only makes stopping slow.
+        "CONCURRENT_REQUESTS": 4,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "DOWNLOAD_DELAY": 1.0,
         "AUTOTHROTTLE_ENABLED": True,
@@ -42,15 +57,34 @@ def crawl_settings(
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 2,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
-        "DOWNLOAD_TIMEOUT": 20,
+        "DOWNLOAD_TIMEOUT": _timeout(os.environ if env is None else env),
         "DOWNLOAD_MAXSIZE": MAX_PAGE_BYTES,
         "DOWNLOAD_WARNSIZE": MAX_PAGE_BYTES // 4,
         "REDIRECT_MAX_TIMES": 5,
         # A backstop against link traps; spiders also stop paginating when pages repeat.
         "DEPTH_LIMIT": 200,
-        # Conditional requests (ETag / Last-Modified) make a recrawl of unchanged pages cheap.
+        "DOWNLOADER_MIDDLEWARES": {
+            # robots.txt obeyed also by the requests made while it downloads (see robots.py).
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.robots.SharedRobotsTxtMiddleware": 100,
+            # Redirects as Scrapy follows them, but a loop is refused (and counted) at once.
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            "crawler.redirects.LoopAwareRedirectMiddleware": 600,
+            # Next to the downloader, after the HTTP cache (900): bytes really transferred.
+            "crawler.httpcache.NetworkBytesMiddleware": 950,
+        },
+        # Conditional requests (ETag / Last-Modified) make a recrawl of unchanged pages cheap:
+        # the policy revalidates every cached page that is not fresh (also "no-cache" ones, see
+        # httpcache.py), and "max-age=0" makes none fresh: a page sent with validators but no
+        # Cache-Control would otherwise count as fresh for a tenth of its age since
+        # Last-Modified (the RFC's heuristic), and a daily recrawl would not even ask.
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "en",
+            "Cache-Control": "max-age=0",
+        },
         "HTTPCACHE_ENABLED": True,
-        "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
+        "HTTPCACHE_POLICY": "crawler.httpcache.RevalidatingPolicy",
         "HTTPCACHE_STORAGE": "scrapy.extensions.httpcache.FilesystemCacheStorage",
         "HTTPCACHE_DIR": str(http_cache_dir),
         "HTTPCACHE_IGNORE_HTTP_CODES": [500, 502, 503, 504, 408, 429],
@@ -68,7 +102,21 @@ def crawl_settings(
             {
                 "DOWNLOAD_DELAY": 0,
                 "AUTOTHROTTLE_ENABLED": False,
+                "CONCURRENT_REQUESTS": 16,
                 "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
             }
         )
     return settings
+
+
+def _timeout(env: Mapping[str, str]) -> float:
+    raw = env.get("TDIR_CRAWL_TIMEOUT")
+    if raw in (None, ""):
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 600:  # NaN fails this too
+        raise ConfigError(f"TDIR_CRAWL_TIMEOUT must be seconds between 0 and 600, not {raw!r}")
+    return seconds

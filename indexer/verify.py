@@ -55,6 +55,10 @@ _STATUS_WORDS: dict[str, IssuerStatus] = {
     "probation": "active",
     "deactivated": "inactive",
     "d": "inactive",
+    "board certified": "active",
+    "certified": "active",
+    "nationally certified": "active",
+    "certification expired": "expired",
 }
 _BOARD_CERTIFICATIONS = {"bctmb", "nctmb", "nctm"}
 NAME_MATCH_MIN = 88  # rapidfuzz ratio of folded "first last" keys for the same holder
@@ -79,12 +83,18 @@ class IssuerRecord:
 
     @property
     def standing(self) -> VerificationStatus:
-        """What this record says of a claim it matches."""
+        """What this record says of a claim it matches.
+
+        The issuer's own word on standing wins; the expiry date decides only when the issuer
+        states none (a registry showing "Active" past the printed date has renewed it).
+        """
         if self.status == "inactive":
             return "inactive"
-        if self.status == "expired" or (self.expires and self.expires < self.fetched_on):
+        if self.status == "expired":
             return "expired"
-        return "verified" if self.status in ("active", "unknown") else "expired"
+        if self.status == "unknown" and self.expires and self.expires < self.fetched_on:
+            return "expired"
+        return "verified"
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,3 +165,10 @@ def test_page_params_carry_version_and_criteria_and_refuse_out_of_range():
         page_params(0, limit=500)
     with pytest.raises(ValueError):
         page_params(1200)
+
+
+def test_placeholder_dashes_in_name_parts_are_not_part_of_the_name() -> None:
+    from crawler.extract.npi import _provider_name
+
+    basic = {"name_prefix": "--", "first_name": "SHARON", "last_name": "CROSS", "name_suffix": "--"}
+    assert _provider_name(basic) == "SHARON CROSS"

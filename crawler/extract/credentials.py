@@ -9,6 +9,13 @@ from crawler.extract.nodes import get, get_all, get_first, is_node, text, walk_v
 from crawler.items import ClaimedCredential
 
 _NPI = re.compile(r"^\d{10}$")
+# "NPI 1234567893", "NPI #: 1234567893", "National Provider Identifier: 1234567893".
+_NPI_IN_TEXT = re.compile(
+    r"(?:\bNPI\b|National Provider Identifier)[^0-9A-Za-z]{0,6}(?:n(?:o|umber)\.?[^0-9]{0,3})?"
+    r"(\d{10})\b",
+    re.IGNORECASE,
+)
+MEMBERSHIP = "membership"
 _NPI_PROPERTY_IDS = frozenset({"npi", "usnpi", "us npi", "national provider identifier"})
 _SUFFIX_SEPARATORS = re.compile(r"[,;/|]")
 
@@ -71,6 +78,34 @@ def suffix_credentials(value: Any) -> list[ClaimedCredential]:
             if name and ClaimedCredential(name_raw=name) not in found:
                 found.append(ClaimedCredential(name_raw=name))
     return found
+
+
+def membership_credentials(values: list[Any]) -> list[ClaimedCredential]:
+    """Return association memberships (``memberOf``) as claims of the ``membership`` category.
+
+    An Organization gives its name; a ProgramMembership its program or hosting organisation.
+    Membership says nothing about competence; the category keeps it apart from credentials.
+    """
+    found: list[ClaimedCredential] = []
+    for value in values:
+        if is_node(value):
+            name = text(get_first(value, "name", "programName", "hostingOrganization"))
+            number = text(get(value, "membershipNumber"))
+        else:
+            name, number = text(value), None
+        if name:
+            claim = ClaimedCredential(name_raw=name, number=number, category_raw=MEMBERSHIP)
+            if claim not in found:
+                found.append(claim)
+    return found
+
+
+def npi_in_text(text_value: str) -> list[str]:
+    """Return the distinct NPIs a text labels as such ("NPI 1234567893"), in order."""
+    found: dict[str, None] = {}
+    for match in _NPI_IN_TEXT.finditer(text_value):
+        found.setdefault(match[1], None)
+    return list(found)
 
 
 def npi_candidates(node: dict[str, Any]) -> list[str]:

@@ -30,7 +30,7 @@ def repair_json_text(text: str) -> str:
 
     Removes CDATA markers, HTML comment markers, JavaScript comments, trailing commas and stray
     control characters. The result may still carry trailing garbage; :func:`loads_lenient`
-    ignores that.
+    ignores that, and closes a document whose last closing bracket was lost.
     """
     cleaned = _CDATA.sub("", text)
     cleaned = _HTML_COMMENT.sub("", cleaned)
@@ -58,7 +58,11 @@ def loads_lenient(text: str) -> list[Any]:
         except ValueError:
             if values:
                 break
-            raise
+            closed = close_last_container(repaired)
+            if closed is None:
+                raise
+            value, end = _DECODER.raw_decode(closed, position)
+            repaired = closed
         values.append(value)
         position = end
         while position < len(repaired) and repaired[position] in " \t\r\n;,":
@@ -66,6 +70,34 @@ def loads_lenient(text: str) -> list[Any]:
     if not values:
         raise ValueError("no JSON value in script")
     return values
+
+
+def close_last_container(text: str) -> str | None:
+    """Return ``text`` with its one unclosed outer object or array closed, else None.
+
+    Hand-edited templates often lose the document's final ``}`` (and leave a trailing comma
+    before it). Only that is repaired: text with more than one container open was cut short,
+    and closing it would pass a partial document off as a whole one.
+    """
+    closers: list[str] = []
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            closers.append("}" if char == "{" else "]")
+        elif char in "}]" and (not closers or closers.pop() != char):
+            return None
+    if in_string or len(closers) != 1:
+        return None
+    return text.rstrip().rstrip(",").rstrip() + closers[0]
 
 
 def find_embedded_jsonld(script: str) -> list[dict[str, Any]]:

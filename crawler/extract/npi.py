@@ -199,9 +199,11 @@ def _provider_name(basic: Mapping[str, Any]) -> str:
     organization = _blank_to_none(basic.get("organization_name"))
     if organization:
         return organization
-    parts = [basic.get(k) for k in ("name_prefix", "first_name", "middle_name", "last_name")]
-    name = " ".join(str(p).strip() for p in parts if p and str(p).strip())
-    suffix = _blank_to_none(basic.get("name_suffix"))
+    parts = [
+        _name_part(basic.get(k)) for k in ("name_prefix", "first_name", "middle_name", "last_name")
+    ]
+    name = " ".join(p for p in parts if p)
+    suffix = _name_part(basic.get("name_suffix"))
     if suffix:
         name = f"{name} {suffix}"
     return name or str(basic.get("name") or "")
@@ -257,6 +259,12 @@ def format_postal_code(raw: Any) -> str | None:
         return None
     match = _ZIP_PLUS_FOUR.match(code)
     return f"{match.group(1)}-{match.group(2)}" if match else code
+
+
+def _name_part(value: Any) -> str | None:
+    # NPPES writes "--" for a prefix or suffix the provider left empty.
+    part = _blank_to_none(value)
+    return None if part is None or set(part) <= {"-"} else part
 
 
 def _blank_to_none(value: Any) -> str | None:

@@ -3,6 +3,11 @@
 Works from schema.org types and properties only, so a new site that publishes JSON-LD, microdata
 or RDFa needs no code here. Bad data on a page is recorded in :attr:`Extraction.errors` and never
 raises.
+
+A page is read in one of two ways. By default every therapist and practice on it is a listing of
+its own (a practice page with its staff, a search page with several results). A *profile page*
+(``listing_ref`` given) is the page of one listing: the therapist it names, the practice that
+lists them and every review on it make up that one listing, as a directory's visitor reads it.
 """
 
 from __future__ import annotations
@@ -10,15 +15,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
 
 from crawler.extract.credentials import (
     claimed_credentials,
     identifier_text,
+    membership_credentials,
     npi_candidates,
+    npi_in_text,
     suffix_credentials,
     valid_npi,
 )
@@ -32,7 +43,7 @@ from crawler.extract.schema_types import (
     is_individual,
     is_listing_type,
 )
-from crawler.extract.syntaxes import SYNTAXES, extract_roots
+from crawler.extract.syntaxes import SYNTAXES, parse_page, roots_of
 from crawler.extract.text import clean_text
 from crawler.extract.values import (
     geo_of,
@@ -58,7 +69,13 @@ _MEMBER_PATHS = ("employee", "employees", "member", "members")
 # A top-level review's subject is what the page is about, like a page's main entity.
 _TOP_LEVEL_PATHS = frozenset({"mainEntity", "about", "itemReviewed"})
 _PRACTICE_PROPERTIES = ("worksFor", "memberOf", "affiliation", "parentOrganization")
+# worksFor names an employer whatever its type; the others also name associations and schools,
+# which are a practice only when typed as a business.
+_EMPLOYER_PROPERTIES = frozenset({"worksFor"})
 _SLUG = re.compile(r"[^a-z0-9]+")
+# Reviews nested in reviews: markup that never closes one review's element puts the next inside
+# it. Deeper than this is a loop or nonsense.
+_MAX_REVIEW_NESTING = 50
 
 
 def provenance_for(
@@ -77,17 +94,28 @@ def extract_structured(
     base_url: str | None = None,
     encoding: str = "utf-8",
     syntaxes: tuple[str, ...] = SYNTAXES,
+    listing_ref: str | None = None,
 ) -> Extraction:
     """Return the listings, reviews and stand-alone credentials described on a page.
 
     ``base_url`` (default: ``provenance.url``) resolves relative links and is the reference of
     the page's single listing when it has no ``@id``. The same entity given in several syntaxes
     yields one record. Never raises for bad page content; problems are in ``errors``.
+
+    ``listing_ref`` marks the page as the profile of one listing with that reference (usually
+    the page's canonical URL). The page then gives at most one listing: the therapist it is
+    about, located at, reached through and rated through the practice that lists them (or the
+    practice alone when no one is named), with the memberships and credentials of both; every
+    review on the page is that listing's. A page about several different people is read the
+    default way.
     """
     page_url = base_url or provenance.url
-    roots, errors = extract_roots(body, page_url, encoding=encoding, syntaxes=syntaxes)
-    page = _Page(provenance=provenance, page_url=page_url, errors=errors)
-    for syntax_roots in roots:
+    tree, errors = parse_page(body, page_url, encoding=encoding)
+    page = _Page(provenance=provenance, page_url=page_url, errors=errors, profile_ref=listing_ref)
+    if tree is None:
+        return page.finish()
+    page.tree = tree
+    for syntax_roots in roots_of(tree, page_url, syntaxes=syntaxes, errors=errors):
         for root in syntax_roots.roots:
             page.walk(root, syntax_roots.syntax, top_level=True, practice=None)
     return page.finish()
@@ -110,8 +138,12 @@ class _Page:
     reviewed: list[_Found] = field(default_factory=list)  # non-listing nodes carrying reviews
     loose_reviews: list[_Found] = field(default_factory=list)  # top-level Review nodes
     loose_credentials: list[_Found] = field(default_factory=list)
+    profile_ref: str | None = None
+    tree: HtmlElement | None = None
     _seen: set[int] = field(default_factory=set)
     _refs: dict[int, str] = field(default_factory=dict)
+    # How often each id-less review key came up, per syntax and subject (see _review).
+    _review_keys: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     # -- finding ---------------------------------------------------------------------------
 
@@ -144,10 +176,19 @@ class _Page:
                 for child in get_all(node, key):
                     if is_node(child):
                         self.walk(child, syntax, top_level=False, practice=node)
+        elif is_listing and self.profile_ref is not None and is_individual(types):
+            # On a profile page the practice a therapist works for is part of their listing
+            # (its address, rating and reviews), so it is read even when only linked.
+            for business in _practices(node):
+                self.walk(business, syntax, top_level=False, practice=None)
 
     # -- building --------------------------------------------------------------------------
 
     def finish(self) -> Extraction:
+        if self.profile_ref is not None:
+            profile = self._profile_records(self.profile_ref)
+            if profile is not None:
+                return Extraction(records=profile, errors=self.errors)
         self._assign_refs()
         records: list[Record] = []
         by_id: dict[str, Listing | Review] = {}
@@ -169,14 +210,72 @@ class _Page:
             subject_node = subject if is_node(subject) else None
             ref = self._subject_ref(subject_node)
             name = text(subject)
-            review = self._review(found.node, ref, name, found.syntax, subject=subject_node)
-            if review is not None:
-                _add(records, by_id, review)
+            for node in [found.node, *_nested_reviews(found.node, 0)]:
+                review = self._review(node, ref, name, found.syntax, subject=subject_node)
+                if review is not None:
+                    _add(records, by_id, review)
         for found in self.loose_credentials:
             for credential in claimed_credentials(found.node):
                 if credential not in records:
                     records.append(credential)
         return Extraction(records=records, errors=self.errors)
+
+    def _profile_records(self, ref: str) -> list[Record] | None:
+        """The one listing of a profile page and every review on it; None for a page about
+        several different people, which is read the default way."""
+        individuals = [f for f in self.listings if is_individual(types_of(f.node))]
+        if len({_name_key(f.node) for f in individuals} - {""}) > 1:
+            return None
+        businesses = [f for f in self.listings if f not in individuals]
+        records: list[Record] = []
+        by_id: dict[str, Listing | Review] = {}
+        listing: Listing | None = None
+        if individuals or businesses:
+            subject = individuals[0] if individuals else _first_top_level(businesses)
+            place = None
+            if individuals:
+                place = self._place_of(subject) or (
+                    _first_top_level(businesses).node if businesses else None
+                )
+            listing = self._listing(subject, ref=ref, place=place, profile=True)
+            if listing is not None:
+                for other in self.listings:
+                    if other is not subject:
+                        part = self._listing(other, ref=ref, profile=True, named=False)
+                        if part is not None:
+                            _merge_profile(listing, part)
+                # Credentials given as nodes of their own on a profile are its listing's.
+                for found in self.loose_credentials:
+                    for credential in claimed_credentials(found.node):
+                        if credential not in listing.credentials:
+                            listing.credentials.append(credential)
+                self._profile_npi(listing)
+                records.append(listing)
+                by_id[listing.id] = listing
+        name = listing.name_raw if listing is not None else None
+        for found in [*self.listings, *self.reviewed]:
+            for review in self._reviews_of(found.node, ref, name, found.syntax):
+                _add(records, by_id, review)
+        for found in self.loose_reviews:
+            review_nodes = [found.node, *_nested_reviews(found.node, 0)]
+            for node in review_nodes:
+                review = self._review(node, ref, name, found.syntax)
+                if review is not None:
+                    _add(records, by_id, review)
+        return records
+
+    def _profile_npi(self, listing: Listing) -> None:
+        """Take the NPI from the page's text when its structured data gives none.
+
+        Sites often show "NPI 1234567893" as a badge without marking it up. Only a profile
+        page's text can be tied to its listing, and only one distinct number is trusted.
+        """
+        if listing.npi is not None or self.tree is None:
+            return
+        found = npi_in_text(" ".join(self.tree.xpath("//body//text()")))
+        if len(found) == 1:
+            listing.npi = found[0]
+            listing.extras["npi_from"] = "page_text"
 
     def _assign_refs(self) -> None:
         """Give every listing its reference: its ``@id``, the page URL, or a fragment of it.
@@ -221,45 +320,71 @@ class _Page:
             return next(iter(listing_refs))
         return (self._absolute_id(subject) if subject is not None else None) or self.page_url
 
-    def _listing(self, found: _Found) -> Listing | None:
+    def _listing(
+        self,
+        found: _Found,
+        *,
+        ref: str | None = None,
+        place: Node | None = None,
+        profile: bool = False,
+        named: bool = True,
+    ) -> Listing | None:
+        """Build the listing of one node.
+
+        Default reading: the node's own reference, and a person's practice found from the page.
+        ``profile``: the node is (part of) the page's one listing, ``ref`` given; a therapist
+        without a name is listed under their practice's name. ``named=False`` builds a part
+        that is merged into the listing, so a missing name is no error there.
+        """
         node = found.node
         types = types_of(node)
         person = is_individual(types)
+        if not profile and person:
+            place = self._place_of(found)
         name = _name_of(node)
-        if not name:
+        if not name and profile and named and person and _name_of(place):
+            self._error(
+                "listing/no-name",
+                f"a {'/'.join(types)} without a name; listed under its practice's name",
+            )
+            name = _name_of(place)
+        if not name and named:
             self._error("listing/no-name", f"a {'/'.join(types) or 'node'} without a name")
             return None
-        ref = self._refs[id(node)]
-        place = self._place_of(found) if person else None
+        ref = ref or self._refs[id(node)]
         location = place if place is not None and _lacks_location(node) else node
 
-        latitude, longitude, geo_extras = self._coordinates(location, name)
+        latitude, longitude, geo_extras = self._coordinates(location, name or ref)
         extras: dict[str, Any] = {"schema_types": types, "syntax": found.syntax, **geo_extras}
         if location is not node:
             extras["location_from"] = _name_of(location)
 
         credentials = claimed_credentials(get_all(node, "hasCredential"))
-        for credential in suffix_credentials(get_all(node, "honorificSuffix")):
+        for credential in [
+            *suffix_credentials(get_all(node, "honorificSuffix")),
+            *membership_credentials(_memberships(node)),
+        ]:
             if all(c.name_raw != credential.name_raw for c in credentials):
                 credentials.append(credential)
 
+        practice_name = (_name_of(place) if place is not None else None) if person else name
         listing = Listing(
             id=stable_id(self.provenance.source, ref),
             provenance=self.provenance,
             source_ref=ref,
-            name_raw=name,
-            practice_name_raw=(_name_of(place) if place is not None else None) if person else name,
+            name_raw=name or "",
+            practice_name_raw=practice_name,
             address=parse_address(get_all(location, "address")) or _address_of_location(location),
             latitude=latitude,
             longitude=longitude,
             telephone_raw=_telephone(node)
             or (_telephone(location) if location is not node else None),
-            website=self._url(get(node, "url")),
+            website=self._website(node, place) if profile else self._url(get(node, "url")),
             email=_email(get(node, "email")),
             modalities_raw=_modalities(node),
             credentials=credentials,
             npi=self._npi(node, extras),
-            aggregate_rating=self._aggregate_rating(node, name, extras),
+            aggregate_rating=self._aggregate_rating(node, name or ref, extras),
             bio=clean_text(text_block(get(node, "description"))),
             extras=extras,
         )
@@ -267,13 +392,25 @@ class _Page:
         return listing
 
     def _place_of(self, found: _Found) -> Node | None:
-        """The practice a person works at: the business listing them, or their ``worksFor``."""
+        """The practice a person works at: the business listing them, or their employer."""
         if found.practice is not None:
             return found.practice
-        for key in _PRACTICE_PROPERTIES:
-            for value in get_all(found.node, key):
-                if is_node(value):
-                    return value
+        return next(_practices(found.node), None)
+
+    def _website(self, node: Node, place: Node | None) -> str | None:
+        """A profile's website: the first link off the directory's own site.
+
+        On a directory, ``url`` is often the profile page itself; the practice's own site is
+        then in ``sameAs`` or on the practice node.
+        """
+        own_host = urlsplit(self.page_url).hostname
+        candidates = [get(node, "url"), *get_all(node, "sameAs")]
+        if place is not None and place is not node:
+            candidates += [get(place, "url"), *get_all(place, "sameAs")]
+        for value in candidates:
+            url = self._url(value)
+            if url and urlsplit(url).hostname not in (None, own_host):
+                return url
         return None
 
     def _coordinates(
@@ -344,11 +481,10 @@ class _Page:
         subject: Node | None = None,
     ) -> list[Review]:
         reviews = []
-        for item in [*get_all(node, "review"), *get_all(node, "reviews")]:
-            if is_node(item):
-                review = self._review(item, ref, subject_name, syntax, subject=subject)
-                if review is not None:
-                    reviews.append(review)
+        for item in _review_nodes(node, 0):
+            review = self._review(item, ref, subject_name, syntax, subject=subject)
+            if review is not None:
+                reviews.append(review)
         return reviews
 
     def _review(
@@ -368,7 +504,15 @@ class _Page:
                 "review/empty", f"a review of {subject_name!r} with no author, text or rating"
             )
             return None
-        key = self._absolute_id(node) or _review_key(author, published, body, rating)
+        key = self._absolute_id(node)
+        if key is None:
+            key = _review_key(author, published, body, rating)
+            # Two reviews alike in author, date, text and rating are still two reviews; the
+            # count is per syntax so the JSON-LD and microdata copies of a page still pair up.
+            seen = self._review_keys[(syntax, ref, key)]
+            self._review_keys[(syntax, ref, key)] += 1
+            if seen:
+                key = f"{key}-{seen + 1}"
         extras: dict[str, Any] = {"syntax": syntax}
         title = text(get(node, "name"))
         if title:
@@ -420,6 +564,58 @@ def _add(
                 existing.extras.setdefault(key, value)
         elif getattr(existing, spec.name) in (None, [], "") and getattr(record, spec.name):
             setattr(existing, spec.name, getattr(record, spec.name))
+
+
+def _merge_profile(listing: Listing, part: Listing) -> None:
+    """Fill a profile's gaps from another part of the same page (its practice, another syntax's
+    copy), and add that part's credentials and techniques; its name is the practice's, never
+    the therapist's."""
+    for spec in dataclasses.fields(listing):
+        name = spec.name
+        if name in ("id", "provenance", "source_ref", "name_raw", "record_type"):
+            continue
+        if name == "extras":
+            for key, value in part.extras.items():
+                listing.extras.setdefault(key, value)
+        elif name == "credentials":
+            known = {(c.name_raw, c.number) for c in listing.credentials}
+            listing.credentials += [
+                c for c in part.credentials if (c.name_raw, c.number) not in known
+            ]
+        elif name == "modalities_raw":
+            listing.modalities_raw = texts([*listing.modalities_raw, *part.modalities_raw])
+        elif getattr(listing, name) in (None, [], "") and getattr(part, name):
+            setattr(listing, name, getattr(part, name))
+
+
+def _first_top_level(found: list[_Found]) -> _Found:
+    return next((f for f in found if f.top_level), found[0])
+
+
+def _practices(node: Node) -> Iterator[Node]:
+    """The practices a person works at, most certain first (see _EMPLOYER_PROPERTIES)."""
+    for key in _PRACTICE_PROPERTIES:
+        for value in get_all(node, key):
+            if is_node(value) and (key in _EMPLOYER_PROPERTIES or is_business(types_of(value))):
+                yield value
+
+
+def _memberships(node: Node) -> list[Any]:
+    """The associations a listing belongs to: ``memberOf`` values that are not its practice."""
+    return [v for v in get_all(node, "memberOf") if not (is_node(v) and is_business(types_of(v)))]
+
+
+def _review_nodes(node: Node, depth: int) -> Iterator[Node]:
+    """The reviews of a node, with any reviews nested inside them."""
+    for item in [*get_all(node, "review"), *get_all(node, "reviews")]:
+        if is_node(item):
+            yield item
+            yield from _nested_reviews(item, depth + 1)
+
+
+def _nested_reviews(review: Node, depth: int) -> Iterator[Node]:
+    if depth < _MAX_REVIEW_NESTING:
+        yield from _review_nodes(review, depth)
 
 
 def _name_of(node: Node | None) -> str | None:

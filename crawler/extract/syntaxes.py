@@ -50,15 +50,33 @@ def extract_roots(
 
     Never raises for bad page content: an unparseable page gives no roots and one error.
     """
-    errors: list[ExtractionError] = []
+    tree, errors = parse_page(body, base_url, encoding=encoding)
+    if tree is None:
+        return [], errors
+    return roots_of(tree, base_url, syntaxes=syntaxes, errors=errors), errors
+
+
+def parse_page(
+    body: str | bytes, base_url: str, *, encoding: str = "utf-8"
+) -> tuple[HtmlElement | None, list[ExtractionError]]:
+    """Parse a page once for every syntax; ``None`` and an error when there is nothing to parse."""
     raw = body.encode(encoding) if isinstance(body, str) else body
     if not raw.strip():
-        return [], [ExtractionError("html/empty", f"{base_url}: empty body")]
+        return None, [ExtractionError("html/empty", f"{base_url}: empty body")]
     try:
-        tree = parse_xmldom_html(raw, encoding=encoding)
+        return parse_xmldom_html(raw, encoding=encoding), []
     except Exception as exc:  # lxml raises several unrelated types for hopeless input
-        return [], [ExtractionError("html/unparseable", f"{base_url}: {exc}")]
+        return None, [ExtractionError("html/unparseable", f"{base_url}: {exc}")]
 
+
+def roots_of(
+    tree: HtmlElement,
+    base_url: str,
+    *,
+    syntaxes: tuple[str, ...] = SYNTAXES,
+    errors: list[ExtractionError],
+) -> list[SyntaxRoots]:
+    """Return each syntax's root nodes in a parsed page, adding the problems met to ``errors``."""
     results: list[SyntaxRoots] = []
     if JSON_LD in syntaxes:
         results.append(SyntaxRoots(JSON_LD, jsonld_roots(_jsonld_items(tree, base_url, errors))))
@@ -68,7 +86,7 @@ def extract_roots(
     if RDFA in syntaxes:
         items = _run_extruct(tree, base_url, RDFA, errors)
         results.append(SyntaxRoots(RDFA, rdfa_roots(items)))
-    return results, errors
+    return results
 
 
 def _run_extruct(

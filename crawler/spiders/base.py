@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from scrapy import Spider
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import defer
+from twisted.internet import error as net
 from twisted.python.failure import Failure
 
 from crawler.catalog import Source
 from crawler.items import Provenance, content_hash
+from crawler.redirects import LOOP_MESSAGE
 from crawler.runs import utc_now
+
+# Numbers are what changes between the pages of a pagination trap ("page 7 of 7", "?page=8").
+_NUMBERS = re.compile(rb"\d+")
 
 
 class SourceSpider(Spider):
@@ -44,13 +60,16 @@ class SourceSpider(Spider):
         self.count_error("page/not-text")
         return None
 
-    def repeats_earlier_page(self, response: Response) -> bool:
+    def repeats_earlier_page(self, response: Response, *, ignore_numbers: bool = False) -> bool:
         """True if this body was already seen under another URL in this run.
 
         Pagination traps and mirrored pages serve the same body under endless URLs; links on a
-        repeated page are not followed.
+        repeated page are not followed. ``ignore_numbers`` also takes a body that differs from
+        an earlier one only in its numbers as a repeat: a trap's "page 8" that shows page 7's
+        content, with a link to page 9.
         """
-        digest = content_hash(response.body)
+        body = _NUMBERS.sub(b"#", response.body) if ignore_numbers else response.body
+        digest = ("n:" if ignore_numbers else "") + content_hash(body)
         if digest in self._seen_bodies:
             self.count_error("page/repeated-content")
             return True
@@ -58,5 +77,50 @@ class SourceSpider(Spider):
         return False
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
-        """Errback: downloader errors are counted by Scrapy; nothing here may end the crawl."""
+        """Errback: count the request's final failure by kind; nothing here ends the crawl.
+
+        Called once per request, after retries; robots.txt refusals are counted apart from
+        errors (``robots_disallowed`` in the run record).
+        """
+        kind = failure_kind(failure)
+        if kind is not None:
+            self.count_error(kind)
         return ()
+
+
+def failure_kind(failure: Failure) -> str | None:
+    """The error kind of a request that failed for good, or None when it is no error of ours.
+
+    Kinds read as what went wrong: ``http/500``, ``download/timeout``, ``download/too-large``,
+    ``download/connection-refused``, ``redirect/loop``, ``redirect/too-many``...
+    """
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        # Scrapy counts an error status only for requests without an errback.
+        return f"http/{exc.response.status}"
+    if isinstance(exc, IgnoreRequest):
+        message = str(exc)
+        if "robots.txt" in message or "offsite" in message.lower():
+            return None  # the crawl declined the request on purpose; counted apart
+        if "max redirections" in message:
+            return "redirect/too-many"
+        if message.startswith(LOOP_MESSAGE):
+            return "redirect/loop"
+        return "request/ignored"
+    if isinstance(exc, DownloadTimeoutError | net.TimeoutError | net.TCPTimedOutError):
+        return "download/timeout"
+    if isinstance(exc, DownloadCancelledError | defer.CancelledError):
+        # Scrapy cancels a download that exceeds DOWNLOAD_MAXSIZE; nothing else of ours does.
+        return "download/too-large"
+    if isinstance(exc, DownloadConnectionRefusedError | net.ConnectionRefusedError):
+        return "download/connection-refused"
+    if isinstance(exc, CannotResolveHostError | net.DNSLookupError):
+        return "download/dns-failed"
+    if isinstance(exc, ResponseDataLossError):
+        return "download/cut-short"
+    if isinstance(exc, net.ConnectionLost | net.ConnectionDone):
+        return "download/connection-lost"
+    if type(exc).__name__ in ("ResponseNeverReceived", "ResponseFailed"):
+        # twisted.web's private client errors: the server hung up before answering in full.
+        return "download/no-response"
+    return f"download/{type(exc).__name__}"

@@ -63,6 +63,9 @@ class ListingView:
 class DirectorySite(Site):
     """A site listing therapists by city, with one profile page per listing."""
 
+    # Whether profile pages show the credentials a listing claims (the truth records only those).
+    shows_credentials = True
+
     name_styles: tuple[tuple[str, int], ...] = (("first_last", 1),)
     phone_styles: tuple[tuple[str, int], ...] = (("dash", 1),)
     tidy_terms: float = 0.6

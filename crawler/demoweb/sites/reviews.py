@@ -27,6 +27,8 @@ _DATE_WEIGHTS = (3, 2, 1, 1, 1, 2, 1)
 class ReviewsSite(DirectorySite):
     """Per-therapist review pages (``?page=N``) and city browse pages."""
 
+    shows_credentials = False  # a review site shows what clients say, not credentials
+
     name = "reviews"
     title = "Knead Reviews"
     style = "reviews.css"
