@@ -20,14 +20,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from crawler.catalog import load_catalog, site_variables
 from crawler.demoweb import DemoWeb, generate_world, open_world
 from crawler.runs import CrawlStore
 from indexer.build import IndexState, build_profiles, write_index
@@ -48,15 +49,28 @@ def prepare(therapists: int, seed: int) -> Path:
         started = time.perf_counter()
         generate_world(world, seed=seed, therapists=therapists)
         print(f"  generated {therapists} therapists in {time.perf_counter() - started:.0f}s")
-    from crawler.runner import crawl, print_progress
-
-    with DemoWeb.start(open_world(world)) as web:
-        catalog = load_catalog(variables=site_variables(web.urls))
+    with DemoWeb.start(open_world(world), manifest=world / "sites.json") as web:
         started = time.perf_counter()
-        records = crawl(catalog.enabled(), home, loopback_fast=True, progress=print_progress)
+        # One crawl per process: Scrapy's reactor cannot be started twice.
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tdir.cli",
+                "crawl",
+                "--all",
+                "--sites",
+                str(web.manifest),
+                "--no-delay",
+            ],
+            env={**os.environ, "TDIR_HOME": str(home)},
+            check=False,
+        )
         seconds = time.perf_counter() - started
-    pages = sum(r.pages for r in records)
-    print(f"\n  crawled {pages} pages in {seconds:.0f}s ({pages / seconds:.0f} pages/s)")
+    pages = sum(
+        r.pages for source in CrawlStore(home).sources() for r in CrawlStore(home).runs(source)[-1:]
+    )
+    print(f"  crawled {pages} pages in {seconds:.0f}s ({pages / seconds:.0f} pages/s)")
     done.write_text(json.dumps({"pages": pages, "seconds": seconds}))
     return home
 
@@ -64,8 +78,6 @@ def prepare(therapists: int, seed: int) -> Path:
 @contextlib.contextmanager
 def elasticsearch_url() -> Iterator[str]:
     """An Elasticsearch to write to: TDIR_ES_URL, else a fresh local node."""
-    import os
-
     if os.environ.get("TDIR_ES_URL"):
         yield os.environ["TDIR_ES_URL"]
         return
