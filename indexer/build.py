@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from crawler.items import Listing, Review
 from crawler.runs import CrawlStore
+from indexer.corrections import Curation
 from indexer.normalize.records import NormalizedListing, normalize_listing, normalize_review
 from indexer.profiles import ListingFacts, build_profile
 from indexer.ratings import ReviewFact
@@ -52,6 +53,8 @@ class BuildSummary:
     unknown_terms: Counter[str] = field(default_factory=Counter)
     data_flags: Counter[str] = field(default_factory=Counter)  # "field/reason" -> count
     orphan_reviews: int = 0  # reviews whose listing was not crawled
+    suppressed_profiles: int = 0  # left out at their therapist's request
+    corrected_profiles: int = 0  # with a field corrected at their therapist's request
 
 
 @dataclass
@@ -68,9 +71,15 @@ def build_profiles(
     *,
     taxonomy: Taxonomy | None = None,
     progress: Progress = _no_progress,
+    curation: Curation | None = None,
 ) -> Build:
-    """Build every profile from the current records of every crawled source."""
+    """Build every profile from the current records of every crawled source.
+
+    Therapists' requests (``curation``; default: those recorded in the store's data directory)
+    are applied: suppressed profiles are left out, corrected fields replaced.
+    """
     taxonomy = taxonomy or load_taxonomy()
+    curation = curation if curation is not None else Curation.load(store.root.parent)
     summary = BuildSummary()
     snapshots = load_snapshots(store)
     summary.sources = len(snapshots)
@@ -100,6 +109,10 @@ def build_profiles(
         members = [facts[i] for i in cluster.listing_ids]
         reviews = [r for i in cluster.listing_ids for r in reviews_by_listing.get(i, [])]
         profile = build_profile(cluster, members, reviews, registry, taxonomy)
+        if curation.suppression_of(profile) is not None:
+            summary.suppressed_profiles += 1
+            continue
+        summary.corrected_profiles += curation.apply(profile)
         profiles[profile["id"]] = profile
         for listing_id in cluster.listing_ids:
             listing_to_profile[listing_id] = profile["id"]

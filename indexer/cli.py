@@ -104,6 +104,8 @@ def summary_text(summary: BuildSummary, stats: WriteStats, backend: str) -> str:
         f"{summary.reviews} reviews ({summary.copied_reviews} copies counted once, "
         f"{summary.orphan_reviews} without a crawled listing)",
         f"credentials: {creds}; {summary.flagged_profiles} profiles flagged",
+        f"therapists' requests: {summary.suppressed_profiles} profiles removed, "
+        f"{summary.corrected_profiles} corrected",
         f"unknown terms: {sum(summary.unknown_terms.values())} "
         f"({', '.join(t for t, _ in summary.unknown_terms.most_common(5)) or '-'})",
         f"data flags: {sum(summary.data_flags.values())} "

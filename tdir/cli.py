@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_search(commands)
     from crawler.cli import register as register_crawl
     from crawler.demoweb.cli import register as register_demo_web
+    from crawler.scheduling.cli import register as register_schedule
+    from indexer.admin_cli import register as register_admin
     from indexer.cli import register as register_index
     from tdir.demo import register as register_demo
 
@@ -39,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_index(commands)
     register_demo_web(commands)
     register_demo(commands)
+    register_schedule(commands)
+    register_admin(commands)
     return parser
 
 
