@@ -1,14 +1,27 @@
-"""docker-compose.yml: the structure the README promises (no Docker engine runs here)."""
+"""docker-compose.yml and the Dockerfile: the structure the README promises, and every command
+the stack runs, run here for real (no Docker engine runs on this machine, so each service's
+command is started as a local process with its paths and ports moved, and its own healthcheck
+is run against it)."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+TDIR_SERVICES = ("demo-web", "scrapyd", "scheduler", "dashboard")
 
 
 @pytest.fixture(scope="module")
@@ -16,35 +29,165 @@ def compose() -> dict[str, Any]:
     return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
 
 
-def test_elasticsearch_service_is_official_9x_single_node(compose: dict[str, Any]) -> None:
-    es = compose["services"]["elasticsearch"]
-    image, _, tag = es["image"].rpartition(":")
-    assert image == "docker.elastic.co/elasticsearch/elasticsearch"
-    assert tag.split(".")[0] == "9"
-    assert es["environment"]["discovery.type"] == "single-node"
-    assert es["environment"]["xpack.security.enabled"] == "false"
+def test_the_full_stack_is_there(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == {"elasticsearch", "es02", "es03", *TDIR_SERVICES}
+    for name in TDIR_SERVICES:
+        assert services[name]["build"] == "."
+        assert services[name]["image"] == "tdir:latest"
+        assert "tdir-data:/data" in services[name]["volumes"]
+        assert services[name]["environment"]["TDIR_HOME"] == "/data"
 
 
-def test_elasticsearch_is_reachable_only_from_this_host(compose: dict[str, Any]) -> None:
-    ports = compose["services"]["elasticsearch"]["ports"]
-    assert ports == ["127.0.0.1:9200:9200"]
-
-
-def test_elasticsearch_has_a_healthcheck_on_cluster_health(compose: dict[str, Any]) -> None:
-    check = compose["services"]["elasticsearch"]["healthcheck"]
-    assert "_cluster/health" in " ".join(check["test"])
-    assert check["retries"] >= 1
-
-
-def test_data_lives_on_a_declared_named_volume(compose: dict[str, Any]) -> None:
-    mounts = compose["services"]["elasticsearch"]["volumes"]
-    volume, _, target = mounts[0].partition(":")
-    assert target == "/usr/share/elasticsearch/data"
-    assert volume in compose["volumes"]
-
-
-def test_compose_image_matches_the_version_the_tests_run() -> None:
+def test_elasticsearch_is_the_official_image_of_the_version_the_tests_run(
+    compose: dict[str, Any],
+) -> None:
     from tests.support.elasticsearch_node import DEFAULT_VERSION
 
-    compose_text = COMPOSE.read_text(encoding="utf-8")
-    assert f"elasticsearch:{DEFAULT_VERSION}" in compose_text
+    for name in ("elasticsearch", "es02", "es03"):
+        image = compose["services"][name]["image"]
+        assert image == f"docker.elastic.co/elasticsearch/elasticsearch:{DEFAULT_VERSION}"
+        assert compose["services"][name]["environment"]["xpack.security.enabled"] == "false"
+
+
+def test_the_cluster_profile_adds_two_nodes_that_join_the_first(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert "profiles" not in services["elasticsearch"]
+    assert services["elasticsearch"]["environment"]["cluster.initial_master_nodes"] == "es01"
+    for name in ("es02", "es03"):
+        assert services[name]["profiles"] == ["cluster"]
+        assert services[name]["environment"]["discovery.seed_hosts"] == "elasticsearch"
+        assert services[name]["environment"]["cluster.name"] == "tdir"
+        assert "cluster.initial_master_nodes" not in services[name]["environment"]
+        assert services[name]["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
+
+
+def test_published_ports_are_on_loopback_only(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), (name, port)
+
+
+def test_every_volume_used_is_declared(compose: dict[str, Any]) -> None:
+    for service in compose["services"].values():
+        for mount in service.get("volumes", []):
+            volume = mount.partition(":")[0]
+            assert volume in compose["volumes"], mount
+
+
+def test_the_scheduler_waits_for_what_it_needs(compose: dict[str, Any]) -> None:
+    depends = compose["services"]["scheduler"]["depends_on"]
+    assert {k: v["condition"] for k, v in depends.items()} == {
+        "elasticsearch": "service_healthy",
+        "demo-web": "service_healthy",
+        "scrapyd": "service_healthy",
+    }
+    assert compose["services"]["scheduler"]["environment"]["TDIR_SCRAPYD_URL"].startswith(
+        "http://scrapyd:"
+    )
+
+
+def test_the_dockerfile_copies_every_package_the_project_ships() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, re.MULTILINE))
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    packages = re.search(r"include = \[(.*?)\]", pyproject)
+    assert packages is not None
+    shipped = {p.strip().strip('"').rstrip("*") for p in packages[1].split(",")}
+    assert copied == shipped
+    assert "USER tdir" in dockerfile  # services do not run as root
+
+
+# -- the commands, for real -----------------------------------------------------------------
+
+
+def _free_port_block(size: int) -> int:
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + size >= 65535:
+            continue
+        try:
+            sockets = []
+            for port in range(base, base + size):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no free block of ports")
+
+
+def _localised(args: list[str], data: Path, ports: dict[str, str]) -> list[str]:
+    """A compose command with the container's data dir and ports moved to this machine's."""
+    out = []
+    for arg in args:
+        arg = arg.replace("/data", str(data)).replace("/app/", f"{ROOT}/")
+        arg = ports.get(arg, arg)
+        out.append(arg)
+    # Inside a container 0.0.0.0 is the container's own interface; here it must be loopback.
+    return ["127.0.0.1" if a == "0.0.0.0" else a for a in out]
+
+
+def _run_healthcheck(test: list[str], ports: dict[str, str]) -> bool:
+    assert test[0] == "CMD"
+    command = [sys.executable if test[1] == "python" else test[1], *test[2:]]
+    for container_port, port in ports.items():
+        command = [c.replace(f":{container_port}/", f":{port}/") for c in command]
+    return subprocess.run(command, capture_output=True, timeout=30).returncode == 0
+
+
+def _start(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    if command[0] == "tdir":
+        command = [sys.executable, "-m", "tdir.cli", *command[1:]]
+    elif command[0] == "streamlit":
+        command = [sys.executable, "-m", "streamlit", *command[1:]]
+    return subprocess.Popen(
+        command,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(process: subprocess.Popen) -> str:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+    return process.stdout.read().decode(errors="replace") if process.stdout else ""
+
+
+@pytest.mark.parametrize("name", ["demo-web", "dashboard"])
+def test_service_command_starts_and_passes_its_healthcheck(
+    name: str, compose: dict[str, Any], tmp_path: Path
+) -> None:
+    service = compose["services"][name]
+    base = _free_port_block(10)
+    ports = {"8700": str(base), "8501": str(base)}
+    command = _localised(service["command"], tmp_path, ports)
+    env = {
+        **os.environ,
+        **{k: _localised([str(v)], tmp_path, ports)[0] for k, v in service["environment"].items()},
+    }
+    env.pop("TDIR_ES_URL")  # no Elasticsearch container here: the embedded backend serves
+    process = _start(command, env, tmp_path)
+    try:
+        deadline = time.monotonic() + 120
+        while not _run_healthcheck(service["healthcheck"]["test"], ports):
+            assert process.poll() is None, _stop(process)
+            assert time.monotonic() < deadline, _stop(process)
+            time.sleep(1)
+        if name == "demo-web":
+            manifest = json.loads((tmp_path / "sites.json").read_text())
+            assert manifest["atlas"] == f"http://demo-web:{base}"  # what other services use
+    finally:
+        _stop(process)

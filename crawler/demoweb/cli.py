@@ -58,6 +58,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_BASE_PORT,
         help=f"site k listens on base+k; 0 picks free ports (default {DEFAULT_BASE_PORT})",
     )
+    serve.add_argument(
+        "--public-host",
+        help="host name crawlers reach the sites by, for the site list (default: --host)",
+    )
     serve.add_argument("--request-log", type=Path, help="append one JSON line per request here")
     serve.add_argument(
         "--manifest",
@@ -116,6 +120,7 @@ def run_serve(args: argparse.Namespace) -> int:
             base_port=args.base_port,
             request_log=args.request_log,
             manifest=manifest,
+            public_host=args.public_host,
         )
         try:
             for name, url in web.urls.items():

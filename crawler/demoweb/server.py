@@ -190,9 +190,12 @@ class DemoWeb:
         base_port: int = 8700,
         request_log: Path | str | None = None,
         manifest: Path | str | None = None,
+        public_host: str | None = None,
     ) -> None:
         self.population = population
         self.host = host
+        # The name other machines reach the sites by (a container's service name), for .urls.
+        self.public_host = public_host or host
         self.base_port = base_port
         self.sites = build_sites(population)
         self.log = RequestLog(Path(request_log) if request_log else None)
@@ -210,6 +213,7 @@ class DemoWeb:
         base_port: int = 0,
         request_log: Path | str | None = None,
         manifest: Path | str | None = None,
+        public_host: str | None = None,
     ) -> DemoWeb:
         """Start every site and return the running demo web.
 
@@ -219,7 +223,12 @@ class DemoWeb:
         """
         population = world if isinstance(world, Population) else Population(world)
         web = cls(
-            population, host=host, base_port=base_port, request_log=request_log, manifest=manifest
+            population,
+            host=host,
+            base_port=base_port,
+            request_log=request_log,
+            manifest=manifest,
+            public_host=public_host,
         )
         web._start()
         return web
@@ -231,7 +240,7 @@ class DemoWeb:
                 server = ThreadingHTTPServer((self.host, port), _handler_for(site, self.log))
                 server.daemon_threads = True
                 self._servers[name] = server
-                self.urls[name] = f"http://{self.host}:{server.server_address[1]}"
+                self.urls[name] = f"http://{self.public_host}:{server.server_address[1]}"
         except OSError:
             self.stop()
             raise
