@@ -49,28 +49,37 @@ def prepare(therapists: int, seed: int) -> Path:
         started = time.perf_counter()
         generate_world(world, seed=seed, therapists=therapists)
         print(f"  generated {therapists} therapists in {time.perf_counter() - started:.0f}s")
+    store = CrawlStore(home)
     with DemoWeb.start(open_world(world), manifest=world / "sites.json") as web:
         started = time.perf_counter()
-        # One crawl per process: Scrapy's reactor cannot be started twice.
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tdir.cli",
-                "crawl",
-                "--all",
-                "--sites",
-                str(web.manifest),
-                "--no-delay",
-            ],
-            env={**os.environ, "TDIR_HOME": str(home)},
-            check=False,
-        )
+        for _attempt in range(3):
+            # Sources without a finished run yet; an interrupted run resumes where it stopped.
+            todo = [
+                name
+                for name in web.urls
+                if not any(r.status == "finished" for r in store.runs(name))
+            ]
+            if not todo:
+                break
+            # One crawl per process (Scrapy's reactor cannot be started twice). A big world's
+            # sitemaps take a while to render, hence the generous timeout.
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "tdir.cli",
+                    "crawl",
+                    *todo,
+                    "--sites",
+                    str(web.manifest),
+                    "--no-delay",
+                ],
+                env={**os.environ, "TDIR_HOME": str(home), "TDIR_CRAWL_TIMEOUT": "180"},
+                check=False,
+            )
         seconds = time.perf_counter() - started
-    pages = sum(
-        r.pages for source in CrawlStore(home).sources() for r in CrawlStore(home).runs(source)[-1:]
-    )
-    print(f"  crawled {pages} pages in {seconds:.0f}s ({pages / seconds:.0f} pages/s)")
+    pages = sum(r.pages for name in store.sources() for r in store.runs(name)[-1:])
+    print(f"  crawled {pages} pages in {seconds:.0f}s")
     done.write_text(json.dumps({"pages": pages, "seconds": seconds}))
     return home
 
