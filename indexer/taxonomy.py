@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -24,6 +24,7 @@ VOCABULARIES: tuple[Vocabulary, ...] = ("modality", "condition", "credential")
 _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
 
 
+@lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Fold a term for matching: lower case, accents removed, punctuation runs made one space."""
     decomposed = unicodedata.normalize("NFKD", text)

@@ -100,9 +100,12 @@ def _parse_iso(text: str) -> ParsedDate | None:
         return None
 
 
+@lru_cache(maxsize=65536)
 def _parse_text(
     text: str, reference: date, order: DateOrder, allow_future: bool
 ) -> ParsedDate | None:
+    # dateparser takes about a millisecond a call; a crawl repeats the same few thousand
+    # strings ("3 weeks ago", "March 2024") fetched on the same day over and over.
     parser = _parser(reference, order, "future" if allow_future else "past")
     found = parser.get_date_data(text)
     if found.date_obj is None:
