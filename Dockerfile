@@ -7,12 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TDIR_HOME=/data
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md scrapy.cfg ./
 COPY tdir ./tdir
 COPY crawler ./crawler
 COPY indexer ./indexer
 COPY dashboard ./dashboard
-RUN pip install . \
+RUN pip install '.[scrapyd]' \
     && useradd --system --create-home --home-dir /home/tdir tdir \
     && mkdir -p /data \
     && chown tdir:tdir /data

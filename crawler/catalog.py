@@ -124,6 +124,11 @@ def load_catalog(
     else:
         text = resources.files("crawler").joinpath(DEFAULT_CATALOG).read_text(encoding="utf-8")
         label = f"crawler/{DEFAULT_CATALOG}"
+    return parse_catalog(text, label, variables)
+
+
+def parse_catalog(text: str, label: str, variables: Mapping[str, str] | None = None) -> Catalog:
+    """Check and load a catalog from its text; ``label`` names it in errors (CatalogError)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -138,6 +143,11 @@ def load_catalog(
             raise CatalogError(f"{label}: source {source.name!r} is listed twice")
         sources[source.name] = source
     return Catalog(sources=sources, path=label)
+
+
+def placeholders(text: str) -> set[str]:
+    """The names of the ``${NAME}`` placeholders in ``text``."""
+    return set(_PLACEHOLDER.findall(text))
 
 
 def site_variables(sites: Mapping[str, str]) -> dict[str, str]:

@@ -101,17 +101,29 @@ def run_crawl(args: argparse.Namespace) -> int:
 
 
 def summary_table(records: list[RunRecord]) -> str:
-    """A plain-text table: one line per run."""
+    """A plain-text table: one line per run.
+
+    ``new``, ``changed``, ``same`` and ``gone`` count records of every type against the
+    source's previous complete run (``gone`` only for a complete run; ``-``: not counted).
+    """
     header = (
         f"{'source':<22} {'status':<12} {'pages':>6} {'listings':>8} {'creds':>6} "
-        f"{'reviews':>7} {'dupes':>5} {'errors':>6}"
+        f"{'reviews':>7} {'dupes':>5} {'errors':>6} {'new':>6} {'changed':>7} {'same':>6} "
+        f"{'gone':>5}"
     )
     lines = [header, "-" * len(header)]
     for r in records:
+        totals = r.change_totals()
+        new, changed, same, gone = (
+            (totals["new"], totals["changed"], totals["unchanged"], totals["vanished"])
+            if totals is not None
+            else ("-", "-", "-", "-")
+        )
         lines.append(
             f"{r.source:<22} {r.status:<12} {r.pages:>6} {r.items.get('listing', 0):>8} "
             f"{r.items.get('credential_record', 0):>6} {r.items.get('review', 0):>7} "
-            f"{r.duplicates_dropped:>5} {sum(r.errors.values()):>6}"
+            f"{r.duplicates_dropped:>5} {sum(r.errors.values()):>6} {new:>6} {changed:>7} "
+            f"{same:>6} {gone:>5}"
         )
         for kind, count in r.errors.items():
             lines.append(f"{'':<22}   error {kind}: {count}")

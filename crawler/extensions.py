@@ -9,11 +9,15 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from crawler.httpcache import NETWORK_BYTES
-from crawler.runs import CrawlStore, RunRecord, utc_now
+from crawler.runs import CrawlStore, RunRecord, count_changes, utc_now
 
 
 class RunRecorder:
-    """Keeps ``run.json`` of the current run: running, then finished or interrupted."""
+    """Keeps ``run.json`` of the current run: running, then finished or interrupted.
+
+    When the run closes, its record also counts what changed since the source's previous
+    complete run (see :mod:`crawler.runs`), from the index the record pipeline kept.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -70,9 +74,25 @@ class RunRecorder:
             # Nothing gathered and errors on the way (a site that is down "finishes" fast): not
             # a complete picture of the source, so nothing may be judged gone because of it.
             record.status = "failed"
+        self._count_changes(record)
         self.store.write_record(record)
         if record.status in ("finished", "failed"):
             self.store.end_job(record.source)
+
+    def _count_changes(self, record: RunRecord) -> None:
+        """Compare the run's records with the previous complete run's (ids and fingerprints).
+
+        The record pipeline closed the run's index before this signal; without one (a crawl
+        set up without the pipeline) the run has no change counts rather than wrong ones.
+        """
+        store = self.store
+        if not store.index_path(record.source, record.run_id).exists():
+            return
+        previous = store.previous_complete(record.source, record.run_id)
+        before = store.read_index(record.source, previous.run_id) if previous else None
+        after = store.read_index(record.source, record.run_id)
+        record.changes = count_changes(before, after, complete=record.complete)
+        record.compared_with = previous.run_id if previous else None
 
 
 def errors_by_kind(stats: dict[str, Any]) -> dict[str, int]:

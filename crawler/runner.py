@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -36,15 +36,7 @@ def crawl(
     runs are recorded as interrupted and resume next time). Raises SourceBusyError when another
     process is crawling one of the sources, CatalogError for options a spider cannot use.
     """
-    if loopback_fast:
-        remote = sorted({h for s in sources for h in s.hosts} - LOOPBACK_HOSTS)
-        if remote:
-            raise CatalogError(f"delays can only be turned off for loopback hosts, not {remote}")
-    spiders = {source.name: spider_class(source.spider) for source in sources}
-    for source in sources:
-        check = getattr(spiders[source.name], "check_options", None)
-        if check is not None:
-            check(source)
+    spiders = check_sources(sources, loopback_fast=loopback_fast)
     store = CrawlStore(home)
     with ExitStack() as locks:
         for source in sources:
@@ -65,26 +57,7 @@ def _crawl_locked(
     crawlers: list[Crawler] = []
     for source in sources:
         run_id, resumed = store.start_run(source.name)
-        settings = crawl_settings(
-            http_cache_dir=store.http_cache_dir(source.name),
-            job_dir=store.job_dir(source.name),
-            loopback_fast=loopback_fast,
-        )
-        settings.update(
-            {
-                "TDIR_HOME_PATH": home,
-                "TDIR_SOURCE": source.name,
-                "TDIR_RUN_ID": run_id,
-                "TDIR_RESUMED": resumed,
-                "FEEDS": {
-                    str(store.items_path(source.name, run_id)): {
-                        "format": "jsonlines",
-                        "encoding": "utf-8",
-                        "overwrite": False,  # a resumed run appends to what it wrote before
-                    }
-                },
-            }
-        )
+        settings = run_settings(home, source.name, run_id, resumed, loopback_fast=loopback_fast)
         base = spiders[source.name]
         spider_type = type(base.__name__, (base,), {"custom_settings": settings})
         crawler = process.create_crawler(spider_type)
@@ -100,10 +73,68 @@ def _crawl_locked(
         ticker.stop()
     if progress is not None:
         progress(_progress_line(crawlers))
-    return [_final_record(store, name, run_id) for name, run_id in runs]
+    return [final_record(store, name, run_id) for name, run_id in runs]
 
 
-def _final_record(store: CrawlStore, source: str, run_id: str) -> RunRecord:
+def check_sources(sources: list[Source], *, loopback_fast: bool) -> dict[str, type[Spider]]:
+    """Return each source's spider class, by source name, once its options are checked.
+
+    CatalogError for options a spider cannot use, and for ``loopback_fast`` (no politeness
+    delays) when a host is not this machine.
+    """
+    if loopback_fast:
+        remote = sorted({h for s in sources for h in s.hosts} - LOOPBACK_HOSTS)
+        if remote:
+            raise CatalogError(f"delays can only be turned off for loopback hosts, not {remote}")
+    spiders = {source.name: spider_class(source.spider) for source in sources}
+    for source in sources:
+        check = getattr(spiders[source.name], "check_options", None)
+        if check is not None:
+            check(source)
+    return spiders
+
+
+def run_settings(
+    home: Path,
+    source: str,
+    run_id: str,
+    resumed: bool,
+    *,
+    loopback_fast: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The Scrapy settings of one run of one source, wherever it runs: the polite crawl
+    settings with the source's HTTP cache and JOBDIR, the run the run recorder keeps
+    (``TDIR_*``), and the feed that appends its records to the run's ``items.jsonl``.
+
+    ``env`` is passed to :func:`crawler.settings.crawl_settings` (default: the environment).
+    """
+    store = CrawlStore(home)
+    settings = crawl_settings(
+        http_cache_dir=store.http_cache_dir(source),
+        job_dir=store.job_dir(source),
+        loopback_fast=loopback_fast,
+        env=env,
+    )
+    settings.update(
+        {
+            "TDIR_HOME_PATH": home,
+            "TDIR_SOURCE": source,
+            "TDIR_RUN_ID": run_id,
+            "TDIR_RESUMED": resumed,
+            "FEEDS": {
+                str(store.items_path(source, run_id)): {
+                    "format": "jsonlines",
+                    "encoding": "utf-8",
+                    "overwrite": False,  # a resumed run appends to what it wrote before
+                }
+            },
+        }
+    )
+    return settings
+
+
+def final_record(store: CrawlStore, source: str, run_id: str) -> RunRecord:
     """The run's record; a run whose spider never closed (it failed to start, or a second
     Ctrl+C stopped it hard) is ``failed``, and its JOBDIR is not trusted for a resume."""
     record = store.read_record(source, run_id)

@@ -4,13 +4,21 @@ Layout under ``<TDIR_HOME>/crawl/<source>/``:
 
 - ``runs/<run_id>/items.jsonl``: every record the run gathered (Scrapy feed export, JSON Lines);
 - ``runs/<run_id>/run.json``: the run record (start/end, pages, items per type, errors by kind,
-  finished or interrupted);
+  finished or interrupted, and what changed since the source's previous complete run);
+- ``runs/<run_id>/index.tsv``: one line per record, ``record_type<TAB>id<TAB>fingerprint``, so
+  runs are compared without reading their records again (see :func:`record_fingerprint`);
 - ``job/``: Scrapy's JOBDIR while a run is unfinished, so the next crawl of the source resumes it;
   removed when a run finishes;
 - ``httpcache/``: cached responses for conditional recrawls;
 - ``lock``: held by the process crawling the source, so two crawls never share a JOBDIR.
 
 A run never rewrites another run's files, so nothing a run wrote is lost if a later one crashes.
+
+Each run record counts, per record type, the records that are **new** (their id was not in the
+source's previous complete run), **changed** (same id, different content), **unchanged** and
+**vanished** (in the previous complete run, not in this one). Only a complete run can say what
+vanished: an interrupted or failed run went through part of the source, so a record it did not
+reach may well still be there.
 
 A run stopped gracefully (a first Ctrl+C or SIGTERM) is ``interrupted`` and the next crawl of the
 source resumes it from its JOBDIR. A run that crashed (killed, power lost) is still ``running``
@@ -23,10 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,8 +44,14 @@ from typing import IO, Any, Literal
 from crawler.catalog import CatalogError
 
 RunStatus = Literal["running", "finished", "interrupted", "failed"]
+ChangeKind = Literal["new", "changed", "unchanged", "vanished"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("new", "changed", "unchanged", "vanished")
 ITEMS_FILE = "items.jsonl"
 RUN_FILE = "run.json"
+INDEX_FILE = "index.tsv"
+# Provenance that differs between two fetches of the same content: when it was fetched, and the
+# hash of the whole page (a new review on a page changes the page, not the page's listing).
+_FETCH_FIELDS = frozenset({"fetched_at", "content_hash"})
 _RESUMABLE = "run_id"  # a file in the JOBDIR naming the run it belongs to
 _LOCK = "lock"
 
@@ -69,11 +84,24 @@ class RunRecord:
     robots_disallowed: int = 0
     not_modified: int = 0  # pages revalidated with a 304 and taken from the HTTP cache
     retried: int = 0  # download attempts repeated after a server error or timeout
+    # record type -> {new, changed, unchanged, vanished}, against the run ``compared_with`` (the
+    # source's previous complete run; None for the first); None until the run has ended.
+    changes: dict[str, dict[str, int]] | None = None
+    compared_with: str | None = None
 
     @property
     def complete(self) -> bool:
         """True when the run went through the whole source."""
         return self.status == "finished"
+
+    def change_totals(self) -> dict[str, int] | None:
+        """The change counts summed over every record type, or None if they were not counted."""
+        if self.changes is None:
+            return None
+        return {
+            kind: sum(counts.get(kind, 0) for counts in self.changes.values())
+            for kind in CHANGE_KINDS
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
@@ -216,9 +244,54 @@ class CrawlStore:
             return []
         return sorted(d.name for d in self.root.iterdir() if (d / "runs").exists())
 
+    def previous_complete(self, source: str, run_id: str) -> RunRecord | None:
+        """The source's latest finished run that started before ``run_id``, or None."""
+        earlier = (r for r in reversed(self.runs(source)) if r.run_id < run_id)
+        return next((r for r in earlier if r.complete), None)
+
     def items_path(self, source: str, run_id: str) -> Path:
         """The JSON Lines file of a run's records."""
         return self.run_dir(source, run_id) / ITEMS_FILE
+
+    def index_path(self, source: str, run_id: str) -> Path:
+        """The file of a run's record ids and fingerprints."""
+        return self.run_dir(source, run_id) / INDEX_FILE
+
+    def write_index(self, source: str, run_id: str, records: Iterable[dict[str, Any]]) -> int:
+        """(Re)write a run's index from records in their feed form, atomically; return the
+        number of lines written."""
+        path = self.index_path(source, run_id)
+        tmp = path.with_suffix(".tsv.tmp")
+        count = 0
+        with tmp.open("w", encoding="utf-8") as index:
+            for data in records:
+                if "id" in data:
+                    index.write(index_line(data))
+                    count += 1
+        os.replace(tmp, path)
+        return count
+
+    def read_index(self, source: str, run_id: str) -> dict[str, dict[str, str]]:
+        """A run's records as ``{record_type: {id: fingerprint}}``.
+
+        From the run's index file; a run without one (written before runs had indexes, or
+        killed before its pipeline closed) is indexed from its records.
+        """
+        index: dict[str, dict[str, str]] = {}
+        path = self.index_path(source, run_id)
+        if not path.exists():
+            for data in self.records(source, run_id):
+                if "id" in data:
+                    kind = str(data.get("record_type"))
+                    index.setdefault(kind, {})[data["id"]] = record_fingerprint(data)
+            return index
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) == 3:  # a line cut short by a crash is skipped
+                    kind, record_id, fingerprint = parts
+                    index.setdefault(kind, {})[record_id] = fingerprint
+        return index
 
     def records(self, source: str, run_id: str) -> Iterator[dict[str, Any]]:
         """Every record a run wrote; a line cut short by a crash is skipped."""
@@ -231,3 +304,56 @@ class CrawlStore:
                     yield json.loads(line)
                 except json.JSONDecodeError:
                     continue
+
+
+def record_fingerprint(data: Mapping[str, Any]) -> str:
+    """The hash of a record's content in its feed form: every field but when it was fetched.
+
+    Two fetches of an unchanged listing get the same fingerprint; any change to what the source
+    says about it (an address, a rating, a credential) gives another.
+    """
+    content = dict(data)
+    provenance = content.get("provenance")
+    if isinstance(provenance, Mapping):
+        content["provenance"] = {k: v for k, v in provenance.items() if k not in _FETCH_FIELDS}
+    text = json.dumps(
+        content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+
+
+def index_line(data: Mapping[str, Any]) -> str:
+    """One line of a run's index file for a record in its feed form."""
+    return f"{data.get('record_type')}\t{data['id']}\t{record_fingerprint(data)}\n"
+
+
+def count_changes(
+    before: Mapping[str, Mapping[str, str]] | None,
+    after: Mapping[str, Mapping[str, str]],
+    *,
+    complete: bool,
+) -> dict[str, dict[str, int]]:
+    """Compare two run indexes (``{record_type: {id: fingerprint}}``), per record type.
+
+    ``before`` is the previous complete run's (None: there is none, everything is new).
+    Vanished records are counted only when ``after`` is a ``complete`` run: a partial run not
+    reaching a record says nothing about whether the source still has it.
+    """
+    before = before or {}
+    changes: dict[str, dict[str, int]] = {}
+    for kind in sorted(set(before) | set(after)):
+        old = before.get(kind, {})
+        new = after.get(kind, {})
+        counts = dict.fromkeys(CHANGE_KINDS, 0)
+        for record_id, fingerprint in new.items():
+            previous = old.get(record_id)
+            if previous is None:
+                counts["new"] += 1
+            elif previous == fingerprint:
+                counts["unchanged"] += 1
+            else:
+                counts["changed"] += 1
+        if complete:
+            counts["vanished"] = sum(1 for record_id in old if record_id not in new)
+        changes[kind] = counts
+    return changes

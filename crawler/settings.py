@@ -4,25 +4,25 @@ Politeness is global (robots.txt, an identifying User-Agent with a contact URL, 
 per-domain concurrency); no spider overrides it. The only relaxation is ``loopback_fast``, which
 drops delays for crawls whose every host is this machine.
 
-``TDIR_CRAWL_TIMEOUT`` (seconds) overrides the download timeout, for slow sources and for
-tests that must not wait 20 seconds for a page that never comes.
+``TDIR_CRAWL_TIMEOUT`` (seconds, read by :func:`tdir.config.crawl_timeout`) overrides the
+download timeout, for slow sources and for tests that must not wait 20 seconds for a page that
+never comes.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tdir import __version__
-from tdir.config import ConfigError
+from tdir.config import DEFAULT_CRAWL_TIMEOUT, crawl_timeout
 
 CONTACT_URL = "https://github.com/tdir-directory/tdir#crawler"
 USER_AGENT = f"tdir-bot/{__version__} (+{CONTACT_URL}; therapist directory)"
 MAX_PAGE_BYTES = 10 * 1024 * 1024
-DEFAULT_TIMEOUT = 20.0
+DEFAULT_TIMEOUT = DEFAULT_CRAWL_TIMEOUT
 
 
 def crawl_settings(
@@ -57,7 +57,7 @@ def crawl_settings(
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 2,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
-        "DOWNLOAD_TIMEOUT": _timeout(os.environ if env is None else env),
+        "DOWNLOAD_TIMEOUT": crawl_timeout(os.environ if env is None else env),
         "DOWNLOAD_MAXSIZE": MAX_PAGE_BYTES,
         "DOWNLOAD_WARNSIZE": MAX_PAGE_BYTES // 4,
         "REDIRECT_MAX_TIMES": 5,
@@ -107,16 +107,3 @@ def crawl_settings(
             }
         )
     return settings
-
-
-def _timeout(env: Mapping[str, str]) -> float:
-    raw = env.get("TDIR_CRAWL_TIMEOUT")
-    if raw in (None, ""):
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not 0 < seconds <= 600:  # NaN fails this too
-        raise ConfigError(f"TDIR_CRAWL_TIMEOUT must be seconds between 0 and 600, not {raw!r}")
-    return seconds

@@ -37,6 +37,11 @@ def navigation() -> StreamlitPage:
         pages["Admin"] = [
             st.Page(routes.ADMIN_SOURCES, title="Sources", icon=":material/dns:"),
             st.Page(routes.ADMIN_FLAGGED, title="Flagged listings", icon=":material/flag:"),
+            st.Page(
+                routes.ADMIN_CORRECTIONS,
+                title="Corrections & removals",
+                icon=":material/edit_note:",
+            ),
         ]
     account_title = "Account" if admin else "Admin sign-in"
     pages[""].append(st.Page(routes.SIGN_IN, title=account_title, icon=":material/lock:"))

@@ -25,6 +25,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 AuthMode = Literal["oidc", "password", "closed"]
 PASSWORD_ENV = "TDIR_ADMIN_PASSWORD"
 SESSION_KEY = "tdir_admin_signed_in"
+NAME_KEY = "tdir_admin_name"  # who signed in with the shared password, as they said
 FAILURES_KEY = "tdir_admin_failures"
 AFTER_SIGN_IN = "tdir_after_sign_in"  # the next run opens the admin area
 MAX_FAILURES = 5  # per session; then the form stays locked until the session ends
@@ -100,15 +101,31 @@ def is_admin(access: AdminAccess) -> bool:
     return False
 
 
+def admin_name(access: AdminAccess) -> str | None:
+    """The name recorded with this admin's changes: the e-mail address an identity provider
+    vouched for, else the name given at password sign-in; None if there is neither."""
+    if access.mode == "oidc":
+        return oidc_user()[1]
+    name = st.session_state.get(NAME_KEY)
+    return str(name) if name else None
+
+
+def set_admin_name(name: str) -> None:
+    """Remember who this password-signed-in admin is (for a session signed in without one)."""
+    st.session_state[NAME_KEY] = name.strip()
+
+
 def current_access() -> AdminAccess:
     """The admin access this deployment is configured for."""
     return admin_access(read_secrets())
 
 
-def sign_in_with_password(access: AdminAccess, given: str) -> bool:
+def sign_in_with_password(access: AdminAccess, given: str, name: str | None = None) -> bool:
     """Sign this session in if the password is right; count failures and lock after too many.
 
-    Returns whether the session is now signed in.
+    ``name`` is who the admin says they are: a shared password cannot tell admins apart, and
+    every change an admin makes is recorded with a name. Returns whether the session is now
+    signed in.
     """
     failures = int(st.session_state.get(FAILURES_KEY, 0))
     if failures >= MAX_FAILURES:
@@ -116,6 +133,8 @@ def sign_in_with_password(access: AdminAccess, given: str) -> bool:
     if password_matches(given, access.password):
         st.session_state[SESSION_KEY] = True
         st.session_state[FAILURES_KEY] = 0
+        if name and name.strip():
+            st.session_state[NAME_KEY] = name.strip()
         return True
     st.session_state[FAILURES_KEY] = failures + 1
     return False
@@ -129,5 +148,6 @@ def locked_out() -> bool:
 def sign_out(access: AdminAccess) -> None:
     """End the admin session (and the OIDC sign-in, which reloads the app)."""
     st.session_state.pop(SESSION_KEY, None)
+    st.session_state.pop(NAME_KEY, None)
     if access.mode == "oidc":
         st.logout()

@@ -164,3 +164,24 @@ KIND_LABELS = {
 def kind_label(kind: str | None) -> str:
     """The name of a kind of credential."""
     return KIND_LABELS.get(kind or "", (kind or "Other").replace("_", " ").capitalize())
+
+
+def format_moment(value: Any) -> str:
+    """A timestamp to the minute, in UTC, for admins' tables: "2026-11-21 03:00"."""
+    parsed = parse_when(value)
+    if parsed is None:
+        return MISSING
+    return f"{parsed.astimezone(UTC):%Y-%m-%d %H:%M}"
+
+
+def format_took(start: Any, end: Any, now: datetime | None = None) -> str:
+    """How long something took, or has been going on if it has not ended: "42 s", "3 min 05 s",
+    "2 h 10 min"."""
+    began = parse_when(start)
+    if began is None:
+        return MISSING
+    ended = parse_when(end) or now or datetime.now(UTC)
+    seconds = max(0, int((ended - began).total_seconds()))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"

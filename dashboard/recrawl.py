@@ -1,171 +1,104 @@
-"""Recrawl a source on demand: ``tdir crawl SOURCE`` then ``tdir index``, in the background.
+"""Recrawl a source on demand: a run request in the scheduler's book, run by whoever is free.
 
-The commands run as child processes of the dashboard, with its environment (so ``TDIR_HOME``,
-the backend and the site manifest are the ones the dashboard uses). A worker thread waits for
-each step and records the outcome; the output goes to a log file under
-``$TDIR_HOME/dashboard/recrawls/``. One recrawl per source at a time; index builds never
-overlap, because two builds writing the same index would race.
+"Recrawl now" always queues a request with :meth:`ScheduleBook.request_run`, so every recrawl is
+in the one run history whoever asked for it. A running scheduler service starts the request
+within seconds. When none is running, the dashboard runs it itself, through the scheduler's own
+foreground path (:class:`~crawler.scheduling.execution.RunExecutor`, as ``tdir schedule run-now
+--wait`` does): the crawl and the incremental index as processes of their own, recorded in the
+history. The run holds the source's lease, so a source never runs twice at once, whichever
+process runs it; a request for a source that is busy waits for the lease, and a request that a
+scheduler service took over meanwhile, or that an admin cancelled, is left alone.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import logging
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Literal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from crawler.runs import utc_now
+from crawler.scheduling.book import ScheduleBook
+from crawler.scheduling.errors import RunRefusedError
+from crawler.scheduling.execution import RunExecutor, RunSettings
+from crawler.scheduling.history import RunEntry
+from crawler.scheduling.leases import LeaseBusyError
 
-Stage = Literal["crawling", "indexing", "finished", "failed"]
-CommandFor = Callable[[str], Sequence[str]]
+log = logging.getLogger(__name__)
 
-
-def crawl_command(source: str) -> list[str]:
-    """The crawl of one source, as the command line runs it."""
-    return [sys.executable, "-m", "tdir.cli", "crawl", source]
-
-
-def index_command(_source: str) -> list[str]:
-    """The incremental index build after a crawl."""
-    return [sys.executable, "-m", "tdir.cli", "index"]
-
-
-class RecrawlBusyError(RuntimeError):
-    """A recrawl of this source is already under way."""
-
-
-@dataclass(frozen=True)
-class RecrawlJob:
-    """One on-demand recrawl and how far it got."""
-
-    source: str
-    started_at: str
-    log_path: Path
-    stage: Stage = "crawling"
-    crawl_exit: int | None = None
-    index_exit: int | None = None
-    finished_at: str | None = None
-    error: str | None = None
-
-    @property
-    def running(self) -> bool:
-        """True until both steps are done (or one failed to start)."""
-        return self.stage in ("crawling", "indexing")
-
-    @property
-    def summary(self) -> str:
-        """One line for people."""
-        if self.stage == "crawling":
-            return f"Crawling {self.source} (started {self.started_at})"
-        if self.stage == "indexing":
-            return f"Crawl of {self.source} done; updating the index"
-        if self.stage == "finished":
-            note = " (the crawl reported errors)" if self.crawl_exit else ""
-            return f"Recrawl of {self.source} finished {self.finished_at}{note}"
-        return f"Recrawl of {self.source} failed: {self.error}"
-
-    def log_tail(self, lines: int = 40) -> str:
-        """The last lines of the job's output."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+WAIT_POLL_SECONDS = 2.0  # how often a request for a busy source tries for its lease again
 
 
 @dataclass
-class RecrawlJobs:
-    """Starts recrawls and remembers the latest job of each source (thread-safe)."""
+class RecrawlRunner:
+    """Runs queued run requests in this process, each in a worker thread (thread-safe).
 
-    log_dir: Path
-    crawl: CommandFor = crawl_command
-    index: CommandFor = index_command
-    on_indexed: Callable[[], None] | None = None  # after a successful index update
-    on_finished: Callable[[], None] | None = None  # after every job, however it ended
-    _jobs: dict[str, RecrawlJob] = field(default_factory=dict, repr=False)
+    ``on_finished`` is called after each run this runner started has ended, however it ended,
+    so that cached index results and run records can be dropped.
+    """
+
+    settings: RunSettings
+    on_finished: Callable[[], None] | None = None
+    poll_seconds: float = WAIT_POLL_SECONDS
+    _workers: dict[int, threading.Thread] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def start(self, source: str) -> RecrawlJob:
-        """Start recrawling a source; RecrawlBusyError if it is being recrawled already."""
+    def start(self, run: RunEntry) -> bool:
+        """Run a queued request in the background; False if this runner already handles it."""
         with self._lock:
-            current = self._jobs.get(source)
-            if current is not None and current.running:
-                raise RecrawlBusyError(f"{source} is already being recrawled")
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            started = utc_now()
-            stamp = started.replace(":", "").replace("-", "").replace("+0000", "Z")
-            job = RecrawlJob(
-                source=source, started_at=started, log_path=self.log_dir / f"{source}-{stamp}.log"
+            current = self._workers.get(run.id)
+            if current is not None and current.is_alive():
+                return False
+            worker = threading.Thread(
+                target=self._run, args=(run,), name=f"recrawl-{run.source}-{run.id}", daemon=True
             )
-            self._jobs[source] = job
-        worker = threading.Thread(
-            target=self._run, args=(job,), name=f"recrawl-{source}", daemon=True
-        )
+            self._workers[run.id] = worker
         worker.start()
-        return job
+        return True
 
-    def job(self, source: str) -> RecrawlJob | None:
-        """The latest job of a source, if one was started by this process."""
+    def handles(self, run_id: int) -> bool:
+        """True while this runner is waiting for or performing the run."""
         with self._lock:
-            return self._jobs.get(source)
+            worker = self._workers.get(run_id)
+            return worker is not None and worker.is_alive()
 
-    def running(self) -> list[RecrawlJob]:
-        """Every job still under way."""
+    def busy(self) -> list[int]:
+        """The ids of the runs this runner is waiting for or performing."""
         with self._lock:
-            return [j for j in self._jobs.values() if j.running]
+            return sorted(i for i, worker in self._workers.items() if worker.is_alive())
 
-    def _update(self, job: RecrawlJob, **changes: object) -> RecrawlJob:
+    def join(self, run_id: int, timeout: float | None = None) -> None:
+        """Wait for the worker of a run to end (for tests and orderly shutdown)."""
         with self._lock:
-            updated = replace(job, **changes)  # type: ignore[arg-type]
-            self._jobs[job.source] = updated
-            return updated
+            worker = self._workers.get(run_id)
+        if worker is not None:
+            worker.join(timeout)
 
-    def _run(self, job: RecrawlJob) -> None:
+    def _still_queued(self, run_id: int) -> bool:
+        current = ScheduleBook(self.settings.home, catalog=self.settings.catalog).run(run_id)
+        return current is not None and current.state == "queued"
+
+    def _run(self, run: RunEntry) -> None:
+        executor = RunExecutor(self.settings)
+        while True:
+            try:
+                active = executor.start_requested(run)
+                break
+            except LeaseBusyError:
+                # The source is running elsewhere; the request waits its turn, as the
+                # scheduler service would make it, unless it was cancelled or taken meanwhile.
+                if not self._still_queued(run.id):
+                    return
+                time.sleep(self.poll_seconds)
+            except RunRefusedError:
+                return  # started by a scheduler service meanwhile, or cancelled
+            except Exception:  # the request stays queued for a scheduler service to take
+                log.exception("could not start run #%d of %s", run.id, run.source)
+                return
         try:
-            outcome = self._crawl_and_index(job)
-        except OSError as exc:
-            outcome = {"stage": "failed", "error": str(exc)}
-        # Callbacks first, so whoever sees the job end also sees fresh data.
-        if outcome["stage"] == "finished" and self.on_indexed is not None:
-            self.on_indexed()
-        if self.on_finished is not None:
-            self.on_finished()
-        with self._lock:
-            current = self._jobs[job.source]
-        self._update(current, finished_at=utc_now(), **outcome)
-
-    def _crawl_and_index(self, job: RecrawlJob) -> dict[str, object]:
-        """Run both steps; return the job's final fields."""
-        crawl_exit = self._step(job, self.crawl(job.source))
-        # Exit 1 means the crawl ran but some run did not finish; what it gathered is recorded
-        # and worth indexing. Anything else means it did not run.
-        if crawl_exit not in (0, 1):
-            return {
-                "stage": "failed",
-                "crawl_exit": crawl_exit,
-                "error": f"the crawl exited with status {crawl_exit}",
-            }
-        self._update(job, stage="indexing", crawl_exit=crawl_exit)
-        with self._index_lock:
-            index_exit = self._step(job, self.index(job.source))
-        if index_exit != 0:
-            return {
-                "stage": "failed",
-                "index_exit": index_exit,
-                "error": f"the index build exited with status {index_exit}",
-            }
-        return {"stage": "finished", "index_exit": 0}
-
-    def _step(self, job: RecrawlJob, command: Sequence[str]) -> int:
-        with job.log_path.open("a", encoding="utf-8") as log:
-            log.write(f"$ {' '.join(command)}\n")
-            log.flush()
-            done = subprocess.run(
-                list(command), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-            log.write(f"(exit status {done.returncode})\n")
-        return done.returncode
+            executor.perform(active)
+        except Exception:  # perform records every failure of the run itself in the history
+            log.exception("run #%d of %s could not be recorded", run.id, run.source)
+        finally:
+            if self.on_finished is not None:
+                self.on_finished()

@@ -14,6 +14,7 @@ COMPARE = "app_pages/compare.py"
 SIGN_IN = "app_pages/sign_in.py"
 ADMIN_SOURCES = "app_pages/admin_sources.py"
 ADMIN_FLAGGED = "app_pages/admin_flagged.py"
+ADMIN_CORRECTIONS = "app_pages/admin_corrections.py"
 
 # Where a search came from travels with links to profiles and the compare view, so "back to
 # results" returns to the same page of the same search.

@@ -38,6 +38,7 @@ class SourceHealth:
     freshness: Freshness
     period_seconds: int
     next_due: datetime | None
+    schedule: Schedule  # in force: an admin's, else the catalog's
 
     @property
     def last_run(self) -> RunRecord | None:
@@ -52,7 +53,7 @@ class SourceHealth:
     @property
     def schedule_text(self) -> str:
         """The recrawl schedule in words."""
-        return describe_schedule(self.source.schedule)
+        return describe_schedule(self.schedule)
 
     @property
     def items(self) -> int:
@@ -101,9 +102,13 @@ def _broken(run: RunRecord | None) -> bool:
     return run.status == "failed" or (run.pages == 0 and sum(run.errors.values()) > 0)
 
 
-def source_health(source: Source, runs: list[RunRecord], now: datetime) -> SourceHealth:
-    """Judge one source's freshness from its run records (oldest first) at ``now``."""
-    period = schedule_period(source.schedule)
+def source_health(
+    source: Source, runs: list[RunRecord], now: datetime, schedule: Schedule | None = None
+) -> SourceHealth:
+    """Judge one source's freshness from its run records (oldest first) at ``now``, against
+    ``schedule`` (the one in force; the catalog's when not given)."""
+    schedule = schedule or source.schedule
+    period = schedule_period(schedule)
     ordered = tuple(runs)
     last = ordered[-1] if ordered else None
     complete = next((r for r in reversed(ordered) if r.complete), None)
@@ -123,5 +128,10 @@ def source_health(source: Source, runs: list[RunRecord], now: datetime) -> Sourc
     else:
         freshness = "overdue"
     return SourceHealth(
-        source=source, runs=ordered, freshness=freshness, period_seconds=period, next_due=next_due
+        source=source,
+        runs=ordered,
+        freshness=freshness,
+        period_seconds=period,
+        next_due=next_due,
+        schedule=schedule,
     )

@@ -13,6 +13,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -83,10 +84,12 @@ def build_profiles(
     summary = BuildSummary()
     snapshots = load_snapshots(store)
     summary.sources = len(snapshots)
+    # In id order, not crawl order: resolution's merge evidence follows the order it meets
+    # listings in, and two crawls of an unchanged source must build the same profiles.
     listings = [
-        (listing, listing.id not in snap.vanished)
+        (snap.listings[listing_id], listing_id not in snap.vanished)
         for snap in snapshots
-        for listing in snap.listings.values()
+        for listing_id in sorted(snap.listings)
     ]
     summary.listings = len(listings)
     facts: dict[str, ListingFacts] = {}
@@ -220,26 +223,53 @@ class WriteStats:
     rebuilt: bool = False
 
 
+# Profile fields that only say when a fact was last seen or checked. Every recrawl moves them
+# forward, also on profiles whose sources say exactly what they said before; rewriting those
+# would make each daily recrawl a full reindex. They are left out of the content hash, and a
+# profile is rewritten for them alone once its stored ``last_confirmed`` is REFRESH_AFTER old.
+FRESHNESS_KEYS = frozenset({"last_seen", "last_confirmed", "checked_on"})
+REFRESH_AFTER = timedelta(days=7)
+
+
 def content_hash(profile: dict[str, Any]) -> str:
-    """The hash of a profile's content; equal hashes mean nothing to rewrite."""
-    text = json.dumps(profile, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The hash of a profile's content (its freshness dates aside); equal hashes mean nothing to
+    rewrite."""
+    text = json.dumps(
+        _without_freshness(profile), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def _without_freshness(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_freshness(v) for k, v in value.items() if k not in FRESHNESS_KEYS}
+    if isinstance(value, list):
+        return [_without_freshness(v) for v in value]
+    return value
+
+
 class IndexState:
-    """The content hash of every profile last written to one backend (a JSON file)."""
+    """What was last written to one backend (a JSON file): each profile's content hash and the
+    ``last_confirmed`` it was written with."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.hashes: dict[str, str] = {}
+        self.confirmed: dict[str, str] = {}
         if path.exists():
-            self.hashes = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data.get("hashes"), dict):
+                self.hashes = data["hashes"]
+                self.confirmed = data.get("confirmed", {})
+            else:  # the earlier form: hashes only
+                self.hashes = data
 
     def save(self) -> None:
         """Write the state atomically."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.hashes, sort_keys=True), encoding="utf-8")
+        state = {"hashes": self.hashes, "confirmed": self.confirmed}
+        tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
         tmp.replace(self.path)
 
 
@@ -252,26 +282,52 @@ def write_index(
     progress: Progress = _no_progress,
 ) -> WriteStats:
     """Write profiles: all of them atomically (``rebuild``), or only what changed since the last
-    write to this backend, then delete the profiles that no longer exist."""
+    write to this backend (and those whose stored freshness dates fell ``REFRESH_AFTER``
+    behind), then delete the profiles that no longer exist."""
     hashes = {pid: content_hash(p) for pid, p in profiles.items()}
     stats = WriteStats(rebuilt=rebuild)
+    written: Iterable[str] = profiles
     if rebuild or backend.count() == 0:
         stats.written = backend.rebuild(progress(profiles.values(), "writing", len(profiles)))
         stats.rebuilt = True
     else:
-        changed = [pid for pid, h in hashes.items() if state.hashes.get(pid) != h]
+        written = [
+            pid
+            for pid, h in hashes.items()
+            if state.hashes.get(pid) != h
+            or _behind(state.confirmed.get(pid), profiles[pid].get("last_confirmed"))
+        ]
         gone = sorted(set(state.hashes) - set(hashes))
-        stats.unchanged = len(hashes) - len(changed)
-        if changed:
+        stats.unchanged = len(hashes) - len(written)
+        if written:
             stats.written = backend.upsert(
-                progress(_pick(profiles, changed), "writing changes", len(changed))
+                progress(_pick(profiles, written), "writing changes", len(written))
             )
         if gone:
             backend.delete(gone)
             stats.deleted = len(gone)
+    confirmed = {pid: c for pid, c in state.confirmed.items() if pid in hashes}
+    for pid in written:
+        stamp = profiles[pid].get("last_confirmed")
+        if stamp:
+            confirmed[pid] = stamp
     state.hashes = hashes
+    state.confirmed = confirmed
     state.save()
     return stats
+
+
+def _behind(stored: str | None, current: str | None) -> bool:
+    """Whether the ``last_confirmed`` a profile was last written with is REFRESH_AFTER older than
+    the one it has now."""
+    if not stored or not current:
+        return False
+    try:
+        return datetime.fromisoformat(current) - datetime.fromisoformat(stored) >= REFRESH_AFTER
+    except (TypeError, ValueError):
+        # Not comparable (not ISO, or naive against aware): the content hash alone decides,
+        # rather than rewriting the profile on every build.
+        return False
 
 
 def _pick(profiles: dict[str, dict[str, Any]], ids: list[str]) -> Iterator[dict[str, Any]]:

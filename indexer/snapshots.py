@@ -54,17 +54,20 @@ def load_snapshot(store: CrawlStore, source: str) -> SourceSnapshot:
         return snapshot
     last = complete[-1]
     snapshot.latest_complete = runs[last]
-    earlier: dict[str, dict[str, Any]] = {}
-    for i in complete[:-1]:
-        for data in store.records(source, runs[i].run_id):
-            if data.get("record_type") == "listing":
-                earlier[data["id"]] = data
     for run in runs[last:]:
         _add_all(snapshot, store.records(source, run.run_id))
-    for listing_id, data in earlier.items():
-        if listing_id not in snapshot.listings:
-            snapshot.add(data)
-            snapshot.vanished.add(listing_id)
+    # Earlier complete runs, newest first, each giving the last version of the listings it
+    # alone still had. Their indexes say which those are, so a run with none is not re-read.
+    for i in reversed(complete[:-1]):
+        run_id = runs[i].run_id
+        gone = store.read_index(source, run_id).get("listing", {}).keys() - snapshot.listings.keys()
+        if not gone:
+            continue
+        for data in store.records(source, run_id):
+            if data.get("record_type") == "listing" and data.get("id") in gone:
+                snapshot.add(data)
+                if data["id"] in snapshot.listings:  # not when the line was no listing
+                    snapshot.vanished.add(data["id"])
     return snapshot
 
 

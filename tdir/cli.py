@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     from crawler.cli import register as register_crawl
     from crawler.demoweb.cli import register as register_demo_web
     from crawler.scheduling.cli import register as register_schedule
+    from crawler.scrapyd.cli import register as register_scrapyd
     from indexer.admin_cli import register as register_admin
     from indexer.cli import register as register_index
     from tdir.demo import register as register_demo
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_demo(commands)
     register_schedule(commands)
     register_admin(commands)
+    register_scrapyd(commands)
     return parser
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 BackendName = Literal["sqlite", "elasticsearch"]
+DEFAULT_CRAWL_TIMEOUT = 20.0  # seconds a crawl waits for one page
+DEFAULT_SCRAPYD_PROJECT = "tdir"
+# Scrapyd keeps each project in a directory named after it.
+_PROJECT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class ConfigError(ValueError):
@@ -61,6 +68,84 @@ class Settings:
             es_api_key=env.get("TDIR_ES_API_KEY") or None,
             sites_manifest=Path(env.get("TDIR_SITES") or home / "sites.json"),
         )
+
+
+def crawl_timeout(env: Mapping[str, str] | None = None) -> float:
+    """The seconds a crawl waits for one page: ``TDIR_CRAWL_TIMEOUT`` (more than 0, at most
+    600), default 20. For slow sources, and for tests that must not wait for a page that never
+    comes."""
+    env = os.environ if env is None else env
+    raw = env.get("TDIR_CRAWL_TIMEOUT")
+    if raw in (None, ""):
+        return DEFAULT_CRAWL_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 600:  # NaN fails this too
+        raise ConfigError(f"TDIR_CRAWL_TIMEOUT must be seconds between 0 and 600, not {raw!r}")
+    return seconds
+
+
+@dataclass(frozen=True)
+class ScrapydSettings:
+    """Where crawls run when they are dispatched to Scrapyd rather than run in a local process.
+
+    Variables: ``TDIR_SCRAPYD_URL`` (one node, or several comma-separated, e.g.
+    ``http://crawl-1:6800,http://crawl-2:6800``; ``http://user:password@host:6800`` for a node
+    with basic authentication; unset: crawls run locally), ``TDIR_SCRAPYD_PROJECT`` (the Scrapyd
+    project the crawler is deployed as, default ``tdir``), ``TDIR_SCRAPYD_HOME`` (the data
+    directory as the nodes see it, default ``TDIR_HOME`` made absolute: the nodes write their
+    runs there, so it must be the same directory, shared, for the indexer to read them).
+    """
+
+    urls: tuple[str, ...] = ()
+    project: str = DEFAULT_SCRAPYD_PROJECT
+    node_home: Path | None = None  # None: the data directory's own absolute path
+
+    @property
+    def enabled(self) -> bool:
+        """True when crawls go to Scrapyd."""
+        return bool(self.urls)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ScrapydSettings:
+        """Read the Scrapyd settings from ``env`` (default: the process environment)."""
+        env = os.environ if env is None else env
+        urls: list[str] = []
+        for raw in (env.get("TDIR_SCRAPYD_URL") or "").split(","):
+            url = raw.strip().rstrip("/")
+            if not url:
+                continue
+            if not _is_http_url(url):
+                raise ConfigError(
+                    f"TDIR_SCRAPYD_URL: {raw.strip()!r} is not an http(s) URL like "
+                    "http://localhost:6800"
+                )
+            if url not in urls:
+                urls.append(url)
+        project = env.get("TDIR_SCRAPYD_PROJECT") or DEFAULT_SCRAPYD_PROJECT
+        if not _PROJECT_NAME.match(project):
+            raise ConfigError(
+                f"TDIR_SCRAPYD_PROJECT must be letters, digits, - or _, not {project!r}"
+            )
+        node_home = env.get("TDIR_SCRAPYD_HOME") or None
+        if node_home is not None and not Path(node_home).is_absolute():
+            raise ConfigError(f"TDIR_SCRAPYD_HOME must be an absolute path, not {node_home!r}")
+        return cls(
+            urls=tuple(urls),
+            project=project,
+            node_home=Path(node_home) if node_home else None,
+        )
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (reading it checks it: ValueError for a port that is no number)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:

@@ -1,21 +1,24 @@
-"""The admin area through ``AppTest``: who gets in, the sources page, recrawls, flagged
-listings."""
+"""The admin area through ``AppTest``: who gets in and under which name, the sources page's
+health and crawls, flagged listings. Schedules, recrawls and alerts are in
+``test_dashboard_admin_schedules.py``; corrections and removals in
+``test_dashboard_admin_corrections.py``."""
 
 from __future__ import annotations
 
-import json
-import re
-import time
-from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crawler.runs import CrawlStore, RunRecord
-from dashboard import admin_data
+from tests.e2e.admin_session import (
+    ADMIN,
+    PASSWORD,
+    admin_page,
+    make_crawl_home,
+    sign_in,
+    with_password,
+)
 from tests.e2e.apptest import (
     ADMIN_FLAGGED,
     ADMIN_SOURCES,
@@ -27,7 +30,6 @@ from tests.e2e.apptest import (
 )
 from tests.e2e.dashboard_world import HOSTILE_NAME, profiles
 
-PASSWORD = "correct horse battery staple"
 OIDC = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
     "cookie_secret": "a-long-random-cookie-secret",
@@ -37,65 +39,9 @@ OIDC = {
 }
 
 
-def stamp(delta: timedelta) -> str:
-    return (datetime.now(UTC) - delta).replace(microsecond=0).isoformat()
-
-
-def write_run(
-    store: CrawlStore, source: str, age: timedelta, *, status: str = "finished", **fields: Any
-) -> RunRecord:
-    started = datetime.now(UTC) - age
-    record = RunRecord(
-        source=source,
-        run_id=started.strftime("%Y%m%dT%H%M%S%fZ"),
-        started_at=started.replace(microsecond=0).isoformat(),
-        finished_at=(started + timedelta(minutes=2)).replace(microsecond=0).isoformat()
-        if status != "running"
-        else None,
-        status=status,  # type: ignore[arg-type]
-        **fields,
-    )
-    store.run_dir(source, record.run_id).mkdir(parents=True)
-    store.write_record(record)
-    return record
-
-
-def write_site_manifest(home: Path) -> None:
-    """Point every site the catalog names at a closed port (no site answers)."""
-    catalog_text = resources.files("crawler").joinpath("catalogs/demo.yaml").read_text()
-    sites = {
-        name.lower(): "http://127.0.0.1:9"
-        for name in sorted(set(re.findall(r"\$\{([A-Z0-9_]+)_URL\}", catalog_text)))
-    }
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "sites.json").write_text(json.dumps(sites))
-
-
 @pytest.fixture
 def crawl_home(tmp_path: Path) -> Path:
-    """A data directory with a site manifest for every catalog site and a few recorded runs."""
-    write_site_manifest(tmp_path)
-    store = CrawlStore(tmp_path)
-    write_run(store, "atlas", timedelta(days=3), pages=300, items={"listing": 3})
-    latest = write_run(
-        store,
-        "atlas",
-        timedelta(hours=2),
-        pages=339,
-        bytes=1_988_244,
-        items={"listing": 2, "review": 5},
-        errors={"jsonld/repaired": 2},
-    )
-    listings = [
-        {"record_type": "listing", "name_raw": "A", "telephone_raw": "512", "address": {"x": 1}},
-        {"record_type": "listing", "name_raw": "B"},
-        {"record_type": "review", "body": "not a listing"},
-    ]
-    store.items_path("atlas", latest.run_id).write_text(
-        "".join(json.dumps(r) + "\n" for r in listings)
-    )
-    write_run(store, "guild", timedelta(days=9), pages=250, items={"listing": 300})
-    return tmp_path
+    return make_crawl_home(tmp_path)
 
 
 @pytest.fixture
@@ -108,20 +54,6 @@ def directory(
     backend.rebuild(profiles())
     point_app_at(backend, crawl_home, monkeypatch, request)
     return backend
-
-
-def with_password() -> AppTest:
-    at = new_app()
-    at.secrets["admin_password"] = PASSWORD
-    return at
-
-
-def sign_in(at: AppTest, password: str = PASSWORD) -> AppTest:
-    at.run()
-    at.switch_page(SIGN_IN).run()
-    at.text_input(key="admin_password_input").input(password)
-    at.form_submit_button[0].click()
-    return at.run()
 
 
 def admin_pages_registered(at: AppTest) -> bool:
@@ -154,9 +86,20 @@ def test_the_right_password_opens_the_admin_pages(directory: Any) -> None:
     assert at.title[0].value == "Sources"  # signing in lands on the sources page
     assert admin_pages_registered(at)
     at.switch_page(SIGN_IN).run()
-    assert "You are signed in as an admin." in at.success[0].value
+    signed_in = shown(at.success[0].value)
+    assert f"You are signed in as an admin. Your changes are recorded as {ADMIN}." in signed_in
     at.button[0].click().run()  # sign out
     assert not admin_pages_registered(at)
+
+
+def test_the_admin_says_who_they_are_before_the_password_is_tried(directory: Any) -> None:
+    at = sign_in(with_password(), name="  ")
+    assert "Say who you are" in at.error[0].value
+    assert not admin_pages_registered(at)
+    # A forgotten name costs no password attempt.
+    assert "tdir_admin_failures" not in at.session_state
+    at = sign_in(at)
+    assert at.title[0].value == "Sources"
 
 
 def test_the_password_can_come_from_the_environment(
@@ -189,6 +132,9 @@ def test_oidc_admins_are_the_listed_emails(directory: Any) -> None:
     at = oidc_app("Admin@Example.org", ["admin@example.org"])
     at.run()
     assert admin_pages_registered(at)
+    at.switch_page(SIGN_IN).run()
+    # The identity provider's address is the name recorded with the admin's changes.
+    assert "recorded as admin@example.org" in shown(at.success[0].value)
 
 
 def test_oidc_users_not_listed_are_not_admins(directory: Any) -> None:
@@ -215,16 +161,8 @@ def test_oidc_offers_sign_in_before_it(directory: Any) -> None:
 # -- the sources page -------------------------------------------------------------------------
 
 
-def sources_page() -> AppTest:
-    at = sign_in(with_password())
-    # AppTest re-requests the page it was last switched to; a browser follows the redirect.
-    at.switch_page(ADMIN_SOURCES).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_sources_with_their_health(directory: Any) -> None:
-    at = sources_page()
+    at = admin_page()
     overview = at.dataframe[0].value.set_index("Source")
     assert overview.loc["atlas", "Health"] == "fresh"
     assert overview.loc["atlas", "Schedule"] == "every day"
@@ -240,7 +178,7 @@ def test_sources_with_their_health(directory: Any) -> None:
 
 
 def test_a_source_in_detail(directory: Any) -> None:
-    at = sources_page()
+    at = admin_page()
     at.selectbox(key="admin_source").set_value("atlas").run()
     coverage = next(d.value for d in at.dataframe if "Share" in d.value.columns)
     shares = dict(zip(coverage["Field"], coverage["Share"], strict=True))
@@ -253,43 +191,12 @@ def test_a_source_in_detail(directory: Any) -> None:
 
 
 def test_run_details(directory: Any) -> None:
-    at = sources_page()
+    at = admin_page()
     at.selectbox(key="admin_source").set_value("atlas").run()
     runs = at.selectbox(key="run_atlas")
     runs.set_value(runs.options[1]).run()
     details = next(d.value for d in at.dataframe if "Value" in d.value.columns)
     assert dict(zip(details[""], details["Value"], strict=True))["Pages fetched"] == "300"
-
-
-def test_recrawl_now_runs_crawl_then_index(
-    sqlite_backend: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
-) -> None:
-    home = tmp_path / "home"
-    write_site_manifest(home)
-    sqlite_backend.rebuild(profiles())
-    point_app_at(sqlite_backend, home, monkeypatch, request)
-    at = sources_page()
-    at.selectbox(key="admin_source").set_value("atlas").run()
-    at.button(key="recrawl_atlas").click().run()
-    assert at.button(key="recrawl_atlas").disabled
-    assert "Crawling atlas" in shown(at.info[0].value)
-    jobs = admin_data.recrawl_jobs(str(home))
-    deadline = time.monotonic() + 180
-    while jobs.job("atlas").running and time.monotonic() < deadline:
-        time.sleep(0.5)
-    job = jobs.job("atlas")
-    log = job.log_tail(200)
-    assert job.stage == "finished", log
-    assert "-m tdir.cli crawl atlas" in log and "-m tdir.cli index" in log
-    at.run()
-    history = next(d.value for d in at.dataframe if "Why it ended" in d.value.columns)
-    # The recrawl's run is recorded: the site is down, so it gathered nothing and failed.
-    assert list(history["Status"]) == ["failed"]
-    overview = at.dataframe[0].value.set_index("Source")
-    assert overview.loc["atlas", "Health"] == "failing"  # the site is down
 
 
 # -- flagged listings -------------------------------------------------------------------------

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.e2e.admin_session import admin_page
 from tests.e2e.apptest import (
+    ADMIN_CORRECTIONS,
     ADMIN_FLAGGED,
     COMPARE,
     PROFILE,
@@ -78,8 +80,29 @@ def test_flagged_listings(directory: Any) -> None:
     at.secrets["admin_password"] = "pw"
     at.run()
     at.switch_page("app_pages/sign_in.py").run()
+    at.text_input(key="admin_name_input").input("Ann")
     at.text_input(key="admin_password_input").input("pw")
     at.form_submit_button[0].click().run()
     at.switch_page(ADMIN_FLAGGED).run()
     assert list(at.dataframe[-1].value["Therapist"]) == [HOSTILE_NAME]
+    assert_no_raw_markup(at)
+
+
+def test_corrections_and_removals(directory: Any) -> None:
+    at = admin_page(ADMIN_CORRECTIONS)
+    at.text_input(key="corr_query").input("t-hostile").run()
+    assert at.selectbox(key="corr_chosen").value == "t-hostile"
+    assert_no_raw_markup(at)
+    # An admin may paste what the therapist wrote: it is data too.
+    at.selectbox(key="corr_field_t-hostile").set_value("practice_name").run()
+    at.text_input(key="corr_value_t-hostile_practice_name").input(HOSTILE_PRACTICE)
+    at.button(key="corr_go_t-hostile").click().run()
+    assert_no_raw_markup(at)
+    profile = open_page(PROFILE, {"id": "t-hostile"}, app=at)
+    assert_no_raw_markup(profile)
+    at = open_page(ADMIN_CORRECTIONS, app=profile)
+    at.text_input(key="corr_query").input("t-hostile").run()
+    at.text_area(key="supp_reason_t-hostile").input(HOSTILE_BIO)
+    at.button(key="supp_go_t-hostile").click().run()
+    assert any(v.startswith(HOSTILE_NAME) for v in map(shown, (s.value for s in at.success)))
     assert_no_raw_markup(at)

@@ -1,119 +1,73 @@
-"""Recrawls run crawl then index in the background, one per source, and record the outcome."""
+"""The dashboard's runner of recrawl requests: it runs a request only when nobody else does.
+
+No crawl is started here: each case ends before the run would start its processes. A whole run
+by the dashboard is in ``test_dashboard_admin_schedules.py``.
+"""
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from dashboard.recrawl import (
-    RecrawlBusyError,
-    RecrawlJob,
-    RecrawlJobs,
-    crawl_command,
-    index_command,
-)
+from crawler.scheduling import ScheduleBook
+from crawler.scheduling import history as runs
+from crawler.scheduling.book import source_lease
+from crawler.scheduling.database import ScheduleDatabase
+from crawler.scheduling.execution import RunSettings
+from crawler.scheduling.leases import Lease
+from dashboard.recrawl import RecrawlRunner
 
 
-def script(code: str) -> list[str]:
-    return [sys.executable, "-c", code]
+@pytest.fixture
+def book(tmp_path: Path) -> ScheduleBook:
+    return ScheduleBook(tmp_path)
 
 
-def wait(jobs: RecrawlJobs, source: str, timeout: float = 30) -> RecrawlJob:
+@pytest.fixture
+def runner(tmp_path: Path) -> RecrawlRunner:
+    finished: list[int] = []
+    return RecrawlRunner(
+        RunSettings(home=tmp_path, role="dashboard"),
+        on_finished=lambda: finished.append(1),
+        poll_seconds=0.05,
+    )
+
+
+def wait_until(condition: object, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = jobs.job(source)
-        if job is not None and not job.running:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"the recrawl of {source} did not end")
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out")
 
 
-def test_the_commands_are_tdir_crawl_then_tdir_index() -> None:
-    assert crawl_command("atlas") == [sys.executable, "-m", "tdir.cli", "crawl", "atlas"]
-    assert index_command("atlas") == [sys.executable, "-m", "tdir.cli", "index"]
-
-
-def test_a_recrawl_crawls_indexes_and_reports(tmp_path: Path) -> None:
-    events: list[str] = []
-    jobs = RecrawlJobs(
-        log_dir=tmp_path / "logs",
-        crawl=lambda source: script(f"print('crawled {source}')"),
-        index=lambda _source: script("print('indexed')"),
-        on_indexed=lambda: events.append("indexed"),
-        on_finished=lambda: events.append("finished"),
-    )
-    started = jobs.start("atlas")
-    assert started.stage == "crawling" and started.running
-    job = wait(jobs, "atlas")
-    assert job.stage == "finished" and job.crawl_exit == 0 and job.index_exit == 0
-    assert job.finished_at is not None
-    assert events == ["indexed", "finished"]
-    log = job.log_tail()
-    assert "crawled atlas" in log and "indexed" in log
-    assert log.count("(exit status 0)") == 2
-    assert "finished" in job.summary
-
-
-def test_a_crawl_with_unfinished_runs_is_still_indexed(tmp_path: Path) -> None:
-    jobs = RecrawlJobs(
-        log_dir=tmp_path,
-        crawl=lambda _s: script("raise SystemExit(1)"),
-        index=lambda _s: script("pass"),
-    )
-    jobs.start("atlas")
-    job = wait(jobs, "atlas")
-    assert job.stage == "finished" and job.crawl_exit == 1
-    assert "the crawl reported errors" in job.summary
-
-
-@pytest.mark.parametrize(
-    ("crawl_exit", "index_exit", "error"),
-    [(2, 0, "the crawl exited with status 2"), (0, 3, "the index build exited with status 3")],
-)
-def test_a_failed_step_fails_the_job(
-    tmp_path: Path, crawl_exit: int, index_exit: int, error: str
+def test_a_request_for_a_busy_source_waits_and_a_cancelled_one_is_dropped(
+    book: ScheduleBook, runner: RecrawlRunner, tmp_path: Path
 ) -> None:
-    events: list[str] = []
-    jobs = RecrawlJobs(
-        log_dir=tmp_path,
-        crawl=lambda _s: script(f"raise SystemExit({crawl_exit})"),
-        index=lambda _s: script(f"raise SystemExit({index_exit})"),
-        on_indexed=lambda: events.append("indexed"),
-        on_finished=lambda: events.append("finished"),
-    )
-    jobs.start("atlas")
-    job = wait(jobs, "atlas")
-    assert job.stage == "failed" and job.error == error
-    assert events == ["finished"]
+    run = book.request_run("atlas", by="ann")
+    with Lease(ScheduleDatabase(tmp_path), source_lease("atlas"), purpose="another run"):
+        assert runner.start(run)
+        assert not runner.start(run)  # one worker per request
+        time.sleep(0.3)
+        # Still waiting for the source: never two runs of one source at once.
+        assert runner.handles(run.id) and runner.busy() == [run.id]
+        assert book.run(run.id).state == "queued"
+        assert book.cancel_request(run.id, by="ann")
+        wait_until(lambda: not runner.handles(run.id))
+    assert book.run(run.id).state == "skipped"
+    assert runner.busy() == []
 
 
-def test_a_missing_program_fails_the_job(tmp_path: Path) -> None:
-    jobs = RecrawlJobs(log_dir=tmp_path, crawl=lambda _s: [str(tmp_path / "no-such-program")])
-    jobs.start("atlas")
-    job = wait(jobs, "atlas")
-    assert job.stage == "failed" and "no-such-program" in (job.error or "")
-
-
-def test_one_recrawl_per_source_at_a_time(tmp_path: Path) -> None:
-    release = tmp_path / "release"
-    jobs = RecrawlJobs(
-        log_dir=tmp_path,
-        crawl=lambda _s: script(
-            "import pathlib, time\n"
-            f"while not pathlib.Path({str(release)!r}).exists(): time.sleep(0.02)"
-        ),
-        index=lambda _s: script("pass"),
-    )
-    jobs.start("atlas")
-    with pytest.raises(RecrawlBusyError):
-        jobs.start("atlas")
-    jobs.start("guild")  # another source is independent
-    assert {j.source for j in jobs.running()} == {"atlas", "guild"}
-    release.touch()
-    assert wait(jobs, "atlas").stage == "finished"
-    assert wait(jobs, "guild").stage == "finished"
-    jobs.start("atlas")  # and once done, it can run again
-    assert wait(jobs, "atlas").stage == "finished"
+def test_a_request_started_elsewhere_is_left_alone(
+    book: ScheduleBook, runner: RecrawlRunner, tmp_path: Path
+) -> None:
+    run = book.request_run("atlas", by="ann")
+    with ScheduleDatabase(tmp_path).write() as conn:
+        assert runs.claim_run(conn, run.id, "scheduler pid 1 on host-a")
+    runner.start(run)
+    runner.join(run.id, timeout=10)
+    taken = book.run(run.id)
+    assert (taken.state, taken.runner) == ("running", "scheduler pid 1 on host-a")

@@ -37,6 +37,9 @@ def test_near_a_zip_sorted_by_distance(directory: Any) -> None:
     assert card_names(at) == ["Jane A. Doe", HOSTILE_NAME, "Maria Garcia"]
     distances = [shown(m.value).replace("**", "") for m in at.markdown if m.value.endswith(" away")]
     assert distances == ["1.0 mi away", "2.0 mi away", "3.4 mi away"]
+    # Each card says when a source last listed the therapist.
+    confirmed = [shown(c.value) for c in at.caption if c.value.startswith("Last confirmed")]
+    assert confirmed == ["Last confirmed Nov 20, 2026"] * 3
 
 
 def test_a_modality_filter_with_facet_counts(directory: Any) -> None:

@@ -88,12 +88,18 @@ class CatalogView:
     def write_source_catalog(self, name: str, directory: Path) -> Path:
         """Write a catalog file holding only ``name``'s entry (and the file's other top-level
         keys) into ``directory``; return its path."""
-        entry = self.entry(name)
+        text = self.source_document(name)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{name}.yaml"
-        document = {**self.header, "sources": [dict(entry.raw)]}
-        path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         return path
+
+    def source_document(self, name: str) -> str:
+        """The text of a catalog holding only ``name``'s entry (and the file's other top-level
+        keys): what a crawl of the source is given."""
+        entry = self.entry(name)
+        document = {**self.header, "sources": [dict(entry.raw)]}
+        return yaml.safe_dump(document, sort_keys=False)
 
 
 def read_catalog(path: Path | str | None = None) -> CatalogView:

@@ -6,6 +6,9 @@ catalog holding only its source (see :mod:`crawler.scheduling.entries`). Index u
 different sources take turns (the ``index`` lease), as each rewrites what changed in the shared
 index. The run holds its source's lease from start to end, so a source never runs twice at once,
 whichever process asked for the run.
+
+With ``TDIR_SCRAPYD_URL`` set, the crawl is a job on a Scrapyd node instead of a local process
+(:mod:`crawler.scrapyd.dispatch`), followed, stopped and recorded the same way.
 """
 
 from __future__ import annotations
@@ -19,18 +22,22 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.catalog import CatalogError
 from crawler.scheduling import history
 from crawler.scheduling.book import run_log_path, source_lease
 from crawler.scheduling.database import ScheduleDatabase
-from crawler.scheduling.entries import crawl_variables, read_catalog
+from crawler.scheduling.entries import CatalogView, crawl_variables, read_catalog
 from crawler.scheduling.errors import RunRefusedError
 from crawler.scheduling.history import RunEntry, Trigger
 from crawler.scheduling.leases import DEFAULT_TTL, HOST, Lease, LeaseBusyError, LeaseHolder
+from tdir.config import ScrapydSettings
+
+if TYPE_CHECKING:
+    from crawler.scrapyd.dispatch import ScrapydDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +95,7 @@ class RunExecutor:
         self.started: list[int] = []  # every run this executor started or recorded as skipped
         self._children: set[subprocess.Popen[str]] = set()
         self._children_lock = threading.Lock()
+        self.scrapyd = _scrapyd_dispatcher(settings.home)  # None: crawls run in local processes
 
     # -- starting --------------------------------------------------------------------------
 
@@ -195,18 +203,10 @@ class RunExecutor:
             return f"catalog: {exc}", None
         log_file = run_log_path(home, active.run_id)
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="tdir-run-") as tmp:
-            catalog_file = view.write_source_catalog(source, Path(tmp))
-            code, out, err = self._tdir(
-                log_file,
-                "crawl",
-                source,
-                "--catalog",
-                str(catalog_file),
-                "--json",
-                *self.settings.crawl_args,
-            )
-        record = _crawl_record(out, source)
+        if self.scrapyd is not None:
+            record, crawl_error = self._crawl_on_scrapyd(source, view, log_file)
+        else:
+            record, crawl_error = self._crawl_in_process(source, view, log_file)
         with self.db.write() as conn:
             history.record_crawl(
                 conn,
@@ -214,7 +214,6 @@ class RunExecutor:
                 record.get("run_id") if record else None,
                 record.get("status") if record else None,
             )
-        crawl_error = _crawl_error(code, record, err)
         if crawl_error is not None:
             return f"crawl: {crawl_error}", None
         index_lease = Lease(
@@ -234,6 +233,59 @@ class RunExecutor:
         except ValueError:
             return "index: its summary was not JSON", None
         return None, {k: summary[k] for k in SUMMARY_FIELDS if k in summary}
+
+    def _crawl_in_process(
+        self, source: str, view: CatalogView, log_file: Path
+    ) -> tuple[Mapping[str, Any] | None, str | None]:
+        """Crawl the source in a ``tdir crawl`` process; return its run record and, if it did
+        not go through the source, why."""
+        with tempfile.TemporaryDirectory(prefix="tdir-run-") as tmp:
+            catalog_file = view.write_source_catalog(source, Path(tmp))
+            code, out, err = self._tdir(
+                log_file,
+                "crawl",
+                source,
+                "--catalog",
+                str(catalog_file),
+                "--json",
+                *self.settings.crawl_args,
+            )
+        record = _crawl_record(out, source)
+        return record, _crawl_error(code, record, err)
+
+    def _crawl_on_scrapyd(
+        self, source: str, view: CatalogView, log_file: Path
+    ) -> tuple[Mapping[str, Any] | None, str | None]:
+        """Crawl the source as a Scrapyd job; return its run record and, if it did not go
+        through the source, why. Stopped like a local crawl process: see :meth:`stop`."""
+        from crawler.scrapyd.dispatch import EggBuildError, ScrapydError
+
+        assert self.scrapyd is not None
+        if self._stopping.is_set():
+            return None, "stopped before crawl started"
+        try:
+            job = self.scrapyd.submit(
+                source,
+                view.source_document(source),
+                # What a local crawl fills ${NAME} with: its environment and the site manifest.
+                {**os.environ, **crawl_variables(self.settings.home)},
+                no_delay="--no-delay" in self.settings.crawl_args,
+                log_file=log_file,
+            )
+            try:
+                outcome = self.scrapyd.wait(job, self._stopping)
+            except KeyboardInterrupt:
+                # As for a local crawl: let the job close its run (an interrupted crawl resumes
+                # next time), record what it did, then end the run as interrupted.
+                self._interrupted.set()
+                self._stopping.set()
+                outcome = self.scrapyd.wait(job, self._stopping)
+        except ScrapydError as exc:
+            return None, str(exc)
+        except EggBuildError as exc:
+            return None, f"the crawler egg could not be built: {exc}"
+        record = asdict(outcome.record) if outcome.record is not None else None
+        return record, outcome.error or _crawl_error(0, record, "")
 
     def _tdir(self, log_file: Path, *args: str) -> tuple[int, str, str]:
         """Run ``tdir ARGS`` as a process of its own; append its output to the run's log."""
@@ -277,6 +329,17 @@ class RunExecutor:
         with self._children_lock:
             for process in self._children:
                 process.terminate()
+
+
+def _scrapyd_dispatcher(home: Path) -> ScrapydDispatcher | None:
+    """The Scrapyd dispatcher when ``TDIR_SCRAPYD_URL`` names nodes, else None."""
+    settings = ScrapydSettings.from_env()
+    if not settings.enabled:
+        return None
+    # Imported only when used: it loads Scrapy, which a scheduler crawling locally never needs.
+    from crawler.scrapyd.dispatch import ScrapydDispatcher
+
+    return ScrapydDispatcher(settings, home)
 
 
 def _stop_gracefully(process: subprocess.Popen[str], patience: float = 60.0) -> tuple[str, str]:

@@ -12,6 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import routes, services
+from dashboard.corrected import (
+    SOURCE_LABEL,
+    corrected_note,
+    corrections_summary,
+    is_correction,
+)
 from dashboard.credentials import badges, credentials_of, status_badge
 from dashboard.formatting import (
     MISSING,
@@ -42,7 +48,10 @@ FIELD_LABELS = {
     "locations": "Locations",
     "phones": "Phone",
     "modalities": "Techniques",
+    "conditions": "Conditions treated",
     "website": "Website",
+    "practice_name": "Practice name",
+    "bio": "Description",
 }
 
 
@@ -82,6 +91,9 @@ def header(profile: dict[str, Any], state: SearchState) -> None:
     if line:
         st.markdown(f"**:gray[{line}]**")
     st.markdown(badge_markdown(badges(profile)))
+    summary = corrections_summary(profile)
+    if summary:
+        st.info(summary, icon=":material/edit_note:")
     other_names = [plain_text(n, max_length=80) for n in profile.get("other_names") or []]
     if other_names:
         st.caption("Also listed as: " + "; ".join(escape_markdown(n) for n in other_names))
@@ -115,22 +127,33 @@ def header(profile: dict[str, Any], state: SearchState) -> None:
         st.error(escape_markdown(flag), icon=":material/flag:")
 
 
+def _corrected(profile: dict[str, Any], *fields: str) -> None:
+    """Say that these details were corrected at the therapist's request, if they were."""
+    note = corrected_note(profile, *fields)
+    if note:
+        st.markdown(note)
+
+
 def overview(profile: dict[str, Any], taxonomy: Taxonomy) -> None:
     """About, techniques, conditions, contact and locations."""
     about, where = st.columns([3, 2], gap="large")
     with about:
         bio = profile.get("bio")
         st.subheader("About")
+        _corrected(profile, "bio")
         if bio:
             st.text(str(bio))
         else:
             st.caption("No description on any listing.")
         st.subheader("Techniques")
+        _corrected(profile, "modalities")
         st.markdown(term_labels(taxonomy, "modality", profile.get("modalities") or []) or MISSING)
         st.subheader("Conditions treated")
+        _corrected(profile, "conditions")
         conditions = term_labels(taxonomy, "condition", profile.get("conditions") or [])
         st.markdown(conditions or ":gray[None listed]")
         st.subheader("Contact")
+        _corrected(profile, "phones", "website")
         phones = profile.get("phones") or []
         for phone in phones:
             st.text(f"☎ {format_phone(str(phone))}")
@@ -346,7 +369,7 @@ def provenance(profile: dict[str, Any]) -> None:
     rows = [
         {
             "Fact": FIELD_LABELS.get(field_name, field_name.replace("_", " ").capitalize()),
-            "Source": plain_text(entry.get("source")),
+            "Source": SOURCE_LABEL if is_correction(entry) else plain_text(entry.get("source")),
             "Page": plain_text(entry.get("url")),
             "Last seen": format_date(entry.get("last_seen")),
             "Age": format_age(entry.get("last_seen")),

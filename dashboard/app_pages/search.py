@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard import routes, services
 from dashboard.credentials import badges, license_badge
-from dashboard.formatting import format_distance, format_rating, plural
+from dashboard.formatting import format_date, format_distance, format_rating, plural
 from dashboard.maps import MapPoint, therapist_map
 from dashboard.markup import escape_markdown, plain_text
 from dashboard.search_state import (
@@ -255,6 +255,10 @@ def result_card(hit: Hit, state: SearchState, taxonomy: Taxonomy) -> None:
             if hit.distance_km is not None:
                 st.markdown(f"**{format_distance(hit.distance_km, state.unit)}** away")
             st.markdown(rating_line(profile.get("rating")))
+            confirmed = format_date(profile.get("last_confirmed"))
+            if confirmed:
+                # When a source last listed them: an old date warns that details may have changed.
+                st.caption(f"Last confirmed {escape_markdown(confirmed)}")
             st.page_link(
                 routes.PROFILE,
                 label="View profile",

@@ -8,6 +8,7 @@ from dashboard import routes
 from dashboard.auth import (
     AFTER_SIGN_IN,
     AdminAccess,
+    admin_name,
     current_access,
     is_admin,
     locked_out,
@@ -20,11 +21,14 @@ from dashboard.markup import escape_markdown
 
 def signed_in(access: AdminAccess) -> None:
     """What a signed-in admin sees here: who they are, the admin pages, sign-out."""
-    _, email = oidc_user()
-    who = f" as {escape_markdown(email)}" if access.mode == "oidc" and email else ""
-    st.success(f"You are signed in{who} as an admin.", icon=":material/verified_user:")
+    name = admin_name(access)
+    who = f" Your changes are recorded as {escape_markdown(name)}." if name else ""
+    st.success(f"You are signed in as an admin.{who}", icon=":material/verified_user:")
     st.page_link(routes.ADMIN_SOURCES, label="Sources and crawl health", icon=":material/dns:")
     st.page_link(routes.ADMIN_FLAGGED, label="Flagged listings", icon=":material/flag:")
+    st.page_link(
+        routes.ADMIN_CORRECTIONS, label="Corrections and removals", icon=":material/edit_note:"
+    )
     if st.button("Sign out", icon=":material/logout:"):
         sign_out(access)
         st.rerun()
@@ -39,10 +43,19 @@ def password_form(access: AdminAccess) -> None:
         )
         return
     with st.form("admin_sign_in", clear_on_submit=True):
+        name = st.text_input(
+            "Your name",
+            key="admin_name_input",
+            help="Recorded with every change you make: schedules, recrawls, corrections.",
+        )
         given = st.text_input("Admin password", type="password", key="admin_password_input")
         submitted = st.form_submit_button("Sign in", icon=":material/login:", type="primary")
     if submitted:
-        if sign_in_with_password(access, given):
+        if not name.strip():
+            # Checked before the password, so that a forgotten name costs no attempt.
+            st.error("Say who you are: your name is recorded with your changes.")
+            return
+        if sign_in_with_password(access, given, name):
             st.session_state[AFTER_SIGN_IN] = True
             st.rerun()
         st.error("That password is not right.", icon=":material/password:")
@@ -74,8 +87,9 @@ def main() -> None:
         signed_in(access)
         return
     st.caption(
-        "The admin area shows crawl health, recrawls sources and lists flagged listings. "
-        "It is for the people who run this directory."
+        "The admin area shows crawl health, sets recrawl schedules, recrawls sources, lists "
+        "flagged listings and records therapists' corrections and removals. It is for the "
+        "people who run this directory."
     )
     if access.mode == "closed":
         st.info(

@@ -19,6 +19,7 @@ COMPARE = "app_pages/compare.py"
 SIGN_IN = "app_pages/sign_in.py"
 ADMIN_SOURCES = "app_pages/admin_sources.py"
 ADMIN_FLAGGED = "app_pages/admin_flagged.py"
+ADMIN_CORRECTIONS = "app_pages/admin_corrections.py"
 # Markdown-interpreting elements: whatever they hold must not be raw crawled text.
 MARKDOWN_ELEMENTS = (
     "markdown",

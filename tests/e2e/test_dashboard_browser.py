@@ -3,7 +3,9 @@
 ``streamlit run dashboard/app.py`` runs as a subprocess against a data directory crawled from
 the demo web (which stays up for the session, so a recrawl has something to fetch). The test
 searches near a ZIP with a modality filter, compares two therapists, opens a profile, and signs
-in to the admin pages; it saves a screenshot of each step under ``test-artifacts/dashboard/``.
+in to the admin pages, where it puts a source on a new schedule and removes a therapist's
+listing (who is then gone from search); it saves a screenshot of each step under
+``test-artifacts/dashboard/``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -33,6 +36,7 @@ from tests.support.browser import (
 
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
 PASSWORD = "e2e-admin-password"
+ADMIN_NAME = "E2E Admin"
 MODALITY_ID = "neuromuscular_therapy"
 MODALITY_LABEL = "Neuromuscular therapy"
 TIMEOUT_MS = 30_000
@@ -194,18 +198,97 @@ def test_search_compare_profile_and_admin(
     # Sign in to the admin area.
     page.get_by_role("link", name="Admin sign-in").click()
     settle(page)
+    page.get_by_role("textbox", name="Your name").fill(ADMIN_NAME)
     page.get_by_role("textbox", name="Admin password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     settle(page)
     expect(page.get_by_role("heading", name="Sources")).to_be_visible()
     expect(page.get_by_role("button", name="Recrawl now")).to_be_visible()
     shoot(page, "06-admin-sources.png")
+    change_a_schedule(page)
     # Admin pages sit in their own section of the top navigation.
-    page.get_by_test_id("stTopNavSection").filter(has_text="Admin").click()
-    page.get_by_role("menuitem", name="Flagged listings").click()
-    settle(page)
+    open_admin_page(page, "Flagged listings")
     expect(page.get_by_role("heading", name="Flagged listings")).to_be_visible()
-    shoot(page, "07-admin-flagged.png")
+    shoot(page, "08-admin-flagged.png")
+    remove_a_listing(page, server, crawled_home)
+
+
+def open_admin_page(page: Page, title: str) -> None:
+    """Open an admin page from the top navigation's Admin section."""
+    page.get_by_test_id("stTopNavSection").filter(has_text="Admin").click()
+    page.get_by_role("menuitem", name=title).click()
+    settle(page)
+
+
+def choose(page: Page, label: str, option: str | re.Pattern[str]) -> None:
+    """Pick an option of the select box labelled ``label``."""
+    box = page.get_by_role("combobox", name=label)
+    # A box at the window's edge opens its list out of sight: bring it into view first.
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.get_by_role("option", name=option).first.click()
+    settle(page)
+
+
+def change_a_schedule(page: Page) -> None:
+    """Put atlas on a twelve-hour schedule from its detail panel."""
+    choose(page, "Source", re.compile(r"^atlas — "))
+    expect(page.get_by_role("heading", name=re.compile("Bodywork Atlas"))).to_be_visible()
+    every = page.get_by_role("spinbutton", name="Every")
+    every.fill("12")
+    every.press("Enter")
+    settle(page)
+    choose(page, "Unit", "hours")
+    page.get_by_role("button", name="Save schedule").click()
+    settle(page)
+    saved = page.get_by_text(f"Saved: atlas now runs every 12 h, set by {ADMIN_NAME}.")
+    expect(saved).to_be_visible()
+    overview = page.get_by_test_id("stDataFrame").first
+    expect(overview).to_contain_text("every 12 h (set here)")
+    saved.scroll_into_view_if_needed()
+    shoot(page, "07-admin-schedule.png")
+
+
+def removable_therapist(home: Path) -> tuple[str, str]:
+    """A crawled therapist (id, name) whose name a search finds, and no one else by it."""
+    backend = SqliteBackend(home / "index.sqlite3")
+    try:
+        for hit in backend.search(SearchQuery(sort="rating", page_size=50)).hits:
+            name = hit.profile["name"]
+            if name == HOSTILE_NAME:
+                continue
+            same = backend.search(SearchQuery(text=name, page_size=5)).hits
+            if [h.id for h in same][:1] == [hit.id] and len(same) == 1:
+                return hit.id, name
+    finally:
+        backend.close()
+    raise AssertionError("no therapist with a name of their own in the demo crawl")
+
+
+def remove_a_listing(page: Page, server: StreamlitServer, home: Path) -> None:
+    """Find a therapist by name, remove the listing, and see them gone from search."""
+    profile_id, name = removable_therapist(home)
+    open_admin_page(page, "Corrections & removals")
+    expect(page.get_by_role("heading", name="Corrections & removals")).to_be_visible()
+    query = page.get_by_role("textbox", name="Therapist's name or profile id")
+    query.fill(name)
+    query.press("Enter")
+    settle(page)
+    chosen = page.get_by_role("combobox", name=re.compile(r"^Therapist \("))
+    expect(chosen).to_have_value(re.compile(re.escape(f"({profile_id})")))
+    page.get_by_role("textbox", name="Why").fill("The therapist asked by e-mail: retired.")
+    page.get_by_role("button", name="Remove listing").click()
+    settle(page)
+    expect(page.get_by_text(f"({profile_id}) is removed from the directory")).to_be_visible()
+    page.get_by_role("tab", name="Removals (1)").click()
+    settle(page)
+    expect(page.get_by_test_id("stDataFrame").first).to_contain_text(ADMIN_NAME)
+    shoot(page, "09-admin-removal.png")
+    page.goto(f"{server.url}/?q={quote(name)}")
+    settle(page)
+    expect(page.get_by_role("heading", name="No therapist matches this search")).to_be_visible()
+    settle(page)  # the suggestions for an empty result come in a moment later
+    shoot(page, "10-search-after-removal.png")
 
 
 def test_hostile_listing_is_shown_as_text(server: StreamlitServer, page: Page) -> None:
@@ -221,12 +304,12 @@ def test_hostile_listing_is_shown_as_text(server: StreamlitServer, page: Page) -
     assert main.locator("script").count() == 0
     assert main.locator("img[src='x'], img[src*='evil']").count() == 0
     assert main.locator("a[href^='javascript'], a[href*='evil']").count() == 0
-    shoot(page, "08-hostile-profile.png")
+    shoot(page, "11-hostile-profile.png")
     page.get_by_role("tab", name=re.compile(r"^Reviews")).click()
     settle(page)
     assert HOSTILE_REVIEW in main.inner_text()
     assert main.locator("a[href^='javascript'], img[src*='evil']").count() == 0
-    shoot(page, "09-hostile-reviews.png")
+    shoot(page, "12-hostile-reviews.png")
 
 
 def test_the_search_page_answers_within_a_second(

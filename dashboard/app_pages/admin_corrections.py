@@ -1,0 +1,333 @@
+"""Admin: a therapist's request to remove their listing or correct a detail of it.
+
+Find the therapist by name (or profile id), then remove the listing or correct a detail; both are
+recorded with the admin's name and the time, applied to the index at once (a removed therapist
+is gone from search immediately) and kept through every recrawl until lifted here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import admin_data, curation, routes, services
+from dashboard.admin_guard import require_admin
+from dashboard.corrected import FIELD_LABELS, corrections_of, current_text, value_text
+from dashboard.curation import (
+    CORRECTIONS,
+    FIND,
+    K_CHOSEN,
+    K_LIFT_CORRECTION,
+    K_LIFT_REMOVAL,
+    K_QUERY,
+    NEXT_INDEX,
+    REMOVALS,
+    candidate_label,
+    find_profiles,
+    place_of,
+    reason_key,
+    value_key,
+)
+from dashboard.formatting import MISSING, format_date, format_moment, plural
+from dashboard.markup import escape_markdown, plain_text
+from dashboard.notices import show_notices
+from indexer.corrections import CORRECTABLE
+from indexer.search import BackendError
+from indexer.taxonomy import Taxonomy, load_taxonomy
+
+TERM_FIELDS = {"modalities": "modality", "conditions": "condition"}
+FIELD_HELP = {
+    "name": "The name clients see. It cannot be empty.",
+    "practice_name": "Leave empty to show no practice name.",
+    "bio": "Leave empty to show no description.",
+    "website": "An http(s) address; leave empty to show none.",
+    "phones": "One or more numbers, separated by commas; leave empty to show none.",
+}
+
+
+# -- drawing -------------------------------------------------------------------------------
+
+
+def therapist_card(profile: dict[str, Any], taxonomy: Taxonomy) -> None:
+    """Who was picked: enough to be sure it is the therapist who asked."""
+    with st.container(border=True):
+        st.markdown(f"#### {escape_markdown(profile.get('name') or 'Unnamed', max_length=100)}")
+        line = " · ".join(
+            escape_markdown(p)
+            for p in (plain_text(profile.get("practice_name"), max_length=80), place_of(profile))
+            if p
+        )
+        if line:
+            st.markdown(f":gray[{line}]")
+        sources = sorted({plain_text(i.get("source")) for i in profile.get("listings") or []})
+        st.caption(
+            f"Profile {escape_markdown(profile.get('id'))} · listed on "
+            f"{escape_markdown(', '.join(sources) or 'no source')} · last confirmed "
+            f"{escape_markdown(format_date(profile.get('last_confirmed')) or MISSING)}"
+        )
+        st.page_link(
+            routes.PROFILE,
+            label="Open the profile",
+            icon=":material/person:",
+            query_params={"id": str(profile.get("id"))},
+        )
+        found = corrections_of(profile)
+        if found:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Corrected": FIELD_LABELS.get(f, f),
+                            "To": value_text(f, c.get("value"), taxonomy),
+                            "By": plain_text(c.get("by")),
+                            "On": format_moment(c.get("at")),
+                        }
+                        for f, c in sorted(found.items())
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+
+
+def removal_form(profile: dict[str, Any], by: str) -> None:
+    """Remove the listing: why, and the button."""
+    profile_id = str(profile["id"])
+    st.markdown("**Remove from the directory**")
+    st.text_area(
+        "Why",
+        key=reason_key(profile_id),
+        placeholder="e.g. the therapist asked by e-mail on 21 Nov: retired",
+        help="Recorded with your name and the time.",
+    )
+    st.button(
+        "Remove listing",
+        key=f"supp_go_{profile_id}",
+        icon=":material/person_remove:",
+        type="primary",
+        on_click=curation.remove,
+        args=(profile_id, plain_text(profile.get("name")), by),
+        help="Takes the therapist out of search at once and out of every later build.",
+    )
+
+
+def correction_form(profile: dict[str, Any], by: str, taxonomy: Taxonomy) -> None:
+    """Correct one detail: which, the right value, and the button."""
+    profile_id = str(profile["id"])
+    st.markdown("**Correct a detail**")
+    field = st.selectbox(
+        "Detail", list(CORRECTABLE), format_func=FIELD_LABELS.get, key=f"corr_field_{profile_id}"
+    )
+    key = value_key(profile_id, field)
+    if field in TERM_FIELDS:
+        vocabulary = TERM_FIELDS[field]
+        current = [str(t) for t in profile.get(field) or [] if str(t) in taxonomy.ids(vocabulary)]
+        st.multiselect(
+            FIELD_LABELS[field],
+            taxonomy.ids(vocabulary),
+            default=current,
+            format_func=lambda t: taxonomy.label(vocabulary, t),
+            key=key,
+            placeholder="None",
+        )
+    elif field == "bio":
+        st.text_area(
+            FIELD_LABELS[field],
+            value=current_text(field, profile, taxonomy),
+            key=key,
+            help=FIELD_HELP[field],
+        )
+    else:
+        st.text_input(
+            FIELD_LABELS[field],
+            value=current_text(field, profile, taxonomy),
+            key=key,
+            help=FIELD_HELP.get(field),
+        )
+    st.button(
+        "Save correction",
+        key=f"corr_go_{profile_id}",
+        icon=":material/edit_note:",
+        type="primary",
+        on_click=curation.correct,
+        args=(profile_id, field, by),
+        help="Replaces the crawled value now and in every later build.",
+    )
+
+
+def find_tab(by: str, taxonomy: Taxonomy) -> None:
+    """Find the therapist, then remove or correct."""
+    st.text_input(
+        "Therapist's name or profile id",
+        key=K_QUERY,
+        placeholder="e.g. Jane Doe",
+        help="Searches every listed therapist by name, practice and words of their listing.",
+    )
+    show_notices(FIND)
+    query = str(st.session_state.get(K_QUERY) or "")
+    if not query.strip():
+        st.caption("Search for the therapist who asked, to pick the right profile.")
+        return
+    try:
+        found = find_profiles(query)
+    except BackendError:
+        st.error("The directory is unavailable right now. Please try again shortly.")
+        return
+    if not found:
+        st.info(
+            "No listed therapist matches. Removed ones are under Removals.",
+            icon=":material/search_off:",
+        )
+        return
+    by_id = {str(p["id"]): p for p in found}
+    chosen = st.selectbox(
+        f"Therapist ({plural(len(found), 'match', 'matches')})",
+        list(by_id),
+        format_func=lambda i: candidate_label(by_id[i]),
+        key=K_CHOSEN,
+    )
+    if chosen is None:
+        return
+    profile = by_id[chosen]
+    therapist_card(profile, taxonomy)
+    remove, correct = st.columns(2, gap="large")
+    with remove:
+        removal_form(profile, by)
+    with correct:
+        correction_form(profile, by, taxonomy)
+
+
+def removals_tab(home: str, by: str) -> None:
+    """Removals on record, and lifting one."""
+    show_notices(REMOVALS)
+    everything = st.toggle("Show lifted removals too", key="supp_all")
+    items = admin_data.correction_book(home).suppressions(include_lifted=everything)
+    if not items:
+        st.caption("No therapist's listing is removed.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Profile": s.profile_id,
+                    "Why": plain_text(s.reason, max_length=300),
+                    "Removed by": plain_text(s.requested_by),
+                    "Removed on": format_moment(s.requested_at),
+                    "Matched by": plural(len(s.keys), "key"),
+                    "Lifted by": plain_text(s.lifted_by) or "",
+                    "Lifted on": format_moment(s.lifted_at) if s.lifted_at else "",
+                }
+                for s in items
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    in_force = [s for s in items if s.lifted_at is None]
+    if not in_force:
+        return
+    reasons = {s.profile_id: plain_text(s.reason, max_length=80) for s in in_force}
+    pick, lift = st.columns([3, 1], vertical_alignment="bottom")
+    pick.selectbox(
+        "Removal to lift",
+        list(reasons),
+        format_func=lambda i: f"{i} — {reasons[i]}",
+        key=K_LIFT_REMOVAL,
+    )
+    lift.button(
+        "Lift removal",
+        key="supp_lift",
+        icon=":material/undo:",
+        on_click=curation.lift_removal,
+        args=(home, by),
+        width="stretch",
+    )
+    st.caption(NEXT_INDEX)
+
+
+def corrections_tab(home: str, by: str, taxonomy: Taxonomy) -> None:
+    """Corrections on record, and lifting one."""
+    show_notices(CORRECTIONS)
+    everything = st.toggle("Show lifted corrections too", key="corr_all")
+    items = admin_data.correction_book(home).corrections(include_lifted=everything)
+    if not items:
+        st.caption("No detail of any therapist is corrected.")
+        return
+    names: dict[str, str] = {}
+    for item in items:
+        if item.profile_id not in names:
+            try:
+                profile = services.get_profile(item.profile_id)
+            except BackendError:
+                profile = None
+            names[item.profile_id] = plain_text((profile or {}).get("name")) or MISSING
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Therapist": names[c.profile_id],
+                    "Profile": c.profile_id,
+                    "Detail": FIELD_LABELS.get(c.field, c.field),
+                    "Corrected to": value_text(c.field, c.value, taxonomy),
+                    "By": plain_text(c.requested_by),
+                    "On": format_moment(c.requested_at),
+                    "Lifted by": plain_text(c.lifted_by) or "",
+                    "Lifted on": format_moment(c.lifted_at) if c.lifted_at else "",
+                }
+                for c in items
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    in_force = {f"{c.profile_id}|{c.field}": c for c in items if c.lifted_at is None}
+    if not in_force:
+        return
+    pick, lift = st.columns([3, 1], vertical_alignment="bottom")
+    pick.selectbox(
+        "Correction to lift",
+        list(in_force),
+        format_func=lambda k: (
+            f"{names[in_force[k].profile_id]} ({in_force[k].profile_id}) — "
+            f"{FIELD_LABELS.get(in_force[k].field, in_force[k].field)}"
+        ),
+        key=K_LIFT_CORRECTION,
+    )
+    lift.button(
+        "Lift correction",
+        key="corr_lift",
+        icon=":material/undo:",
+        on_click=curation.lift_correction,
+        args=(home, by),
+        width="stretch",
+    )
+    st.caption(NEXT_INDEX)
+
+
+def main() -> None:
+    """Draw the corrections and removals page."""
+    by = require_admin()
+    st.title("Corrections & removals")
+    st.caption(
+        "When a therapist asks for their listing to be removed or a detail corrected: each "
+        "request is recorded with who and when, applied to the directory at once, and kept "
+        "through every recrawl until it is lifted."
+    )
+    home = str(admin_data.settings().home)
+    taxonomy = load_taxonomy()
+    book = admin_data.correction_book(home)
+    removed, corrected = len(book.suppressions()), len(book.corrections())
+    find, removals, corrections = st.tabs(
+        ["Find a therapist", f"Removals ({removed})", f"Corrections ({corrected})"]
+    )
+    with find:
+        find_tab(by, taxonomy)
+    with removals:
+        removals_tab(home, by)
+    with corrections:
+        corrections_tab(home, by, taxonomy)
+
+
+main()

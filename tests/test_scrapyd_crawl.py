@@ -1,0 +1,246 @@
+"""Crawls dispatched to a real Scrapyd node by the scheduler, and indexed like local ones.
+
+A Scrapyd node runs on 127.0.0.1 for this module (``tdir scrapyd serve``), in a temporary
+directory holding its ``scrapyd.conf`` and its eggs, logs and queue databases. The scheduler
+(``tdir scheduler --once``, ``tdir schedule run-now``) builds the crawler egg, deploys it,
+schedules the crawl of a demo source there, follows the job and indexes the run it wrote into
+the data directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from crawler.runs import CrawlStore
+from crawler.scheduling import ScheduleBook
+from tests.crawling import latest_records, run_tdir
+from tests.scheduling import demo_entries, make_home
+
+ONCE = ("scheduler", "--once", "--no-delay", "--retry-after", "0s", "--json")
+STARTUP_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ScrapydDaemon:
+    """A Scrapyd daemon started for the tests."""
+
+    url: str
+    directory: Path  # its working directory: scrapyd.conf, eggs/, logs/, dbs/
+
+    def get(self, endpoint: str, **params: str) -> dict[str, Any]:
+        return requests.get(f"{self.url}/{endpoint}", params=params, timeout=10).json()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def scrapyd_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScrapydDaemon]:
+    """A Scrapyd daemon on a free loopback port (``tdir scrapyd serve``), in its own directory:
+    its scrapyd.conf, eggs, logs and queue databases are all there."""
+    directory = tmp_path_factory.mktemp("scrapyd")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TDIR_", "SCRAPY_"))}
+    output = (directory / "scrapyd.out").open("w", encoding="utf-8")
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tdir.cli", "scrapyd", "serve", "--bind", "127.0.0.1"),
+            *("--port", str(port), "--max-proc", "2", "--poll", "0.2"),
+            *("--directory", str(directory)),
+        ],
+        cwd=directory,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    node = ScrapydDaemon(f"http://127.0.0.1:{port}", directory)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            assert process.poll() is None, (directory / "scrapyd.out").read_text()
+            try:
+                if node.get("daemonstatus.json")["status"] == "ok":
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "Scrapyd did not start"
+            time.sleep(0.2)
+        conf = (directory / "scrapyd.conf").read_text()
+        assert f"http_port = {port}" in conf and "items_dir =\n" in conf
+        yield node
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        output.close()
+
+
+def tdir(home: Path, *args: str, scrapyd: str) -> subprocess.CompletedProcess:
+    """Run ``tdir`` on the test catalog next to ``home``, dispatching crawls to ``scrapyd``."""
+    catalog = str(home.parent / "catalog.yaml")
+    return run_tdir(home, *args, TDIR_CATALOG=catalog, TDIR_SCRAPYD_URL=scrapyd)
+
+
+def crawled_name(home: Path) -> str:
+    """The name of a therapist the latest atlas run found (without the credentials after it)."""
+    listing = next(r for r in latest_records(home, "atlas") if r["record_type"] == "listing")
+    return listing["name_raw"].split(",")[0].strip()
+
+
+def search_names(home: Path, name: str) -> list[str]:
+    done = run_tdir(home, "search", "--text", name, "--json")
+    assert done.returncode == 0, done.stderr
+    return [hit["profile"]["name"] for hit in json.loads(done.stdout)["hits"]]
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    """The scheduler's pass that crawled atlas on Scrapyd, and what it left."""
+
+    home: Path
+    run: dict[str, Any]
+    dead_node: str
+
+
+@pytest.fixture(scope="module")
+def dispatched(
+    tmp_path_factory: pytest.TempPathFactory, demo_web: Any, scrapyd_node: ScrapydDaemon
+) -> Dispatched:
+    """One scheduler pass over a down node and the live one: atlas is due, guild paused."""
+    home = make_home(tmp_path_factory.mktemp("dispatched"), demo_web.manifest, demo_entries())
+    ScheduleBook(home, catalog=home.parent / "catalog.yaml").pause("guild", by="ann")
+    dead = f"http://127.0.0.1:{free_port()}"
+    done = tdir(home, *ONCE, scrapyd=f"{dead},{scrapyd_node.url}")
+    assert done.returncode == 0, done.stderr
+    (run,) = json.loads(done.stdout)
+    return Dispatched(home, run, dead)
+
+
+def test_a_scheduled_crawl_runs_on_scrapyd_and_its_run_is_indexed(
+    dispatched: Dispatched, scrapyd_node: ScrapydDaemon
+) -> None:
+    home, run = dispatched.home, dispatched.run
+    assert (run["source"], run["trigger"], run["state"]) == ("atlas", "schedule", "succeeded")
+    # The node wrote its run into the data directory, laid out as a local crawl's.
+    record = CrawlStore(home).read_record("atlas", run["crawl_run_id"])
+    assert record.complete and run["crawl_status"] == "finished"
+    listings = [r for r in latest_records(home, "atlas") if r["record_type"] == "listing"]
+    assert len(listings) > 200 and record.items["listing"] == len(listings)
+    assert run["index_summary"]["profiles"] > 200
+    # The index answers for the therapists the node crawled.
+    name = crawled_name(home)
+    assert name in search_names(home, name)
+    # The node ran the egg the scheduler deployed to it, not this checkout's files.
+    run_log = (home / "scheduler" / "logs" / f"run-{run['id']}.log").read_text()
+    finished = scrapyd_node.get("listjobs.json", project="tdir")["finished"]
+    job = next(j for j in finished if f"job {j['id']} of tdir " in run_log)
+    version = run_log.split(f"job {job['id']} of tdir ", 1)[1].split()[0]
+    assert version in scrapyd_node.get("listversions.json", project="tdir")["versions"]
+    assert job["spider"] == "source"
+    assert f"job {job['id']} of tdir {version} on {scrapyd_node.url}: crawl atlas" in run_log
+    assert f"code {version} from {scrapyd_node.directory / 'eggs'}" in run_log
+    assert "Spider closed (finished)" in run_log  # the node's log, kept with the run's
+    assert not any((home / "scrapyd" / "jobs").iterdir())  # tickets read and removed
+    assert (scrapyd_node.directory / "logs" / "tdir" / "source" / f"{job['id']}.log").exists()
+
+
+def test_with_its_nodes_down_each_run_fails_clearly_and_the_index_stays(
+    dispatched: Dispatched, tmp_path: Path
+) -> None:
+    shutil.copytree(dispatched.home.parent, tmp_path, dirs_exist_ok=True)
+    home = tmp_path / "home"
+    book = ScheduleBook(home, catalog=tmp_path / "catalog.yaml")
+    name = crawled_name(home)
+    before = search_names(home, name)
+    assert name in before
+    book.request_run("atlas", by="ann")
+    book.request_run("guild", by="ann")
+    done = tdir(home, *ONCE, scrapyd=dispatched.dead_node)
+    assert done.returncode == 1, done.stderr  # a run failed
+    runs = {r["source"]: r for r in json.loads(done.stdout)}
+    assert set(runs) == {"atlas", "guild"}  # one source failing did not stop the other
+    for source, run in runs.items():
+        assert run["state"] == "failed" and run["index_summary"] is None
+        assert run["error"] == (
+            f"crawl: no Scrapyd node can take the crawl of {source!r}: Scrapyd node "
+            f"{dispatched.dead_node} cannot be reached: connection refused"
+        )
+    assert search_names(home, name) == before  # nothing indexed was lost
+    alerts = json.loads(
+        run_tdir(home, "alerts", "--json", TDIR_CATALOG=str(tmp_path / "catalog.yaml")).stdout
+    )
+    assert {a["source"] for a in alerts if a["kind"] == "failing"} == {"atlas", "guild"}
+
+
+def test_a_stopped_run_cancels_its_job_and_the_next_run_resumes_it(
+    tmp_path: Path, demo_web: Any, scrapyd_node: ScrapydDaemon
+) -> None:
+    home = make_home(tmp_path, demo_web.manifest, demo_entries())
+    env = {
+        **os.environ,
+        "TDIR_HOME": str(home),
+        "TDIR_CATALOG": str(tmp_path / "catalog.yaml"),
+        "TDIR_SCRAPYD_URL": scrapyd_node.url,
+    }
+    env.pop("TDIR_ES_URL", None)
+    # Politely, so the crawl is still going when it is stopped.
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "tdir.cli", "schedule", "run-now", "guild", "--wait", "--by", "ann"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    tickets = home / "scrapyd" / "jobs"
+    deadline = time.monotonic() + 120
+    while not (tickets.exists() and any(tickets.glob("*.json"))):  # the node opened its run
+        assert waiting.poll() is None, waiting.communicate()
+        assert time.monotonic() < deadline, "the crawl did not start on the node"
+        time.sleep(0.2)
+    time.sleep(1.0)
+    waiting.send_signal(signal.SIGINT)  # Ctrl+C
+    _, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 130, err
+    book = ScheduleBook(home, catalog=tmp_path / "catalog.yaml")
+    (stopped,) = book.history("guild")
+    assert (stopped.state, stopped.crawl_status) == ("failed", "interrupted")
+    assert stopped.error is not None and stopped.error.endswith("the next run resumes it")
+    assert CrawlStore(home).job_dir("guild").exists()  # kept for the resume
+    done = tdir(
+        home,
+        "schedule",
+        "run-now",
+        "guild",
+        "--wait",
+        "--no-delay",
+        "--by",
+        "ann",
+        "--json",
+        scrapyd=scrapyd_node.url,
+    )
+    assert done.returncode == 0, done.stderr
+    (resumed,) = json.loads(done.stdout)
+    assert resumed["state"] == "succeeded"
+    assert resumed["crawl_run_id"] == stopped.crawl_run_id
+    record = CrawlStore(home).read_record("guild", stopped.crawl_run_id)
+    assert record.complete and record.resumed
