@@ -35,33 +35,14 @@ from scrapy.http import Response
 
 from crawler.catalog import CatalogError, Source
 from crawler.extract.credentials import valid_npi
+from crawler.extract.html_records import FIELDS as RECORD_FIELDS
 from crawler.extract.html_records import ISSUER_KIND_OF_SOURCE, ISSUER_KINDS, IssuerKind
 from crawler.extract.result import ExtractionError
 from crawler.items import CredentialRecord, PostalAddress, Provenance, stable_id
 from crawler.spiders.base import SourceSpider
 
-FIELDS = frozenset(
-    {
-        "name",
-        "number",
-        "credential",
-        "issuer",
-        "issuer_kind",
-        "state",
-        "city",
-        "status",
-        "issued",
-        "expires",
-        "npi",
-        "street",
-        "locality",
-        "region",
-        "postal_code",
-        "country",
-        "address",
-        "telephone",
-    }
-)
+# The same credential-record fields the declarative HTML spider maps onto.
+FIELDS = RECORD_FIELDS["credential_record"]
 _OPTIONS = ("columns", "constants", "files", "ref", "required", "delimiter", "encoding")
 _EXTRAS = "extras."
 _DEFAULT_FILES = (r"\.csv(?:$|\?)",)
