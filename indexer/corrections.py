@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from indexer.normalize.phones import normalize_phone
 from indexer.taxonomy import Taxonomy, UnknownTermError, load_taxonomy
 from tdir.config import Settings
+from tdir.sqlite import immediate_transaction
 
 CORRECTION_SOURCE = "correction"  # the provenance source of a corrected field
 TEXT_FIELDS = ("name", "practice_name", "bio", "website")
@@ -182,13 +183,8 @@ class CorrectionBook:
         conn.row_factory = sqlite3.Row
         try:
             conn.executescript(_SCHEMA)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(conn):
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
         finally:
             conn.close()
 

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tdir.sqlite import immediate_transaction
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedules (
     source TEXT PRIMARY KEY,
@@ -104,13 +106,8 @@ class ScheduleDatabase:
         """A write transaction, holding the database's write lock from its first statement."""
         conn = self._connect()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(conn):
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
         finally:
             conn.close()
 

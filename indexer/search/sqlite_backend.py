@@ -25,6 +25,7 @@ from indexer.search.document import SearchDocument, to_search_document
 from indexer.search.query import FACETS, SearchQuery, SortOrder, decode_cursor, encode_cursor
 from indexer.search.results import Hit, SearchResult, order_facet
 from indexer.taxonomy import Taxonomy, load_taxonomy
+from tdir.sqlite import immediate_transaction
 
 SCHEMA_VERSION = 1
 
@@ -105,14 +106,8 @@ class SqliteBackend:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate_transaction(self._conn()) as conn:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # -- writes -----------------------------------------------------------------------------
 
