@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from indexer.normalize.phones import normalize_phone
 from indexer.taxonomy import Taxonomy, UnknownTermError, load_taxonomy
 from tdir.config import Settings
-from tdir.sqlite import immediate_transaction
+from tdir.sqlite import connect, immediate_transaction
 
 CORRECTION_SOURCE = "correction"  # the provenance source of a corrected field
 TEXT_FIELDS = ("name", "practice_name", "bio", "website")
@@ -179,7 +179,7 @@ class CorrectionBook:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        conn = connect(self.path)
         conn.row_factory = sqlite3.Row
         try:
             conn.executescript(_SCHEMA)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tdir.sqlite import immediate_transaction
+from tdir.sqlite import connect, immediate_transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedules (
@@ -91,12 +91,9 @@ class ScheduleDatabase:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: transactions are opened explicitly, as BEGIN IMMEDIATE for writes.
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        conn = connect(self.path)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 30000")
         if not self._ready:
-            conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA)
             self._ready = True
         return conn

@@ -25,7 +25,7 @@ from indexer.search.document import SearchDocument, to_search_document
 from indexer.search.query import FACETS, SearchQuery, SortOrder, decode_cursor, encode_cursor
 from indexer.search.results import Hit, SearchResult, order_facet
 from indexer.taxonomy import Taxonomy, load_taxonomy
-from tdir.sqlite import immediate_transaction
+from tdir.sqlite import connect, immediate_transaction
 
 SCHEMA_VERSION = 1
 
@@ -93,10 +93,7 @@ class SqliteBackend:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             # check_same_thread=False only so close() can close every thread's connection.
-            conn = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn = connect(self.path, check_same_thread=False)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.create_function("gc_km", 4, distance_km, deterministic=True)
             self._local.conn = conn
