@@ -179,6 +179,13 @@ def _handler_for(site: Site, log: RequestLog) -> type[BaseHTTPRequestHandler]:
     return SiteHandler
 
 
+class _SiteServer(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 overflows when a crawler opens many connections
+    # while the server's threads are busy rendering; the kernel then refuses connections.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class DemoWeb:
     """The running demo web. Use :meth:`start`; stop with :meth:`stop` or a ``with`` block."""
 
@@ -200,7 +207,7 @@ class DemoWeb:
         self.sites = build_sites(population)
         self.log = RequestLog(Path(request_log) if request_log else None)
         self.manifest = Path(manifest) if manifest else None
-        self._servers: dict[str, ThreadingHTTPServer] = {}
+        self._servers: dict[str, _SiteServer] = {}
         self._threads: list[threading.Thread] = []
         self.urls: dict[str, str] = {}
 
@@ -237,8 +244,7 @@ class DemoWeb:
         try:
             for k, (name, site) in enumerate(self.sites.items()):
                 port = 0 if self.base_port == 0 else self.base_port + k
-                server = ThreadingHTTPServer((self.host, port), _handler_for(site, self.log))
-                server.daemon_threads = True
+                server = _SiteServer((self.host, port), _handler_for(site, self.log))
                 self._servers[name] = server
                 self.urls[name] = f"http://{self.public_host}:{server.server_address[1]}"
         except OSError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -112,6 +113,11 @@ class Site:
         self.route(r"/sitemap\.xml", self.sitemap)
         self.route(r"/sitemap-(\d+)\.xml", self.sitemap_part)
         self.state_names = vocab.state_names()
+        # A served world never changes, so each sitemap part is built once. Crawlers fetch the
+        # parts in parallel; one lock makes them wait for a single build instead of building
+        # the same 10,000 entries side by side and starving every other page of CPU.
+        self._sitemap_parts: dict[int, list[tuple[str, date]]] = {}
+        self._sitemap_lock = threading.Lock()
 
     # -- routing ----------------------------------------------------------------------------------
 
@@ -167,7 +173,7 @@ class Site:
         """sitemap.xml: a urlset, or a sitemap index when the site is large."""
         total = self.sitemap_count()
         if total <= SITEMAP_CHUNK:
-            return self._urlset(request, self.sitemap_entries(0, SITEMAP_CHUNK))
+            return self._urlset(request, self._sitemap_part_entries(1))
         parts = math.ceil(total / SITEMAP_CHUNK)
         items = "".join(
             f"<sitemap><loc>{esc(request.base_url)}/sitemap-{n}.xml</loc>"
@@ -187,7 +193,14 @@ class Site:
         total = self.sitemap_count()
         if total <= SITEMAP_CHUNK or not 1 <= n <= math.ceil(total / SITEMAP_CHUNK):
             return None
-        return self._urlset(request, self.sitemap_entries((n - 1) * SITEMAP_CHUNK, SITEMAP_CHUNK))
+        return self._urlset(request, self._sitemap_part_entries(n))
+
+    def _sitemap_part_entries(self, n: int) -> list[tuple[str, date]]:
+        with self._sitemap_lock:
+            if n not in self._sitemap_parts:
+                offset = (n - 1) * SITEMAP_CHUNK
+                self._sitemap_parts[n] = self.sitemap_entries(offset, SITEMAP_CHUNK)
+            return self._sitemap_parts[n]
 
     def _urlset(self, request: Request, entries: Iterable[tuple[str, date]]) -> Response:
         items = "".join(
