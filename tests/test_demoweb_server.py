@@ -9,6 +9,7 @@ import json
 import re
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from xml.etree import ElementTree
 import pytest
 
 from crawler.demoweb import SITE_NAMES, DemoWeb, GroundTruth, generate_world, is_valid_npi
+from crawler.demoweb.sites import base as sites_base
 
 UA = "tdir-tests/1.0 (+https://example.org/tdir)"
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -118,6 +120,43 @@ def test_sitemaps_cover_every_listing(web: DemoWeb, truth: GroundTruth) -> None:
         listed = {item["path"] for _, item in truth.listings(site)}
         assert len(listed) == summary[site]["listings"]
         assert listed <= set(paths)
+
+
+def test_large_sitemaps_split_into_parts_built_once(
+    world: Path, web: DemoWeb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = sitemap_paths(web.urls["atlas"])
+    monkeypatch.setattr(sites_base, "SITEMAP_CHUNK", 50)
+    small_parts = DemoWeb.start(world)
+    try:
+        atlas = small_parts.sites["atlas"]
+        builds: list[int] = []
+        build_entries = atlas.sitemap_entries
+
+        def counted(offset: int, limit: int) -> list:
+            builds.append(offset)
+            return build_entries(offset, limit)
+
+        atlas.sitemap_entries = counted  # type: ignore[method-assign]
+        base = small_parts.urls["atlas"]
+        index = ElementTree.fromstring(fetch(f"{base}/sitemap.xml").body)
+        assert index.tag == f"{SITEMAP_NS}sitemapindex"
+        parts = [e.text or "" for e in index.iter(f"{SITEMAP_NS}loc")]
+        assert len(parts) == -(-len(whole) // 50)
+        # Crawlers fetch the parts in parallel, and again on the next crawl.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            bodies = list(pool.map(lambda url: fetch(url).body, parts * 3))
+        found = [
+            (e.text or "")[len(base) :]
+            for body in bodies[: len(parts)]
+            for e in ElementTree.fromstring(body).iter(f"{SITEMAP_NS}loc")
+        ]
+        assert found == whole
+        assert bodies[: len(parts)] == bodies[len(parts) : 2 * len(parts)]
+        assert sorted(builds) == [n * 50 for n in range(len(parts))]
+        assert fetch(f"{base}/sitemap-{len(parts) + 1}.xml").status == 404
+    finally:
+        small_parts.stop()
 
 
 def test_every_listing_and_registry_record_is_served(web: DemoWeb, people: list[dict]) -> None:
