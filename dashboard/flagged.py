@@ -1,9 +1,8 @@
 """The listings the indexer flagged: claimed credentials the issuer does not confirm, and values
 it could not use.
 
-The search API has no filter on flags, so this pages through every active profile (keyset
-paging, 100 at a time) and keeps the flagged ones. It runs only on the admin page, cached, never
-per client interaction.
+The search API filters on flags, so this pages (keyset, 100 at a time) through the flagged
+profiles only. It runs only on the admin page, cached, never per client interaction.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.search import SearchBackend, SearchQuery
+from indexer.search.query import FLAG_KINDS
 
 _PAGE = 100
 
@@ -33,7 +33,9 @@ def flagged_profiles(backend: SearchBackend) -> list[FlaggedProfile]:
     found: list[FlaggedProfile] = []
     cursor: str | None = None
     while True:
-        result = backend.search(SearchQuery(sort="rating", page_size=_PAGE, cursor=cursor))
+        result = backend.search(
+            SearchQuery(flagged=FLAG_KINDS, sort="rating", page_size=_PAGE, cursor=cursor)
+        )
         for hit in result.hits:
             flagged = as_flagged(hit.profile)
             if flagged is not None:

@@ -68,6 +68,7 @@ def query_key(query: SearchQuery) -> tuple[Any, ...]:
         query.state,
         query.min_rating,
         query.min_reviews,
+        query.flagged,
         str(query.sort),
         query.page_size,
         query.cursor,

@@ -283,11 +283,12 @@ def write_index(
 ) -> WriteStats:
     """Write profiles: all of them atomically (``rebuild``), or only what changed since the last
     write to this backend (and those whose stored freshness dates fell ``REFRESH_AFTER``
-    behind), then delete the profiles that no longer exist."""
+    behind), then delete the profiles that no longer exist. An empty index, or one stored in
+    an older layout, is rebuilt whole."""
     hashes = {pid: content_hash(p) for pid, p in profiles.items()}
     stats = WriteStats(rebuilt=rebuild)
     written: Iterable[str] = profiles
-    if rebuild or backend.count() == 0:
+    if rebuild or backend.count() == 0 or backend.outdated():
         stats.written = backend.rebuild(progress(profiles.values(), "writing", len(profiles)))
         stats.rebuilt = True
     else:

@@ -46,7 +46,19 @@ class ListingFacts:
 
 def profile_id(cluster: Cluster) -> str:
     """A stable id for a therapist: derived from the smallest listing id of their cluster."""
-    return "t" + hashlib.sha1(cluster.listing_ids[0].encode()).hexdigest()[:15]
+    return id_from_listing(cluster.listing_ids[0])
+
+
+def alias_ids(cluster: Cluster) -> list[str]:
+    """The ids the therapist's profile had, or would have had, when another of its listings was
+    the smallest: a new listing or a merge changes the id, and links to the old one still lead
+    to the therapist."""
+    return [id_from_listing(listing_id) for listing_id in cluster.listing_ids[1:]]
+
+
+def id_from_listing(listing_id: str) -> str:
+    """The profile id a cluster whose smallest listing is ``listing_id`` gets."""
+    return "t" + hashlib.sha1(listing_id.encode()).hexdigest()[:15]
 
 
 def claims_of(facts: list[ListingFacts], taxonomy: Taxonomy) -> dict[Claim, list[str]]:
@@ -179,6 +191,7 @@ def build_profile(
     return {
         "schema": PROFILE_SCHEMA,
         "id": profile_id(cluster),
+        "alias_ids": alias_ids(cluster),
         "name": name,
         "other_names": sorted({f.listing.name_raw for f in facts} - {name}),
         "practice_name": practice.most_common(1)[0][0] if practice else None,

@@ -138,6 +138,12 @@ def test_an_inactive_therapist_is_marked(directory: Any) -> None:
     assert "No source lists this therapist any more" in at.warning[0].value
 
 
+def test_an_old_id_opens_the_profile_under_its_current_id(directory: Any) -> None:
+    at = open_page(PROFILE, {"id": "t-doe-before"})
+    assert at.title[0].value == "Jane A\u2060\\. Doe"
+    assert at.query_params["id"] == "t-doe"
+
+
 def test_an_unknown_id_says_the_listing_is_gone(directory: Any) -> None:
     at = open_page(PROFILE, {"id": "t-nobody"})
     assert "no longer in the directory" in at.warning[0].value

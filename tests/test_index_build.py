@@ -141,3 +141,36 @@ def test_rebuilding_from_the_same_records_changes_nothing(
     )
     assert (changed.written, changed.unchanged) == (1, 1)  # only Jane's reviews changed
     backend.close()
+
+
+def test_links_to_a_profile_survive_a_new_listing_changing_its_id(
+    store: CrawlStore, tmp_path: Path
+) -> None:
+    backend = SqliteBackend(tmp_path / "index.sqlite3")
+    state = IndexState(tmp_path / "state.json")
+    before = build_profiles(store)
+    old_id = before.listing_to_profile[JANE_A.id]
+    write_index(backend, before.profiles, state)
+    # A third site lists Jane; its listing id happens to sort first, so the profile id moves.
+    jane_p = next(
+        candidate
+        for n in range(1000)
+        if (
+            candidate := listing(
+                "pages",
+                f"http://pages/listing.php?id={n}",
+                "JANE DOE",
+                "512-555-0100",
+                "1200 S Congress Ave Ste 200",
+            )
+        ).id
+        < min(JANE_A.id, JANE_G.id)
+    )
+    write_run(store, "pages", "20250903T000000Z", [jane_p], "finished")
+    after = build_profiles(store)
+    new_id = after.listing_to_profile[jane_p.id]
+    assert after.listing_to_profile[JANE_A.id] == new_id != old_id
+    write_index(backend, after.profiles, state)
+    assert backend.get(old_id)["id"] == new_id
+    assert old_id in after.profiles[new_id]["alias_ids"]
+    backend.close()

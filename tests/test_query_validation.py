@@ -32,6 +32,7 @@ from indexer.search import QueryError, SearchQuery, parse_radius
         ({"page_size": 1000}, "page_size", "between 1"),
         ({"cursor": "not-a-cursor!"}, "cursor", "not a cursor"),
         ({"text": "x" * 501}, "text", "longer than 500"),
+        ({"flagged": ["suspicious"]}, "flagged", "unknown flag kind 'suspicious'"),
     ],
 )
 def test_invalid_query_names_the_field(kwargs: dict[str, Any], field: str, words: str) -> None:
@@ -54,6 +55,8 @@ def test_valid_query_is_normalised() -> None:
     assert query.modalities == ("neuromuscular_therapy",)  # duplicates by synonym collapse
     assert query.credentials == ("bctmb",)
     assert query.state == "TX"
+    assert SearchQuery(flagged="data").flagged == ("data",)
+    assert SearchQuery(flagged=["data", "credential", "data"]).flagged == ("credential", "data")
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,9 @@ ids below were worked out from it, not produced by running the code. The search 
   p10 6 km S, PNF+postural, 4.5 (40), LMT verified
   p11 15 km W and Dallas, NMT, 4.0 (10), LMT unverifiable
   p12 no location, deep tissue, 4.4 (12), no credentials
+Flags: credential p05 and p09 (inactive); data p11 and p12.
+Alias ids: p06 "t-linda-before-merge"; p09 "t-daniel-before"; p01 and p02 both
+"t-shared-before-split".
 """
 
 from __future__ import annotations
@@ -49,6 +52,33 @@ def test_everything_active_is_found_and_inactive_is_not(loaded: Any) -> None:
     assert "p09" not in result.ids
     assert loaded.get("p09")["name"] == "Daniel Kim"  # stored, just not searchable
     assert loaded.count() == 12
+
+
+@pytest.mark.parametrize(
+    ("kinds", "expected"),
+    [
+        (("credential",), ["p05"]),  # p09 is flagged too, but inactive
+        (("data",), ["p12", "p11"]),
+        (("credential", "data"), ["p12", "p11", "p05"]),
+        ((), ALL_ACTIVE_BY_RATING),
+    ],
+)
+def test_flagged_filter(loaded: Any, kinds: tuple[str, ...], expected: list[str]) -> None:
+    assert ids(loaded, flagged=kinds, sort="rating") == expected
+
+
+def test_flagged_filter_combines_with_others(loaded: Any) -> None:
+    assert ids(loaded, flagged="data", state="TX", sort="rating") == ["p11"]
+    assert loaded.search(SearchQuery(flagged="credential")).total == 1
+
+
+def test_a_profile_answers_to_its_alias_ids(loaded: Any) -> None:
+    assert loaded.get("t-linda-before-merge")["id"] == "p06"
+    assert loaded.get("t-daniel-before")["id"] == "p09"  # inactive, still fetchable
+    # Two profiles claiming one old id (a therapist split in two): the smallest id answers.
+    assert loaded.get("t-shared-before-split")["id"] == "p01"
+    assert loaded.get("t-nobody") is None
+    assert loaded.get("p06")["id"] == "p06"
 
 
 def test_radius_edge_just_inside_and_just_outside(loaded: Any) -> None:

@@ -449,6 +449,10 @@ def main() -> None:
             icon=":material/person_off:",
         )
         return
+    if profile.get("id") and profile["id"] != profile_id:
+        # Reached by an id the profile had before its listings changed: show the current one,
+        # so the address bar holds the link worth keeping.
+        st.query_params["id"] = profile["id"]
     header(profile, state)
     reviews = profile.get("reviews") or []
     tabs = st.tabs(

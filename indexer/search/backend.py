@@ -26,7 +26,7 @@ class SearchBackend(Protocol):
         ...
 
     def get(self, profile_id: str) -> dict[str, Any] | None:
-        """Return the stored profile with this id (active or not), or None."""
+        """Return the stored profile with this id or alias id (active or not), or None."""
         ...
 
     def upsert(self, profiles: Iterable[dict[str, Any]]) -> int:
@@ -44,6 +44,11 @@ class SearchBackend(Protocol):
 
     def count(self) -> int:
         """Return how many profiles are stored (active or not)."""
+        ...
+
+    def outdated(self) -> bool:
+        """Whether the stored index was written with an older document layout (then only a
+        rebuild may write to it)."""
         ...
 
     def close(self) -> None:

@@ -10,7 +10,9 @@ The profile fields read here:
 ``locations``: ``[{lat, lon, city, state, ...}]``,
 ``modalities`` / ``conditions``: canonical ids as declared by the therapist's listings,
 ``credentials``: ``[{type: <credential id>, status: verified|expired|not_found|unverifiable}]``,
-``rating``: ``{combined: float | None, review_count: int}``.
+``rating``: ``{combined: float | None, review_count: int}``,
+``credential_flags`` / ``data_flags``: what the indexer flagged (non-empty means flagged),
+``alias_ids``: the other ids the profile answers to (ids it had before its listings changed).
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from indexer.geo import GeoPoint
 from indexer.taxonomy import Taxonomy, fold
 
 VERIFIED = "verified"
+LAYOUT_VERSION = 2
+"""Version of what the backends store per profile. A backend holding an index written with an
+older layout says so (``outdated``) and the next index write rebuilds it rather than mixing
+documents of two layouts."""
 NO_RATING_SORT_KEY = -1.0  # below every real rating, so unrated profiles sort last
 
 
@@ -44,6 +50,8 @@ class SearchDocument:
     rating_sort: float
     review_count: int
     active: bool
+    flags: tuple[str, ...]
+    alias_ids: tuple[str, ...]
 
     def facet_values(self) -> dict[str, tuple[str, ...]]:
         """Return the facet fields' values, keyed by facet name."""
@@ -54,6 +62,8 @@ class SearchDocument:
             "verified_credential": self.verified_credentials,
             "state": self.states,
             "verified": ("true" if self.license_verified else "false",),
+            "flag": self.flags,
+            "alias_id": self.alias_ids,
         }
 
 
@@ -97,4 +107,10 @@ def to_search_document(profile: dict[str, Any], taxonomy: Taxonomy) -> SearchDoc
         rating_sort=NO_RATING_SORT_KEY if rating is None else float(rating),
         review_count=int((profile.get("rating") or {}).get("review_count") or 0),
         active=bool(profile.get("active", True)),
+        flags=tuple(
+            kind
+            for kind, key in (("credential", "credential_flags"), ("data", "data_flags"))
+            if profile.get(key)
+        ),
+        alias_ids=tuple(sorted({str(a) for a in profile.get("alias_ids") or ()} - {profile["id"]})),
     )

@@ -20,13 +20,14 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from indexer.geo import distance_km
 from indexer.search.backend import BackendError
-from indexer.search.document import SearchDocument, to_search_document
+from indexer.search.document import LAYOUT_VERSION, SearchDocument, to_search_document
 from indexer.search.query import SearchQuery, SortOrder, decode_cursor, encode_cursor
 from indexer.search.results import Hit, SearchResult, order_facet
 from indexer.taxonomy import Taxonomy, load_taxonomy
 
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
+    "_meta": {"layout_version": LAYOUT_VERSION},
     "properties": {
         "id": {"type": "keyword"},
         "name": {"type": "text", "analyzer": "standard", "fields": {"sort": {"type": "keyword"}}},
@@ -43,6 +44,8 @@ MAPPING: dict[str, Any] = {
         "rating_sort": {"type": "float"},
         "review_count": {"type": "integer"},
         "active": {"type": "boolean"},
+        "flags": {"type": "keyword"},
+        "alias_ids": {"type": "keyword"},
         # The served profile, returned as is and never searched.
         "profile": {"type": "object", "enabled": False},
     },
@@ -233,11 +236,36 @@ class ElasticsearchBackend:
         """Return the stored profile with this id, or None."""
         try:
             resp = self.client.get(index=self.alias, id=profile_id, source_includes=["profile"])
+            return resp["_source"]["profile"]
         except NotFoundError:
-            return None
+            pass
         except (ApiError, TransportError) as exc:
             raise BackendError(f"elasticsearch: get failed: {_describe(exc)}") from exc
-        return resp["_source"]["profile"]
+        try:
+            found = self.client.options(ignore_status=404).search(
+                index=self.alias,
+                query={"term": {"alias_ids": profile_id}},
+                sort=[{"id": "asc"}],
+                size=1,
+                source_includes=["profile"],
+            )
+        except (ApiError, TransportError) as exc:
+            raise BackendError(f"elasticsearch: get failed: {_describe(exc)}") from exc
+        hits = found.body.get("hits", {}).get("hits", []) if found.meta.status != 404 else []
+        return hits[0]["_source"]["profile"] if hits else None
+
+    def outdated(self) -> bool:
+        """Whether the index behind the alias predates the current document layout."""
+        try:
+            current = self._current_indices()
+            if not current:
+                return False
+            mappings = self.client.indices.get_mapping(index=current[0])
+        except (ApiError, TransportError) as exc:
+            message = f"elasticsearch: reading the mapping failed: {_describe(exc)}"
+            raise BackendError(message) from exc
+        meta = mappings[current[0]]["mappings"].get("_meta") or {}
+        return int(meta.get("layout_version") or 1) < LAYOUT_VERSION
 
     def count(self) -> int:
         """Return how many profiles are stored."""
@@ -257,6 +285,8 @@ class ElasticsearchBackend:
         filters += [{"term": {credential_field: c}} for c in query.credentials]
         if query.verified_only:
             filters.append({"term": {"license_verified": True}})
+        if query.flagged:
+            filters.append({"terms": {"flags": list(query.flagged)}})
         if query.state:
             filters.append({"term": {"states": query.state}})
         if query.min_rating is not None:
@@ -352,6 +382,8 @@ def _source(doc: SearchDocument, profile: dict[str, Any]) -> dict[str, Any]:
         "rating_sort": doc.rating_sort,
         "review_count": doc.review_count,
         "active": doc.active,
+        "flags": list(doc.flags),
+        "alias_ids": list(doc.alias_ids),
         "profile": profile,
     }
 

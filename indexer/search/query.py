@@ -23,6 +23,7 @@ from indexer.taxonomy import Taxonomy, Vocabulary, load_taxonomy
 MAX_PAGE_SIZE = 100
 MAX_RADIUS_KM = 20_000.0  # half the earth's circumference: anything larger means "everywhere"
 FACETS = ("modality", "condition", "credential", "state", "verified")
+FLAG_KINDS = ("credential", "data")  # what the indexer flags: unconfirmed claims, unusable values
 
 
 class QueryError(ValueError):
@@ -75,6 +76,8 @@ class SearchQuery:
     state: str | None = None
     min_rating: float | None = None
     min_reviews: int | None = None
+    # Only profiles carrying any of these flag kinds (admin review); empty means no such filter.
+    flagged: tuple[str, ...] = ()
     sort: SortOrder | str = SortOrder.RELEVANCE
     page_size: int = 20
     cursor: str | None = None
@@ -115,6 +118,13 @@ class SearchQuery:
             raise QueryError(
                 "min_reviews", f"must be a whole number >= 0, got {self.min_reviews!r}"
             )
+        flagged = (self.flagged,) if isinstance(self.flagged, str) else tuple(self.flagged or ())
+        for kind in flagged:
+            if kind not in FLAG_KINDS:
+                raise QueryError(
+                    "flagged", f"unknown flag kind {kind!r}; use {' or '.join(FLAG_KINDS)}"
+                )
+        set_(self, "flagged", tuple(sorted(set(flagged))))
         try:
             set_(self, "sort", SortOrder(self.sort))
         except ValueError:
@@ -166,6 +176,7 @@ class SearchQuery:
             self.state,
             self.min_rating,
             self.min_reviews,
+            self.flagged,
             str(self.sort),
             self.page_size,
         ]

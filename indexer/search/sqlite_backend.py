@@ -21,13 +21,11 @@ from typing import Any
 
 from indexer.geo import bounding_box, distance_km
 from indexer.search.backend import BackendError
-from indexer.search.document import SearchDocument, to_search_document
+from indexer.search.document import LAYOUT_VERSION, SearchDocument, to_search_document
 from indexer.search.query import FACETS, SearchQuery, SortOrder, decode_cursor, encode_cursor
 from indexer.search.results import Hit, SearchResult, order_facet
 from indexer.taxonomy import Taxonomy, load_taxonomy
 from tdir.sqlite import connect, immediate_transaction
-
-SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -81,8 +79,12 @@ class SqliteBackend:
             conn = self._conn()
             with conn:
                 conn.executescript(_SCHEMA)
+                # A new index starts in the current layout; a filled one keeps the layout it was
+                # written in (none recorded: the first layout) until a rebuild.
                 conn.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                    "INSERT OR IGNORE INTO meta SELECT 'layout_version', ?"
+                    " WHERE NOT EXISTS (SELECT 1 FROM profiles)",
+                    (LAYOUT_VERSION,),
                 )
         except (OSError, sqlite3.Error) as exc:
             raise BackendError(f"sqlite: cannot open index at {self.path}: {exc}") from exc
@@ -137,6 +139,9 @@ class SqliteBackend:
             with self._transaction() as conn:
                 for table in ("profiles", "facets", "points", "points_box", "profiles_text"):
                     conn.execute(f"DELETE FROM {table}")
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('layout_version', ?)", (LAYOUT_VERSION,)
+                )
                 for profile in profiles:
                     doc = to_search_document(profile, self.taxonomy)
                     # A profile listed twice keeps its last version, as an upsert would.
@@ -200,7 +205,18 @@ class SqliteBackend:
     def get(self, profile_id: str) -> dict[str, Any] | None:
         """Return the stored profile with this id, or None."""
         row = self._read("SELECT profile FROM profiles WHERE id = ?", (profile_id,)).fetchone()
+        if row is None:
+            row = self._read(
+                "SELECT p.profile FROM facets f JOIN profiles p ON p.rid = f.rid"
+                " WHERE f.field = 'alias_id' AND f.value = ? ORDER BY p.id LIMIT 1",
+                (profile_id,),
+            ).fetchone()
         return json.loads(row[0]) if row else None
+
+    def outdated(self) -> bool:
+        """Whether the stored index predates the current document layout."""
+        row = self._read("SELECT value FROM meta WHERE key = 'layout_version'", ()).fetchone()
+        return row is None or int(row[0]) < LAYOUT_VERSION
 
     def count(self) -> int:
         """Return how many profiles are stored."""
@@ -302,6 +318,12 @@ class SqliteBackend:
             where_params += [field_name, value]
         if query.verified_only:
             where.append("p.license_verified = 1")
+        if query.flagged:
+            marks = ", ".join("?" for _ in query.flagged)
+            where.append(
+                f"p.rid IN (SELECT rid FROM facets WHERE field = 'flag' AND value IN ({marks}))"
+            )
+            where_params += list(query.flagged)
         if query.sort is SortOrder.DISTANCE:
             # A profile without a location has no place in a list ordered by distance.
             where.append("EXISTS (SELECT 1 FROM points pt WHERE pt.rid = p.rid)")

@@ -219,6 +219,7 @@ def profiles() -> list[dict[str, Any]]:
             _review("r5", "atlas", None, None, "Undated and unrated note.", "Ed"),
         ),
     )
+    doe["alias_ids"] = ["t-doe-before"]  # the id she had before a new listing joined
     hostile = _profile(
         "t-hostile",
         HOSTILE_NAME,
