@@ -12,7 +12,7 @@ from typing import Any
 from crawler.catalog import CatalogError
 from indexer.geocode import PlaceNotFoundError, geocode_place
 from indexer.search import BackendError, QueryError, SearchQuery, SearchResult, open_backend
-from indexer.search.query import SortOrder, parse_radius
+from indexer.search.query import FLAG_KINDS, SortOrder, parse_radius
 from indexer.taxonomy import load_taxonomy
 from tdir.config import ConfigError
 
@@ -69,6 +69,13 @@ def _add_search(commands: argparse._SubParsersAction) -> None:
     search.add_argument("--state", help="two-letter state code")
     search.add_argument("--min-rating", type=float, help="combined rating, 0-5")
     search.add_argument("--min-reviews", type=int)
+    search.add_argument(
+        "--flagged",
+        action="append",
+        default=[],
+        choices=FLAG_KINDS,
+        help="only profiles the indexer flagged this way (repeatable; admin review)",
+    )
     search.add_argument("--sort", choices=[s.value for s in SortOrder], default="relevance")
     search.add_argument("--limit", type=int, default=20, help="results per page (1-100)")
     search.add_argument("--cursor", help="continue from a previous page's next_cursor")
@@ -98,6 +105,7 @@ def run_search(args: argparse.Namespace) -> int:
         state=args.state,
         min_rating=args.min_rating,
         min_reviews=args.min_reviews,
+        flagged=tuple(args.flagged),
         sort=args.sort,
         page_size=args.limit,
         cursor=args.cursor,

@@ -67,6 +67,13 @@ def test_search_near_coordinates_sorted_by_distance(home: Path) -> None:
     assert [h["id"] for h in more["hits"]] == ["p03", "p04", "p11"]
 
 
+def test_search_for_flagged_profiles(home: Path) -> None:
+    result = search_json(home, "--flagged", "data", "--flagged", "credential", "--sort", "rating")
+    assert [h["id"] for h in result["hits"]] == ["p12", "p11", "p05"]
+    refused = tdir(home, "search", "--flagged", "odd")
+    assert refused.returncode == 2 and "--flagged" in refused.stderr
+
+
 def test_table_output_lists_names(home: Path) -> None:
     done = tdir(home, "search", "--condition", "fibromyalgia", "--sort", "rating")
     assert done.returncode == 0, done.stderr
