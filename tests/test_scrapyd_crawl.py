@@ -9,6 +9,7 @@ the data directory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -51,11 +52,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def scrapyd_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScrapydDaemon]:
-    """A Scrapyd daemon on a free loopback port (``tdir scrapyd serve``), in its own directory:
+@contextlib.contextmanager
+def running_scrapyd(directory: Path) -> Iterator[ScrapydDaemon]:
+    """A Scrapyd daemon on a free loopback port (``tdir scrapyd serve``), in ``directory``:
     its scrapyd.conf, eggs, logs and queue databases are all there."""
-    directory = tmp_path_factory.mktemp("scrapyd")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TDIR_", "SCRAPY_"))}
     output = (directory / "scrapyd.out").open("w", encoding="utf-8")
@@ -93,6 +93,12 @@ def scrapyd_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScrapydDa
             process.kill()
             process.wait()
         output.close()
+
+
+@pytest.fixture(scope="module")
+def scrapyd_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScrapydDaemon]:
+    with running_scrapyd(tmp_path_factory.mktemp("scrapyd")) as node:
+        yield node
 
 
 def tdir(home: Path, *args: str, scrapyd: str) -> subprocess.CompletedProcess:
@@ -244,3 +250,33 @@ def test_a_stopped_run_cancels_its_job_and_the_next_run_resumes_it(
     assert resumed["crawl_run_id"] == stopped.crawl_run_id
     record = CrawlStore(home).read_record("guild", stopped.crawl_run_id)
     assert record.complete and record.resumed
+
+
+def test_two_nodes_share_the_sources_due_together(
+    tmp_path_factory: pytest.TempPathFactory, demo_web: Any, scrapyd_node: ScrapydDaemon
+) -> None:
+    home = make_home(tmp_path_factory.mktemp("two-nodes"), demo_web.manifest, demo_entries())
+    with running_scrapyd(tmp_path_factory.mktemp("scrapyd-second")) as second:
+        done = tdir(home, *ONCE, scrapyd=f"{scrapyd_node.url},{second.url}")
+        assert done.returncode == 0, done.stderr
+        runs = json.loads(done.stdout)
+        assert sorted(r["source"] for r in runs) == ["atlas", "guild"]
+        assert all(r["state"] == "succeeded" for r in runs), runs
+        ran_on = {}
+        for run in runs:
+            log = (home / "scheduler" / "logs" / f"run-{run['id']}.log").read_text()
+            node = next(url for url in (scrapyd_node.url, second.url) if f" on {url}: " in log)
+            ran_on[run["source"]] = node
+            # Each node got the egg before its first job, and ran that job itself.
+            assert any(
+                j
+                for j in requests.get(
+                    f"{node}/listjobs.json", params={"project": "tdir"}, timeout=10
+                ).json()["finished"]
+                if f"job {j['id']} of tdir " in log
+            )
+        # Both nodes idle: the sources took turns, one on each node.
+        assert set(ran_on.values()) == {scrapyd_node.url, second.url}
+        assert second.get("listversions.json", project="tdir")["versions"]
+    listings = [r for r in latest_records(home, "guild") if r["record_type"] == "listing"]
+    assert len(listings) > 100
