@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crawler.demoweb import GroundTruth
 from crawler.runs import CrawlStore, RunRecord
 
 
@@ -40,3 +42,47 @@ def latest_records(home: Path, source: str) -> list[dict[str, Any]]:
     runs = store.runs(source)
     assert runs, f"{source} was never crawled"
     return list(store.records(source, runs[-1].run_id))
+
+
+@dataclass
+class Crawled:
+    """One crawl of some demo sources, and the truth to judge it by."""
+
+    runs: dict[str, RunRecord]
+    records: dict[str, list[dict[str, Any]]]
+    truth: GroundTruth
+    urls: dict[str, str]
+    manifest: Path
+    request_log: Path
+
+    def of(self, source: str, record_type: str) -> list[dict[str, Any]]:
+        """The source's records of one type."""
+        return [r for r in self.records[source] if r["record_type"] == record_type]
+
+    def site(self, source: str) -> dict[str, Any]:
+        """What the ground truth says the site publishes."""
+        return self.truth.summary["sites"][source]
+
+    def credentials(self, kind: str, **match: Any) -> list[dict[str, Any]]:
+        """Every true credential of a kind, with its holder's name, filtered by ``match``."""
+        found = []
+        for person in self.truth.people():
+            for credential in person["credentials"]:
+                if credential["kind"] == kind and all(
+                    credential.get(k) == v for k, v in match.items()
+                ):
+                    found.append({**credential, "holder": person["name"], "person": person})
+        return found
+
+
+def crawl_sources(home: Path, demo_web: Any, world: Path, *sources: str) -> Crawled:
+    """Crawl the sources of the running demo web into ``home``; what they gave, with the truth."""
+    runs = {r.source: r for r in crawl(home, demo_web.manifest, *sources)}
+    return Crawled(
+        runs=runs,
+        records={s: latest_records(home, s) for s in sources},
+        truth=GroundTruth(world),
+        urls=dict(demo_web.urls),
+        manifest=demo_web.manifest,
+        request_log=demo_web.log.path,
+    )

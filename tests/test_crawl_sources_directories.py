@@ -10,7 +10,6 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,42 +17,15 @@ from urllib.request import urlopen
 
 import pytest
 
-from crawler.demoweb import GroundTruth
-from crawler.runs import RunRecord
-from tests.crawling import crawl, latest_records
+from tests.crawling import Crawled, crawl_sources
 
 SOURCES = ("pages", "reviews")
 
 
-@dataclass
-class Crawled:
-    """One crawl of the module's sources, and the truth to judge it by."""
-
-    runs: dict[str, RunRecord]
-    records: dict[str, list[dict[str, Any]]]
-    truth: GroundTruth
-    urls: dict[str, str]
-    request_log: Path
-
-    def of(self, source: str, record_type: str) -> list[dict[str, Any]]:
-        """The source's records of one type."""
-        return [r for r in self.records[source] if r["record_type"] == record_type]
-
-    def site(self, source: str) -> dict[str, Any]:
-        """What the ground truth says the site publishes."""
-        return self.truth.summary["sites"][source]
-
-
 @pytest.fixture(scope="module")
 def crawled(demo_web: Any, demo_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Crawled:
-    home = tmp_path_factory.mktemp("crawl-directories")
-    runs = {r.source: r for r in crawl(home, demo_web.manifest, *SOURCES)}
-    return Crawled(
-        runs=runs,
-        records={s: latest_records(home, s) for s in SOURCES},
-        truth=GroundTruth(demo_world),
-        urls=dict(demo_web.urls),
-        request_log=demo_web.log.path,
+    return crawl_sources(
+        tmp_path_factory.mktemp("crawl-directories"), demo_web, demo_world, *SOURCES
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,49 +18,18 @@ from urllib.request import urlopen
 import pytest
 
 from crawler.catalog import load_catalog, site_variables
-from crawler.demoweb import SITE_NAMES, GroundTruth
-from crawler.runs import RunRecord
-from tests.crawling import crawl, latest_records
+from crawler.demoweb import SITE_NAMES
+from tests.crawling import Crawled, crawl, crawl_sources, latest_records
 
 BOARDS = ("board-fl", "board-tx", "board-nc", "board-wa")
 SOURCES = (*BOARDS, "certregistry", "npi")
 _DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%B %d, %Y")
 
 
-@dataclass
-class Crawled:
-    """One crawl of the module's sources, and the truth to judge it by."""
-
-    runs: dict[str, RunRecord]
-    records: dict[str, list[dict[str, Any]]]
-    truth: GroundTruth
-    urls: dict[str, str]
-    manifest: Path
-    request_log: Path
-
-    def credentials(self, kind: str, **match: Any) -> list[dict[str, Any]]:
-        """Every true credential of a kind, with its holder's name, filtered by ``match``."""
-        found = []
-        for person in self.truth.people():
-            for credential in person["credentials"]:
-                if credential["kind"] == kind and all(
-                    credential.get(k) == v for k, v in match.items()
-                ):
-                    found.append({**credential, "holder": person["name"], "person": person})
-        return found
-
-
 @pytest.fixture(scope="module")
 def crawled(demo_web: Any, demo_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Crawled:
-    home = tmp_path_factory.mktemp("crawl-registries")
-    runs = {r.source: r for r in crawl(home, demo_web.manifest, *SOURCES)}
-    return Crawled(
-        runs=runs,
-        records={s: latest_records(home, s) for s in SOURCES},
-        truth=GroundTruth(demo_world),
-        urls=dict(demo_web.urls),
-        manifest=demo_web.manifest,
-        request_log=demo_web.log.path,
+    return crawl_sources(
+        tmp_path_factory.mktemp("crawl-registries"), demo_web, demo_world, *SOURCES
     )
 
 
