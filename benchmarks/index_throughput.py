@@ -66,7 +66,12 @@ def prepare(therapists: int, seed: int) -> Path:
                 break
             _crawl_in_parallel(home, web.manifest, _largest_first(todo, summary))
         seconds = time.perf_counter() - started
-    runs = {name: store.runs(name)[-1] for name in store.sources()}
+    # Each source's latest finished run: what the index is built from.
+    runs = {
+        name: next(r for r in reversed(store.runs(name)) if r.status == "finished")
+        for name in store.sources()
+        if any(r.status == "finished" for r in store.runs(name))
+    }
     pages = sum(run.pages for run in runs.values())
     print(f"  crawled {pages} pages in {seconds:.0f}s ({pages / seconds:.0f} pages/s)")
     coverage = {}
