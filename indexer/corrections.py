@@ -211,18 +211,12 @@ class CorrectionBook:
 
     def unsuppress(self, profile_id: str, *, by: str) -> Suppression:
         """Lift the profile's suppression; CorrectionError if it has none."""
-        with self._write() as conn:
-            row = conn.execute(
-                "SELECT * FROM suppressions WHERE profile_id = ? AND lifted_at IS NULL",
-                (profile_id,),
-            ).fetchone()
-            if row is None:
-                raise CorrectionError(f"profile {profile_id} is not suppressed")
-            conn.execute(
-                "UPDATE suppressions SET lifted_by = ?, lifted_at = ? WHERE id = ?",
-                (by, _now(), row["id"]),
-            )
-            row = conn.execute("SELECT * FROM suppressions WHERE id = ?", (row["id"],)).fetchone()
+        row = self._lift(
+            "suppressions",
+            {"profile_id": profile_id},
+            by,
+            f"profile {profile_id} is not suppressed",
+        )
         return _suppression(row)
 
     def correct(self, profile: Mapping[str, Any], field: str, value: Any, *, by: str) -> Correction:
@@ -252,20 +246,30 @@ class CorrectionBook:
 
     def uncorrect(self, profile_id: str, field: str, *, by: str) -> Correction:
         """Lift the correction of one field of the profile; CorrectionError if there is none."""
+        row = self._lift(
+            "corrections",
+            {"profile_id": profile_id, "field": field},
+            by,
+            f"profile {profile_id} has no correction of {field!r}",
+        )
+        return _correction(row)
+
+    def _lift(self, table: str, match: dict[str, str], by: str, missing: str) -> sqlite3.Row:
+        """Mark the request in force in ``table`` matching ``match`` lifted by ``by``; return
+        its row as lifted. CorrectionError(``missing``) if none is in force."""
+        where = " AND ".join(f"{column} = ?" for column in match)
         with self._write() as conn:
             row = conn.execute(
-                "SELECT * FROM corrections WHERE profile_id = ? AND field = ?"
-                " AND lifted_at IS NULL",
-                (profile_id, field),
+                f"SELECT id FROM {table} WHERE {where} AND lifted_at IS NULL",
+                tuple(match.values()),
             ).fetchone()
             if row is None:
-                raise CorrectionError(f"profile {profile_id} has no correction of {field!r}")
+                raise CorrectionError(missing)
             conn.execute(
-                "UPDATE corrections SET lifted_by = ?, lifted_at = ? WHERE id = ?",
+                f"UPDATE {table} SET lifted_by = ?, lifted_at = ? WHERE id = ?",
                 (by, _now(), row["id"]),
             )
-            row = conn.execute("SELECT * FROM corrections WHERE id = ?", (row["id"],)).fetchone()
-        return _correction(row)
+            return conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row["id"],)).fetchone()
 
     # -- reading -----------------------------------------------------------------------------
 

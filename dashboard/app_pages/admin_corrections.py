@@ -7,6 +7,7 @@ is gone from search immediately) and kept through every recrawl until lifted her
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -228,23 +229,18 @@ def removals_tab(home: str, by: str) -> None:
     in_force = [s for s in items if s.lifted_at is None]
     if not in_force:
         return
-    reasons = {s.profile_id: plain_text(s.reason, max_length=80) for s in in_force}
-    pick, lift = st.columns([3, 1], vertical_alignment="bottom")
-    pick.selectbox(
+    choices = {
+        s.profile_id: f"{s.profile_id} — {plain_text(s.reason, max_length=80)}" for s in in_force
+    }
+    lift_control(
         "Removal to lift",
-        list(reasons),
-        format_func=lambda i: f"{i} — {reasons[i]}",
-        key=K_LIFT_REMOVAL,
-    )
-    lift.button(
+        choices,
+        K_LIFT_REMOVAL,
         "Lift removal",
-        key="supp_lift",
-        icon=":material/undo:",
-        on_click=curation.lift_removal,
-        args=(home, by),
-        width="stretch",
+        "supp_lift",
+        curation.lift_removal,
+        (home, by),
     )
-    st.caption(NEXT_INDEX)
 
 
 def corrections_tab(home: str, by: str, taxonomy: Taxonomy) -> None:
@@ -285,22 +281,39 @@ def corrections_tab(home: str, by: str, taxonomy: Taxonomy) -> None:
     in_force = {f"{c.profile_id}|{c.field}": c for c in items if c.lifted_at is None}
     if not in_force:
         return
-    pick, lift = st.columns([3, 1], vertical_alignment="bottom")
-    pick.selectbox(
+    choices = {
+        k: f"{names[c.profile_id]} ({c.profile_id}) — {FIELD_LABELS.get(c.field, c.field)}"
+        for k, c in in_force.items()
+    }
+    lift_control(
         "Correction to lift",
-        list(in_force),
-        format_func=lambda k: (
-            f"{names[in_force[k].profile_id]} ({in_force[k].profile_id}) — "
-            f"{FIELD_LABELS.get(in_force[k].field, in_force[k].field)}"
-        ),
-        key=K_LIFT_CORRECTION,
-    )
-    lift.button(
+        choices,
+        K_LIFT_CORRECTION,
         "Lift correction",
-        key="corr_lift",
+        "corr_lift",
+        curation.lift_correction,
+        (home, by),
+    )
+
+
+def lift_control(
+    label: str,
+    choices: dict[str, str],
+    key: str,
+    button: str,
+    button_key: str,
+    on_lift: Callable[..., None],
+    args: tuple[str, str],
+) -> None:
+    """Pick one request in force (``choices``: key -> what the admin reads) and lift it."""
+    pick, lift = st.columns([3, 1], vertical_alignment="bottom")
+    pick.selectbox(label, list(choices), format_func=choices.__getitem__, key=key)
+    lift.button(
+        button,
+        key=button_key,
         icon=":material/undo:",
-        on_click=curation.lift_correction,
-        args=(home, by),
+        on_click=on_lift,
+        args=args,
         width="stretch",
     )
     st.caption(NEXT_INDEX)
