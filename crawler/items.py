@@ -52,6 +52,15 @@ class PostalAddress:
 
 
 @dataclass(slots=True)
+class PracticeLocation:
+    """A further practice location a listing publishes beside its main address."""
+
+    address: PostalAddress | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(slots=True)
 class ClaimedCredential:
     """A credential a listing says its therapist holds; the indexer verifies it."""
 
@@ -75,7 +84,12 @@ class Rating:
 
 @dataclass(slots=True)
 class Listing:
-    """A therapist's (or practice's) listing on one directory site."""
+    """A therapist's (or practice's) listing on one directory site.
+
+    A listing's main location is ``address`` with ``latitude``/``longitude``. A listing that
+    publishes several practice locations keeps the others in ``other_locations``, in the order
+    the page gives them, never repeating the main one.
+    """
 
     id: str
     provenance: Provenance
@@ -85,6 +99,7 @@ class Listing:
     address: PostalAddress | None = None
     latitude: float | None = None
     longitude: float | None = None
+    other_locations: list[PracticeLocation] = field(default_factory=list)
     telephone_raw: str | None = None
     website: str | None = None
     email: str | None = None
@@ -155,6 +170,10 @@ def from_dict(data: dict[str, Any]) -> Listing | CredentialRecord | Review:
             values["address"] = PostalAddress(**values["address"])
         if kind == "listing":
             values["credentials"] = [ClaimedCredential(**c) for c in values.get("credentials", [])]
+            # Feed lines written before listings kept several locations have no such field.
+            values["other_locations"] = [
+                _practice_location(p) for p in values.get("other_locations") or []
+            ]
             if values.get("aggregate_rating"):
                 values["aggregate_rating"] = Rating(**values["aggregate_rating"])
             return Listing(**values)
@@ -167,3 +186,11 @@ def from_dict(data: dict[str, Any]) -> Listing | CredentialRecord | Review:
     except (KeyError, TypeError) as exc:
         raise ValueError(f"record {data.get('id')!r} does not fit {kind}: {exc}") from None
     raise ValueError(f"record {data.get('id')!r} has an unknown record_type {kind!r}")
+
+
+def _practice_location(data: dict[str, Any]) -> PracticeLocation:
+    """Rebuild one ``other_locations`` entry of a listing's feed form."""
+    values = dict(data)
+    if values.get("address"):
+        values["address"] = PostalAddress(**values["address"])
+    return PracticeLocation(**values)

@@ -13,6 +13,7 @@ from typing import Any
 from dashboard.formatting import format_date, format_phone
 from dashboard.markup import escape_markdown, plain_text
 from indexer.corrections import CORRECTION_SOURCE, TEXT_FIELDS
+from indexer.profile import Profile
 from indexer.taxonomy import Taxonomy
 
 FIELD_LABELS = {
@@ -27,16 +28,14 @@ FIELD_LABELS = {
 SOURCE_LABEL = "Therapist's correction"  # how the provenance of a corrected field reads
 
 
-def corrections_of(profile: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+def corrections_of(profile: Profile) -> dict[str, Mapping[str, Any]]:
     """The profile's corrections by field."""
     return {
-        str(c["field"]): c
-        for c in profile.get("corrections") or ()
-        if isinstance(c, Mapping) and c.get("field")
+        str(c["field"]): c for c in profile.corrections if isinstance(c, Mapping) and c.get("field")
     }
 
 
-def corrected_note(profile: Mapping[str, Any], *fields: str) -> str | None:
+def corrected_note(profile: Profile, *fields: str) -> str | None:
     """A badge saying these fields were corrected at the therapist's request, and when
     (markdown), or None if none of them was."""
     found = corrections_of(profile)
@@ -49,7 +48,7 @@ def corrected_note(profile: Mapping[str, Any], *fields: str) -> str | None:
     )
 
 
-def corrections_summary(profile: Mapping[str, Any]) -> str | None:
+def corrections_summary(profile: Profile) -> str | None:
     """One sentence naming every corrected detail with its date (markdown), or None."""
     found = corrections_of(profile)
     if not found:
@@ -68,20 +67,20 @@ def is_correction(entry: Mapping[str, Any]) -> bool:
 
 def value_text(field: str, value: Any, taxonomy: Taxonomy) -> str:
     """A correction's value as plain text: phones formatted, terms by their labels."""
-    if value is None or value == [] or value == "":
+    if value is None or value in ([], (), ""):
         return "(removed)"
-    if field == "phones" and isinstance(value, list):
+    if field == "phones" and isinstance(value, list | tuple):
         return ", ".join(format_phone(str(p)) for p in value)
-    if field in ("modalities", "conditions") and isinstance(value, list):
+    if field in ("modalities", "conditions") and isinstance(value, list | tuple):
         vocabulary = "modality" if field == "modalities" else "condition"
         return ", ".join(taxonomy.label(vocabulary, str(t)) for t in value)
     return plain_text(value, max_length=300)
 
 
-def current_text(field: str, profile: Mapping[str, Any], taxonomy: Taxonomy) -> str:
+def current_text(field: str, profile: Profile, taxonomy: Taxonomy) -> str:
     """The field's value in the profile, as an admin would type it to correct it."""
-    value = profile.get(field)
-    if value is None or value == []:
+    value = getattr(profile, field, None)
+    if value is None or value in ([], ()):
         return ""
     if field in TEXT_FIELDS:
         return str(value)  # whole, line breaks kept: the admin edits it

@@ -9,16 +9,16 @@ callbacks that read them.
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from dashboard import admin_data, services
 from dashboard.corrected import FIELD_LABELS
 from dashboard.formatting import plural
+from dashboard.locations import first_location, place_line
 from dashboard.markup import escape_markdown, plain_text
 from dashboard.notices import notify
 from indexer.corrections import CorrectionError, correct_profile, suppress_profile
+from indexer.profile import Profile
 from indexer.search import BackendError, QueryError, SearchQuery
 
 CANDIDATES = 10
@@ -31,16 +31,16 @@ NEXT_INDEX = (
 )
 
 
-def find_profiles(query: str) -> list[dict[str, Any]]:
+def find_profiles(query: str) -> list[Profile]:
     """Profiles whose id is the query, then those a name search finds (at most a few)."""
     query = query.strip()
     if not query:
         return []
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, Profile] = {}
     if " " not in query:
         exact = services.get_profile(query)
         if exact is not None:
-            found[str(exact["id"])] = exact
+            found[exact.id] = exact
     try:
         result = services.search(SearchQuery(text=query, page_size=CANDIDATES))
     except QueryError:
@@ -50,21 +50,18 @@ def find_profiles(query: str) -> list[dict[str, Any]]:
     return list(found.values())
 
 
-def place_of(profile: dict[str, Any]) -> str:
+def place_of(profile: Profile) -> str:
     """ "Austin, TX" from the first location, as plain text."""
-    location = (profile.get("locations") or [{}])[0]
-    return ", ".join(plain_text(location.get(k)) for k in ("city", "state") if location.get(k))
+    return place_line(first_location(profile))
 
 
-def candidate_label(profile: dict[str, Any]) -> str:
+def candidate_label(profile: Profile) -> str:
     """One line naming a therapist well enough to pick the right one (plain text)."""
     details = " · ".join(
-        p for p in (plain_text(profile.get("practice_name"), max_length=50), place_of(profile)) if p
+        p for p in (plain_text(profile.practice_name, max_length=50), place_of(profile)) if p
     )
-    name = plain_text(profile.get("name"), max_length=60) or "Unnamed"
-    return (
-        f"{name} — {details} ({profile.get('id')})" if details else f"{name} ({profile.get('id')})"
-    )
+    name = plain_text(profile.name, max_length=60) or "Unnamed"
+    return f"{name} — {details} ({profile.id})" if details else f"{name} ({profile.id})"
 
 
 def reason_key(profile_id: str) -> str:

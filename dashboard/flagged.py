@@ -8,8 +8,9 @@ profiles only. It runs only on the admin page, cached, never per client interact
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from dashboard.locations import first_location, place_line
+from indexer.profile import DataFlag, Profile
 from indexer.search import SearchBackend, SearchQuery
 from indexer.search.query import FLAG_KINDS
 
@@ -24,7 +25,7 @@ class FlaggedProfile:
     name: str
     place: str
     credential_flags: tuple[str, ...]
-    data_flags: tuple[dict[str, Any], ...]
+    data_flags: tuple[DataFlag, ...]
     last_confirmed: str | None
 
 
@@ -48,19 +49,15 @@ def flagged_profiles(backend: SearchBackend) -> list[FlaggedProfile]:
     )
 
 
-def as_flagged(profile: dict[str, Any]) -> FlaggedProfile | None:
+def as_flagged(profile: Profile) -> FlaggedProfile | None:
     """The profile as a flagged entry, or None if nothing about it is flagged."""
-    credential_flags = tuple(str(f) for f in profile.get("credential_flags") or ())
-    data_flags = tuple(f for f in profile.get("data_flags") or () if isinstance(f, dict))
-    if not credential_flags and not data_flags:
+    if not profile.credential_flags and not profile.data_flags:
         return None
-    location = (profile.get("locations") or [{}])[0]
-    place = ", ".join(str(p) for p in (location.get("city"), location.get("state")) if p)
     return FlaggedProfile(
-        id=str(profile.get("id")),
-        name=str(profile.get("name") or ""),
-        place=place,
-        credential_flags=credential_flags,
-        data_flags=data_flags,
-        last_confirmed=profile.get("last_confirmed"),
+        id=profile.id,
+        name=profile.name,
+        place=place_line(first_location(profile)),
+        credential_flags=profile.credential_flags,
+        data_flags=profile.data_flags,
+        last_confirmed=profile.last_confirmed,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -115,55 +114,6 @@ def short_label(label: str) -> str:
     if not match:
         return label
     return match[1].split("/")[0].split(",")[0].strip()
-
-
-@dataclass(frozen=True, slots=True)
-class StatusStyle:
-    """How a credential's verification status is shown."""
-
-    label: str
-    color: BadgeColor
-    icon: str
-    explanation: str
-
-
-CREDENTIAL_STATUS: dict[str, StatusStyle] = {
-    "verified": StatusStyle(
-        "Verified", "green", ":material/verified:", "found active at the issuer"
-    ),
-    "expired": StatusStyle(
-        "Expired", "orange", ":material/event_busy:", "the issuer lists it as expired"
-    ),
-    "inactive": StatusStyle(
-        "Inactive", "orange", ":material/pause_circle:", "the issuer lists it as not active"
-    ),
-    "not_found": StatusStyle(
-        "Not found at issuer", "red", ":material/report:", "the issuer has no such record"
-    ),
-    "unverifiable": StatusStyle(
-        "Not checked", "gray", ":material/help:", "no registry of this issuer is crawled"
-    ),
-}
-UNKNOWN_STATUS = StatusStyle("Unknown", "gray", ":material/help:", "no verification recorded")
-
-
-def status_style(status: str | None) -> StatusStyle:
-    """The presentation of a credential status (an unknown status reads as "Unknown")."""
-    return CREDENTIAL_STATUS.get(status or "", UNKNOWN_STATUS)
-
-
-KIND_LABELS = {
-    "state_license": "State license",
-    "board_certification": "Board certification",
-    "specialty_certificate": "Specialty certificate",
-    "membership": "Association membership",
-    "identifier": "Provider identifier",
-}
-
-
-def kind_label(kind: str | None) -> str:
-    """The name of a kind of credential."""
-    return KIND_LABELS.get(kind or "", (kind or "Other").replace("_", " ").capitalize())
 
 
 def format_moment(value: Any) -> str:

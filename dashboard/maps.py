@@ -1,6 +1,8 @@
 """Maps of therapists: search results around the searched place, a profile's locations.
 
-Labels reach the map as data and are shown by deck.gl's plain-text tooltip, never as HTML.
+Labels reach the map as data and are shown by deck.gl's plain-text tooltip, never as HTML. A pin
+whose position is only a ZIP or city centre is drawn hollow (a pale fill inside a ring of its
+colour), so no one takes it for the office's door; ``legend`` explains the pins.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from indexer.geo import GeoPoint
 
 VERIFIED_COLOR = [22, 128, 61, 230]
 OTHER_COLOR = [37, 99, 235, 220]
+APPROXIMATE_FILL_ALPHA = 50  # a hollow pin: the ring keeps its colour, the inside is pale
+EXACT_RING = [255, 255, 255, 255]
 PLACE_COLOR = [17, 24, 39, 255]
 RADIUS_FILL = [37, 99, 235, 28]
 RADIUS_LINE = [37, 99, 235, 160]
@@ -22,13 +26,41 @@ _MAP_WIDTH_PX = 380  # roughly the map column on a laptop screen
 
 @dataclass(frozen=True, slots=True)
 class MapPoint:
-    """One marker: where, what the tooltip says, and whether the license is verified."""
+    """One marker: where, what the tooltip says, whether the therapist's license is verified
+    and whether the position is only approximate (a ZIP or city centre)."""
 
     lat: float
     lon: float
     name: str
     detail: str
     verified: bool = False
+    approximate: bool = False
+
+
+def pin_colors(point: MapPoint) -> tuple[list[int], list[int]]:
+    """The fill and ring colours of a pin: solid with a white ring when exact, hollow (pale
+    inside, ring of the pin's colour) when approximate."""
+    base = VERIFIED_COLOR if point.verified else OTHER_COLOR
+    if point.approximate:
+        return [*base[:3], APPROXIMATE_FILL_ALPHA], [*base[:3], 255]
+    return list(base), list(EXACT_RING)
+
+
+def legend(searched_area: bool = False) -> str:
+    """What the pins mean (markdown), to show under a map."""
+    parts = [
+        ":green[●] license verified",
+        ":blue[●] license not verified",
+        "○ hollow: approximate position (ZIP or city centre only)",
+    ]
+    if searched_area:
+        parts.append(":gray[◌] searched area")
+    return " · ".join(parts)
+
+
+def _row(point: MapPoint) -> dict[str, object]:
+    fill, ring = pin_colors(point)
+    return {**asdict(point), "color": fill, "ring": ring}
 
 
 def zoom_for_radius(center: GeoPoint, radius_km: float) -> float:
@@ -47,7 +79,7 @@ def therapist_map(
     height: int = 460,
 ) -> pdk.Deck:
     """A map of the markers, centred on the searched place (with its radius) if there is one."""
-    rows = [{**asdict(p), "color": VERIFIED_COLOR if p.verified else OTHER_COLOR} for p in points]
+    rows = [_row(p) for p in points]
     layers: list[pdk.Layer] = []
     if center is not None and radius_km:
         layers.append(
@@ -69,9 +101,9 @@ def therapist_map(
             data=rows,
             get_position="[lon, lat]",
             get_fill_color="color",
-            get_line_color=[255, 255, 255, 255],
+            get_line_color="ring",
             stroked=True,
-            line_width_min_pixels=1.5,
+            line_width_min_pixels=2,
             get_radius=80,
             radius_min_pixels=6,
             radius_max_pixels=14,

@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from indexer.geocode import geocode_place
+from indexer.profile import Profile
 from indexer.search import SearchBackend, SearchQuery, SearchResult, open_backend
 from tdir.config import Settings
 
@@ -87,11 +88,11 @@ def search(query: SearchQuery) -> SearchResult:
 
 
 @st.cache_data(ttl=PROFILE_TTL_SECONDS, max_entries=2000, show_spinner=False)
-def _profile(target: IndexTarget, profile_id: str) -> dict[str, Any] | None:
+def _profile(target: IndexTarget, profile_id: str) -> Profile | None:
     return _backend(target).get(profile_id)
 
 
-def get_profile(profile_id: str) -> dict[str, Any] | None:
+def get_profile(profile_id: str) -> Profile | None:
     """The served profile with this id, or None (cached briefly). Raises BackendError."""
     return _profile(current_target(), profile_id)
 

@@ -1,14 +1,12 @@
-"""Small pieces of page that several pages share: badges, ratings, term lists."""
+"""Small pieces of page that several pages share: badges, term lists, link problems."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import streamlit as st
 
 from dashboard.credentials import Badge
-from dashboard.formatting import format_rating, plural, stars
 from dashboard.markup import escape_markdown
 from indexer.taxonomy import Taxonomy, Vocabulary
 
@@ -16,16 +14,6 @@ from indexer.taxonomy import Taxonomy, Vocabulary
 def badge_markdown(badges: Iterable[Badge]) -> str:
     """Badges as one line of markdown. Labels are the dashboard's own words, escaped anyway."""
     return " ".join(f":{b.color}-badge[{b.icon} {escape_markdown(b.label)}]" for b in badges)
-
-
-def rating_line(rating: dict[str, Any] | None) -> str:
-    """ "★★★★☆ 4.22 · 4 reviews" (markdown), or "No reviews yet"."""
-    rating = rating or {}
-    combined = rating.get("combined")
-    count = int(rating.get("review_count") or 0)
-    if combined is None or not count:
-        return ":gray[No reviews yet]"
-    return f":orange[{stars(combined)}] **{format_rating(combined)}** · {plural(count, 'review')}"
 
 
 def term_labels(

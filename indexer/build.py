@@ -22,6 +22,7 @@ from crawler.items import Listing, Review
 from crawler.runs import CrawlStore
 from indexer.corrections import Curation
 from indexer.normalize.records import NormalizedListing, normalize_listing, normalize_review
+from indexer.profile import Profile
 from indexer.profiles import ListingFacts, build_profile
 from indexer.ratings import ReviewFact
 from indexer.resolve import ListingKeys, resolve
@@ -50,6 +51,8 @@ class BuildSummary:
     reviews: int = 0
     copied_reviews: int = 0
     credentials: Counter[str] = field(default_factory=Counter)  # status -> count
+    license_verified: int = 0  # profiles whose state board confirms an active license
+    published_ratings: int = 0  # source ratings that are the source's published aggregate
     flagged_profiles: int = 0
     unknown_terms: Counter[str] = field(default_factory=Counter)
     data_flags: Counter[str] = field(default_factory=Counter)  # "field/reason" -> count
@@ -62,7 +65,7 @@ class BuildSummary:
 class Build:
     """The profiles of one build, keyed by id, and its summary."""
 
-    profiles: dict[str, dict[str, Any]]
+    profiles: dict[str, Profile]
     summary: BuildSummary
     listing_to_profile: dict[str, str]
 
@@ -106,25 +109,30 @@ def build_profiles(
     clusters = resolve([listing_keys(f.listing, f.normalized) for f in facts.values()])
     reviews_by_listing, orphans = _attach_reviews(snapshots, facts)
     summary.orphan_reviews = orphans
-    profiles: dict[str, dict[str, Any]] = {}
+    profiles: dict[str, Profile] = {}
     listing_to_profile: dict[str, str] = {}
     for cluster in progress(clusters, "building profiles", len(clusters)):
         members = [facts[i] for i in cluster.listing_ids]
         reviews = [r for i in cluster.listing_ids for r in reviews_by_listing.get(i, [])]
-        profile = build_profile(cluster, members, reviews, registry, taxonomy)
-        if curation.suppression_of(profile) is not None:
+        built = build_profile(cluster, members, reviews, registry, taxonomy)
+        if curation.suppression_of(built) is not None:
             summary.suppressed_profiles += 1
             continue
-        summary.corrected_profiles += curation.apply(profile)
-        profiles[profile["id"]] = profile
+        profile = curation.apply(built)
+        summary.corrected_profiles += profile is not built
+        profiles[profile.id] = profile
         for listing_id in cluster.listing_ids:
-            listing_to_profile[listing_id] = profile["id"]
+            listing_to_profile[listing_id] = profile.id
         summary.merged_listings += len(cluster.listing_ids) - 1
-        summary.reviews += profile["rating"]["review_count"]
-        summary.copied_reviews += sum(len(r["copied_to"]) for r in profile["reviews"])
-        summary.credentials.update(c["status"] for c in profile["credentials"])
-        summary.flagged_profiles += bool(profile["credential_flags"])
-        summary.unknown_terms.update(profile["unknown_terms"])
+        summary.reviews += profile.rating.review_count
+        summary.copied_reviews += sum(len(r.copied_to) for r in profile.reviews)
+        summary.credentials.update(c.status for c in profile.credentials)
+        summary.license_verified += profile.verification.license_verified
+        summary.published_ratings += sum(
+            r.basis == "published" for r in profile.rating.by_source.values()
+        )
+        summary.flagged_profiles += bool(profile.credential_flags)
+        summary.unknown_terms.update(profile.unknown_terms)
     for fact in facts.values():
         summary.data_flags.update(flag.stat_key for flag in fact.normalized.flags)
     summary.profiles = len(profiles)
@@ -231,12 +239,11 @@ FRESHNESS_KEYS = frozenset({"last_seen", "last_confirmed", "checked_on"})
 REFRESH_AFTER = timedelta(days=7)
 
 
-def content_hash(profile: dict[str, Any]) -> str:
+def content_hash(profile: Profile) -> str:
     """The hash of a profile's content (its freshness dates aside); equal hashes mean nothing to
     rewrite."""
-    text = json.dumps(
-        _without_freshness(profile), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
+    content = _without_freshness(profile.to_dict())
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -275,7 +282,7 @@ class IndexState:
 
 def write_index(
     backend: SearchBackend,
-    profiles: dict[str, dict[str, Any]],
+    profiles: dict[str, Profile],
     state: IndexState,
     *,
     rebuild: bool = False,
@@ -296,7 +303,7 @@ def write_index(
             pid
             for pid, h in hashes.items()
             if state.hashes.get(pid) != h
-            or _behind(state.confirmed.get(pid), profiles[pid].get("last_confirmed"))
+            or _behind(state.confirmed.get(pid), profiles[pid].last_confirmed)
         ]
         gone = sorted(set(state.hashes) - set(hashes))
         stats.unchanged = len(hashes) - len(written)
@@ -309,7 +316,7 @@ def write_index(
             stats.deleted = len(gone)
     confirmed = {pid: c for pid, c in state.confirmed.items() if pid in hashes}
     for pid in written:
-        stamp = profiles[pid].get("last_confirmed")
+        stamp = profiles[pid].last_confirmed
         if stamp:
             confirmed[pid] = stamp
     state.hashes = hashes
@@ -331,6 +338,6 @@ def _behind(stored: str | None, current: str | None) -> bool:
         return False
 
 
-def _pick(profiles: dict[str, dict[str, Any]], ids: list[str]) -> Iterator[dict[str, Any]]:
+def _pick(profiles: dict[str, Profile], ids: list[str]) -> Iterator[Profile]:
     for pid in ids:
         yield profiles[pid]

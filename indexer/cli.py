@@ -103,7 +103,10 @@ def summary_text(summary: BuildSummary, stats: WriteStats, backend: str) -> str:
         "no longer listed)",
         f"{summary.reviews} reviews ({summary.copied_reviews} copies counted once, "
         f"{summary.orphan_reviews} without a crawled listing)",
-        f"credentials: {creds}; {summary.flagged_profiles} profiles flagged",
+        f"credentials: {creds}; {summary.license_verified} profiles with a state license "
+        f"verified active; {summary.flagged_profiles} profiles flagged",
+        f"ratings: {summary.published_ratings} source ratings are the source's published "
+        "aggregate",
         f"therapists' requests: {summary.suppressed_profiles} profiles removed, "
         f"{summary.corrected_profiles} corrected",
         f"unknown terms: {sum(summary.unknown_terms.values())} "
@@ -124,9 +127,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     build: Build = build_profiles(CrawlStore(settings.home), progress=_bar)
     truth = GroundTruth(args.truth).person_by_listing()
     urls = {
-        listing["id"]: (listing["source"], listing["url"])
+        listing.id: (listing.source, listing.url)
         for profile in build.profiles.values()
-        for listing in profile["listings"]
+        for listing in profile.listings
     }
     scores = pair_scores(build.listing_to_profile, urls, truth)
     if args.json:

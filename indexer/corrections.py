@@ -21,14 +21,15 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from indexer.normalize.phones import normalize_phone
+from indexer.profile import Profile
 from indexer.taxonomy import Taxonomy, UnknownTermError, load_taxonomy
 from tdir.config import Settings
 from tdir.sqlite import connect, immediate_transaction
@@ -107,20 +108,20 @@ class Correction:
         return {**asdict(self), "keys": sorted(self.keys)}
 
 
-def profile_keys(profile: Mapping[str, Any]) -> frozenset[str]:
+def profile_keys(profile: Profile) -> frozenset[str]:
     """What identifies a profile across rebuilds: ``profile:<id>``, ``listing:<id>`` for each of
     its listings, ``npi:<number>`` and ``license:<state>:<number>`` for each claimed NPI and
     state license the issuer did not deny."""
-    keys = {f"profile:{profile['id']}"}
-    keys.update(f"listing:{listing['id']}" for listing in profile.get("listings") or ())
-    for credential in profile.get("credentials") or ():
-        number = credential.get("number")
-        if not number or credential.get("status") == "not_found":
+    keys = {f"profile:{profile.id}"}
+    keys.update(f"listing:{listing.id}" for listing in profile.listings)
+    for credential in profile.credentials:
+        number = credential.number
+        if not number or credential.status == "not_found":
             continue
-        if credential.get("type") == "npi":
+        if credential.type == "npi":
             keys.add(f"npi:{number}")
-        elif credential.get("kind") == "state_license" and credential.get("state"):
-            keys.add(f"license:{credential['state']}:{number}")
+        elif credential.kind == "state_license" and credential.state:
+            keys.add(f"license:{credential.state}:{number}")
     return frozenset(keys)
 
 
@@ -190,7 +191,7 @@ class CorrectionBook:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def suppress(self, profile: Mapping[str, Any], *, by: str, reason: str) -> Suppression:
+    def suppress(self, profile: Profile, *, by: str, reason: str) -> Suppression:
         """Remove the profile (and any later profile sharing its keys) from the directory."""
         if not reason.strip():
             raise CorrectionError("say why the listing is removed (--reason)")
@@ -200,10 +201,10 @@ class CorrectionBook:
                 cursor = conn.execute(
                     "INSERT INTO suppressions (profile_id, keys, reason, requested_by,"
                     " requested_at) VALUES (?, ?, ?, ?, ?)",
-                    (profile["id"], json.dumps(sorted(keys)), reason.strip(), by, _now()),
+                    (profile.id, json.dumps(sorted(keys)), reason.strip(), by, _now()),
                 )
             except sqlite3.IntegrityError:
-                raise CorrectionError(f"profile {profile['id']} is already suppressed") from None
+                raise CorrectionError(f"profile {profile.id} is already suppressed") from None
             row = conn.execute(
                 "SELECT * FROM suppressions WHERE id = ?", (cursor.lastrowid,)
             ).fetchone()
@@ -219,7 +220,7 @@ class CorrectionBook:
         )
         return _suppression(row)
 
-    def correct(self, profile: Mapping[str, Any], field: str, value: Any, *, by: str) -> Correction:
+    def correct(self, profile: Profile, field: str, value: Any, *, by: str) -> Correction:
         """Replace a field of the profile (``value`` as :func:`parse_value` returns it); a
         correction of the same field made earlier is lifted by this one."""
         if field not in CORRECTABLE:
@@ -232,12 +233,12 @@ class CorrectionBook:
             conn.execute(
                 "UPDATE corrections SET lifted_by = ?, lifted_at = ?"
                 " WHERE profile_id = ? AND field = ? AND lifted_at IS NULL",
-                (by, now, profile["id"], field),
+                (by, now, profile.id, field),
             )
             cursor = conn.execute(
                 "INSERT INTO corrections (profile_id, field, value, keys, requested_by,"
                 " requested_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (profile["id"], field, json.dumps(value), json.dumps(sorted(keys)), by, now),
+                (profile.id, field, json.dumps(value), json.dumps(sorted(keys)), by, now),
             )
             row = conn.execute(
                 "SELECT * FROM corrections WHERE id = ?", (cursor.lastrowid,)
@@ -322,32 +323,34 @@ class Curation:
         """The requests in force in a data directory (none if none was ever recorded)."""
         return CorrectionBook(home).curation()
 
-    def suppression_of(self, profile: Mapping[str, Any]) -> Suppression | None:
+    def suppression_of(self, profile: Profile) -> Suppression | None:
         """The suppression a profile falls under, if any."""
         for key in sorted(profile_keys(profile)):
             if key in self._suppressed:
                 return self._suppressed[key]
         return None
 
-    def apply(self, profile: dict[str, Any]) -> bool:
-        """Put the corrections matching the profile in it; True if there were any.
+    def apply(self, profile: Profile) -> Profile:
+        """The profile with the corrections matching it put in (the same object if none do).
 
         Where two corrections of one field match (two profiles since merged), the latest wins.
         """
         if not self._corrections:
-            return False
+            return profile
         matched: dict[int, Correction] = {}
         for key in profile_keys(profile):
             for correction in self._corrections.get(key, ()):
                 matched[correction.id] = correction
         if not matched:
-            return False
+            return profile
         by_field: dict[str, Correction] = {}
         for correction in sorted(matched.values(), key=lambda c: (c.requested_at, c.id)):
             by_field[correction.field] = correction
-        provenance = profile.setdefault("provenance", {})
+        provenance = dict(profile.provenance)
+        values: dict[str, Any] = {}
         for field, correction in by_field.items():
-            profile[field] = correction.value
+            value = correction.value
+            values[field] = tuple(value) if field in LIST_FIELDS else value
             provenance[field] = [
                 {
                     "source": CORRECTION_SOURCE,
@@ -356,11 +359,15 @@ class Curation:
                     "by": correction.requested_by,
                 }
             ]
-        profile["corrections"] = [
-            {"field": c.field, "value": c.value, "by": c.requested_by, "at": c.requested_at}
-            for _, c in sorted(by_field.items())
-        ]
-        return True
+        return replace(
+            profile,
+            **values,
+            provenance=provenance,
+            corrections=tuple(
+                {"field": c.field, "value": c.value, "by": c.requested_by, "at": c.requested_at}
+                for _, c in sorted(by_field.items())
+            ),
+        )
 
 
 # -- requests applied to the index at once ----------------------------------------------------
@@ -400,16 +407,16 @@ def correct_profile(
     value = parse_value(field, raw_value, load_taxonomy())
     book = CorrectionBook(settings.home)
     correction = book.correct(profile, field, value, by=by)
-    book.curation().apply(profile)
+    corrected = book.curation().apply(profile)
     backend = open_backend(settings)
     try:
-        backend.upsert([profile])
+        backend.upsert([corrected])
     finally:
         backend.close()
     return correction
 
 
-def stored_profile(settings: Settings, profile_id: str) -> dict[str, Any]:
+def stored_profile(settings: Settings, profile_id: str) -> Profile:
     """The profile as the index holds it; CorrectionError if it holds none by that id."""
     from indexer.search import open_backend
 

@@ -1,4 +1,4 @@
-"""The served profile: one record per therapist, assembled from their listings.
+"""The served profile assembled from one therapist's listings.
 
 A profile says what is known and where it came from: every field lists the sources that gave it
 and when they were last seen (provenance), every credential carries its verification, the
@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from crawler.items import Listing
+from indexer.locations import PlaceClaim, merge_locations
 from indexer.normalize.records import NormalizedListing
+from indexer.profile import (
+    CredentialCheck,
+    DataFlag,
+    ListingRef,
+    Profile,
+    Rating,
+    ReviewEntry,
+    Verification,
+)
 from indexer.ratings import AggregateFact, ReviewFact, summarise
 from indexer.resolve import Cluster
 from indexer.taxonomy import Taxonomy
 from indexer.verify import Claim, Registry
-
-PROFILE_SCHEMA = 1
 
 
 @dataclass
@@ -113,7 +120,7 @@ def build_profile(
     reviews: list[ReviewFact],
     registry: Registry,
     taxonomy: Taxonomy,
-) -> dict[str, Any]:
+) -> Profile:
     """Assemble the served profile of one therapist."""
     facts = sorted(facts, key=lambda f: (not f.active, f.source, f.listing.id))
     active_facts = [f for f in facts if f.active] or facts
@@ -133,7 +140,19 @@ def build_profile(
 
     for fact in facts:
         cite("name", fact)
-    locations = _locations(active_facts, cite)
+    claims = []
+    for fact in active_facts:
+        placed = [
+            PlaceClaim(fact.source, other.place, other.address)
+            for other in fact.normalized.other_places
+        ]
+        if fact.normalized.location is not None:
+            placed.insert(
+                0, PlaceClaim(fact.source, fact.normalized.location, fact.normalized.address)
+            )
+        if placed:
+            cite("locations", fact)
+        claims += placed
     phones: list[str] = []
     for fact in active_facts:
         phone = fact.normalized.phone
@@ -164,118 +183,88 @@ def build_profile(
     ):
         verification = registry.verify(claim, holder_keys)
         credentials.append(
-            {
-                "type": claim.credential_id,
-                "label": taxonomy.label("credential", claim.credential_id),
-                "kind": claim.kind,
-                "state": claim.state,
-                "number": claim.number,
-                "claimed_by": sources,
-                **asdict(verification),
-            }
+            CredentialCheck(
+                type=claim.credential_id,
+                label=taxonomy.label("credential", claim.credential_id),
+                kind=claim.kind,
+                state=claim.state,
+                number=claim.number,
+                claimed_by=tuple(sources),
+                status=verification.status,
+                checked_on=verification.checked_on,
+                issuer=verification.issuer,
+                record_url=verification.record_url,
+                reason=verification.reason,
+            )
         )
-    aggregates = [
+    published = [
         AggregateFact(f.source, f.normalized.rating.stars, f.normalized.rating.count)
         for f in active_facts
         if f.normalized.rating and f.normalized.rating.count
     ]
-    rating = summarise(reviews, aggregates)
+    rating = summarise(reviews, published)
     review_copies = {copy for ids in rating.copies.values() for copy in ids}
-    data_flags = [
-        {"source": f.source, "field": flag.field, "reason": flag.reason, "raw": flag.raw}
-        for f in facts
-        for flag in f.normalized.flags
-    ]
-    flagged = [c for c in credentials if c["status"] == "not_found"]
     bios = [f.listing.bio for f in active_facts if f.listing.bio]
-    return {
-        "schema": PROFILE_SCHEMA,
-        "id": profile_id(cluster),
-        "alias_ids": alias_ids(cluster),
-        "name": name,
-        "other_names": sorted({f.listing.name_raw for f in facts} - {name}),
-        "practice_name": practice.most_common(1)[0][0] if practice else None,
-        "bio": max(bios, key=len) if bios else None,
-        "locations": locations,
-        "phones": phones,
-        "website": website,
-        "modalities": list(dict.fromkeys(modalities)),
-        "conditions": list(dict.fromkeys(conditions)),
-        "unknown_terms": sorted(set(unknown_terms)),
-        "credentials": credentials,
-        "credential_flags": [
-            f"claims {c['label']}{' ' + c['number'] if c['number'] else ''}"
-            f"{' in ' + c['state'] if c['state'] else ''}: {c['reason']}"
-            for c in flagged
-        ],
-        "rating": {
-            "combined": rating.combined,
-            "review_count": rating.review_count,
-            "by_source": {s: asdict(r) for s, r in rating.by_source.items()},
-            "distribution": rating.distribution,
-        },
-        "reviews": [
-            {
-                "id": r.id,
-                "source": r.source,
-                "url": r.url,
-                "author": r.author,
-                "rating": r.rating,
-                "published": r.published.isoformat() if r.published else None,
-                "body": r.body,
-                "copied_to": rating.copies.get(r.id, []),
-            }
+    return Profile(
+        id=profile_id(cluster),
+        alias_ids=tuple(alias_ids(cluster)),
+        name=name,
+        other_names=tuple(sorted({f.listing.name_raw for f in facts} - {name})),
+        practice_name=practice.most_common(1)[0][0] if practice else None,
+        bio=max(bios, key=len) if bios else None,
+        locations=tuple(merge_locations(claims)),
+        phones=tuple(phones),
+        website=website,
+        modalities=tuple(dict.fromkeys(modalities)),
+        conditions=tuple(dict.fromkeys(conditions)),
+        unknown_terms=tuple(sorted(set(unknown_terms))),
+        credentials=tuple(credentials),
+        verification=Verification.of(credentials),
+        credential_flags=tuple(
+            f"claims {c.label}{' ' + c.number if c.number else ''}"
+            f"{' in ' + c.state if c.state else ''}: {c.reason}"
+            for c in credentials
+            if c.status == "not_found"
+        ),
+        rating=Rating(
+            combined=rating.combined,
+            review_count=rating.review_count,
+            by_source=rating.by_source,
+            distribution=rating.distribution,
+        ),
+        reviews=tuple(
+            ReviewEntry(
+                id=r.id,
+                source=r.source,
+                url=r.url,
+                author=r.author,
+                rating=r.rating,
+                published=r.published.isoformat() if r.published else None,
+                body=r.body,
+                copied_to=tuple(rating.copies.get(r.id, [])),
+            )
             for r in sorted(reviews, key=lambda r: (r.published or date.min, r.id), reverse=True)
             if r.id not in review_copies
-        ],
-        "listings": [
-            {
-                "id": f.listing.id,
-                "source": f.source,
-                "url": f.listing.provenance.url,
-                "name": f.listing.name_raw,
-                "last_seen": f.seen,
-                "active": f.active,
-            }
+        ),
+        listings=tuple(
+            ListingRef(
+                id=f.listing.id,
+                source=f.source,
+                url=f.listing.provenance.url,
+                name=f.listing.name_raw,
+                last_seen=f.seen,
+                active=f.active,
+            )
             for f in facts
-        ],
-        "merge_evidence": cluster.evidence,
-        "provenance": dict(provenance),
-        "data_flags": data_flags,
-        "active": any(f.active for f in facts),
-        "last_confirmed": max(f.seen for f in facts),
-    }
-
-
-def _locations(facts: list[ListingFacts], cite: Any) -> list[dict[str, Any]]:
-    """Distinct practice locations, the one most sources agree on first."""
-    grouped: dict[str, dict[str, Any]] = {}
-    support: Counter[str] = Counter()
-    for fact in facts:
-        place = fact.normalized.location
-        address = fact.normalized.address
-        if place is None:
-            continue
-        key = (address.match_key if address and address.match_key else None) or (
-            f"{place.point.lat:.4f},{place.point.lon:.4f}"
-        )
-        support[key] += 1
-        cite("locations", fact)
-        current = grouped.get(key)
-        # The most precise point wins (a source's own coordinates over a ZIP centroid).
-        rank = {"rooftop": 0, "zip": 1, "city": 2}
-        if current is None or rank[place.precision] < rank[current["precision"]]:
-            grouped[key] = {
-                "lat": round(place.point.lat, 6),
-                "lon": round(place.point.lon, 6),
-                "precision": place.precision,
-                "street": address.street_line if address else None,
-                "city": address.city if address else None,
-                "state": address.state if address else None,
-                "postal_code": address.zip5 if address else None,
-                "sources": [],
-            }
-        if fact.source not in grouped[key]["sources"]:
-            grouped[key]["sources"].append(fact.source)
-    ordered = sorted(grouped, key=lambda k: (-support[k], k))
-    return [grouped[k] for k in ordered]
+        ),
+        merge_evidence=tuple(cluster.evidence),
+        provenance=dict(provenance),
+        data_flags=tuple(
+            DataFlag(source=f.source, field=flag.field, reason=flag.reason, raw=flag.raw)
+            for f in facts
+            for flag in f.normalized.flags
+            if flag.needs_review
+        ),
+        active=any(f.active for f in facts),
+        last_confirmed=max(f.seen for f in facts),
+    )

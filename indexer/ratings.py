@@ -11,9 +11,10 @@ reviews cannot dominate one that shows many. The prior is fixed rather than lear
 that a profile's score depends on its own reviews only (and an incremental index build rewrites
 only the profiles whose reviews changed).
 
-Each review counts once: the same text copied onto several sites is detected (folded text) and
-kept on the site where it appeared first. A source whose individual reviews were not crawled
-contributes its published aggregate (value x count) instead.
+A source that publishes an aggregate ("4.7 from 112 reviews") contributes that value x count:
+the few reviews a page embeds are a sample, not the count. Only a source whose reviews were all
+crawled contributes them one by one; then the same text copied onto several sites is detected
+(folded text) and counted once, on the site where it appeared first.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from indexer.profile import SourceRating
 from indexer.taxonomy import fold
 
 PRIOR_MEAN = 4.0
@@ -45,21 +47,11 @@ class ReviewFact:
 
 @dataclass(frozen=True, slots=True)
 class AggregateFact:
-    """A rating a source publishes for a listing without (all) its reviews."""
+    """The aggregate rating a source publishes for a listing: value on 0-5 and its count."""
 
     source: str
     rating: float
     count: int
-
-
-@dataclass
-class SourceRating:
-    """One source's view of a therapist."""
-
-    rating: float | None
-    count: int
-    latest: str | None  # ISO date of the newest review from this source
-    from_reviews: bool  # computed from crawled reviews (else the source's own aggregate)
 
 
 @dataclass
@@ -101,43 +93,71 @@ def dedupe_reviews(reviews: list[ReviewFact]) -> tuple[list[ReviewFact], dict[st
     return kept, dict(copies)
 
 
-def summarise(reviews: list[ReviewFact], aggregates: list[AggregateFact]) -> RatingSummary:
-    """Per-source ratings and the combined Bayesian average of one therapist."""
+def summarise(reviews: list[ReviewFact], published: list[AggregateFact]) -> RatingSummary:
+    """Per-source ratings and the combined Bayesian average of one therapist.
+
+    A source's rating is the aggregate it publishes ("4.7 from 112"), which counts with its
+    published count. Its crawled reviews replace that figure only when they are all of its
+    reviews (as many as it publishes, or it publishes none); a few embedded reviews are a sample,
+    shown and dated but never taken for the source's rating. Copies of one text on several sites
+    count once, on the site where it appeared first.
+    """
     kept, copies = dedupe_reviews(reviews)
-    by_source: dict[str, SourceRating] = {}
-    per_source: dict[str, list[ReviewFact]] = defaultdict(list)
+    crawled: dict[str, list[ReviewFact]] = defaultdict(list)
+    for review in reviews:
+        crawled[review.source].append(review)
+    unique: dict[str, list[float]] = defaultdict(list)
     for review in kept:
-        per_source[review.source].append(review)
+        if review.rating is not None:
+            unique[review.source].append(review.rating)
+    # One listing's aggregate per source: the one backed by most reviews (a source listing one
+    # therapist twice publishes two figures for one person).
+    aggregates: dict[str, AggregateFact] = {}
+    for aggregate in published:
+        current = aggregates.get(aggregate.source)
+        if aggregate.count > 0 and (current is None or aggregate.count > current.count):
+            aggregates[aggregate.source] = aggregate
+    by_source: dict[str, SourceRating] = {}
     total = 0.0
     count = 0
-    for source, items in sorted(per_source.items()):
-        rated = [r.rating for r in items if r.rating is not None]
-        dates = [r.published for r in items if r.published is not None]
-        by_source[source] = SourceRating(
-            rating=round(sum(rated) / len(rated), 2) if rated else None,
-            count=len(rated),
-            latest=max(dates).isoformat() if dates else None,
-            from_reviews=True,
-        )
-        total += sum(rated)
-        count += len(rated)
-    # A source's own aggregate stands in for it only where none of its reviews were crawled.
-    best_aggregate: dict[str, AggregateFact] = {}
-    for aggregate in aggregates:
-        if aggregate.source in per_source or aggregate.count <= 0:
+    for source in sorted(set(crawled) | set(aggregates)):
+        held = crawled.get(source, [])
+        rated = [r.rating for r in held if r.rating is not None]
+        dates = [r.published for r in held if r.published is not None]
+        average = round(sum(rated) / len(rated), 2) if rated else None
+        aggregate = aggregates.get(source)
+        latest = max(dates).isoformat() if dates else None
+        if aggregate is not None and len(held) < aggregate.count:
+            by_source[source] = SourceRating(
+                rating=round(aggregate.rating, 2),
+                count=aggregate.count,
+                latest=latest,
+                basis="published",
+                reviews_crawled=len(held),
+                reviews_average=average,
+            )
+            total += aggregate.rating * aggregate.count
+            count += aggregate.count
             continue
-        current = best_aggregate.get(aggregate.source)
-        if current is None or aggregate.count > current.count:
-            best_aggregate[aggregate.source] = aggregate
-    for source, aggregate in sorted(best_aggregate.items()):
+        if not rated:
+            continue
+        note = None
+        if aggregate is not None and average is not None and abs(aggregate.rating - average) > 0.05:
+            note = (
+                f"the source publishes {aggregate.rating:.1f} from {aggregate.count}; "
+                f"its {len(rated)} reviews average {average:.2f}, which is used"
+            )
         by_source[source] = SourceRating(
-            rating=round(aggregate.rating, 2),
-            count=aggregate.count,
-            latest=None,
-            from_reviews=False,
+            rating=average,
+            count=len(rated),
+            latest=latest,
+            basis="reviews",
+            reviews_crawled=len(held),
+            reviews_average=average,
+            note=note,
         )
-        total += aggregate.rating * aggregate.count
-        count += aggregate.count
+        total += sum(unique[source])
+        count += len(unique[source])
     combined = None
     if count:
         combined = round((PRIOR_WEIGHT * PRIOR_MEAN + total) / (PRIOR_WEIGHT + count), 3)

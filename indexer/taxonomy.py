@@ -63,6 +63,8 @@ class Taxonomy:
     terms: dict[Vocabulary, dict[str, Term]]
     _by_spelling: dict[Vocabulary, dict[str, str]] = field(repr=False)
     _max_words: int = field(repr=False)
+    # Words that add nothing beside a recognised term ("Neuro-muscular Tx", "NMT sessions").
+    filler_words: frozenset[str] = field(default=frozenset(), repr=False)
 
     @classmethod
     def from_mapping(cls, data: dict) -> Taxonomy:
@@ -104,7 +106,12 @@ class Taxonomy:
         for term in terms["condition"].values():
             _check_refs(term.id, "addressed_by", term.addressed_by, terms["modality"])
         max_words = max(len(k.split()) for by in spellings.values() for k in by)
-        return cls(terms=terms, _by_spelling=spellings, _max_words=max_words)
+        return cls(
+            terms=terms,
+            filler_words=frozenset(fold(w) for w in data.get("filler_words") or ()),
+            _by_spelling=spellings,
+            _max_words=max_words,
+        )
 
     def ids(self, vocabulary: Vocabulary) -> list[str]:
         """Return every canonical id of a vocabulary, in file order."""

@@ -6,13 +6,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from crawler.catalog import CatalogError
+from indexer.geo import KM_PER_MILE
 from indexer.geocode import PlaceNotFoundError, geocode_place
 from indexer.search import BackendError, QueryError, SearchQuery, SearchResult, open_backend
-from indexer.search.query import FLAG_KINDS, SortOrder, parse_radius
+from indexer.search.query import DEFAULT_RADIUS_MI, FLAG_KINDS, SortOrder, parse_radius
 from indexer.taxonomy import load_taxonomy
 from tdir.config import ConfigError
 
@@ -57,7 +58,11 @@ def _add_search(commands: argparse._SubParsersAction) -> None:
     )
     search.add_argument("--text", default="", help="free text: names, practices, techniques")
     search.add_argument("--near", help='where: a ZIP ("78704"), "City, ST" or "LAT,LON"')
-    search.add_argument("--radius", help='how far from --near, e.g. "10mi" or "15km" (default mi)')
+    search.add_argument(
+        "--radius",
+        help=f'how far from --near, e.g. "10mi" or "15km" (default unit mi; default '
+        f'{DEFAULT_RADIUS_MI:g}mi); "any" for no limit',
+    )
     search.add_argument("--modality", action="append", default=[], help="repeatable")
     search.add_argument("--condition", action="append", default=[], help="repeatable")
     search.add_argument("--credential", action="append", default=[], help="repeatable")
@@ -93,11 +98,11 @@ def run_search(args: argparse.Namespace) -> int:
         except PlaceNotFoundError as exc:
             raise CommandError(f"near: {exc}") from None
         near, place_label = place.point, place.label
-    radius_km = parse_radius(args.radius) if args.radius else None
+    radius = _radius(args.radius, near is not None)
     query = SearchQuery(
         text=args.text,
         near=near,
-        radius_km=radius_km,
+        radius_km=radius.km if radius else None,
         modalities=tuple(args.modality),
         conditions=tuple(args.condition),
         credentials=tuple(args.credential),
@@ -116,16 +121,48 @@ def run_search(args: argparse.Namespace) -> int:
     finally:
         backend.close()
     if args.json:
-        json.dump(_result_json(result, place_label), sys.stdout, indent=2, ensure_ascii=False)
+        document = _result_json(result, place_label, radius)
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        _print_table(result, place_label)
+        _print_table(result, place_label, radius)
     return 0
 
 
-def _result_json(result: SearchResult, place_label: str | None) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _Radius:
+    """The radius a search used, and the unit to show it in (the one it was given in)."""
+
+    km: float
+    unit: str  # "mi" or "km"
+
+    @property
+    def mi(self) -> float:
+        """The radius in miles."""
+        return self.km / KM_PER_MILE
+
+    def __str__(self) -> str:
+        value = self.mi if self.unit == "mi" else self.km
+        return f"{value:.6g} {self.unit}"
+
+
+def _radius(text: str | None, has_place: bool) -> _Radius | None:
+    """The radius of ``--radius``: 25 mi around a place unless given; "any" means none."""
+    if text is not None and text.strip().lower() == "any":
+        return None
+    if text is None:
+        return _Radius(DEFAULT_RADIUS_MI * KM_PER_MILE, "mi") if has_place else None
+    # Without a place the query model refuses the radius, naming the field.
+    return _Radius(parse_radius(text), "km" if "k" in text.lower() else "mi")
+
+
+def _result_json(
+    result: SearchResult, place_label: str | None, radius: _Radius | None = None
+) -> dict[str, Any]:
     return {
         "near": place_label,
+        "radius_km": round(radius.km, 6) if radius else None,
+        "radius_mi": round(radius.mi, 6) if radius else None,
         "total": result.total,
         "hits": [asdict(hit) for hit in result.hits],
         "facets": {k: {v.value: v.count for v in vs} for k, vs in result.facets.items()},
@@ -133,21 +170,24 @@ def _result_json(result: SearchResult, place_label: str | None) -> dict[str, Any
     }
 
 
-def _print_table(result: SearchResult, place_label: str | None) -> None:
+def _print_table(
+    result: SearchResult, place_label: str | None, radius: _Radius | None = None
+) -> None:
     taxonomy = load_taxonomy()
-    where = f" near {place_label}" if place_label else ""
+    where = ""
+    if place_label:
+        where = f" within {radius} of {place_label}" if radius else f" near {place_label}"
     print(f"{result.total} therapist{'s' if result.total != 1 else ''}{where}")
     for rank, hit in enumerate(result.hits, 1):
         profile = hit.profile
-        rating = profile.get("rating") or {}
-        combined = rating.get("combined")
+        combined = profile.rating.combined
         stars = f"{combined:.2f}" if combined is not None else "  - "
         distance = f"{hit.distance_km / 1.609344:6.1f} mi" if hit.distance_km is not None else ""
-        verified = any(c.get("status") == "verified" for c in profile.get("credentials", []))
-        badge = "verified" if verified else ""
-        modalities = ", ".join(taxonomy.label("modality", m) for m in profile.get("modalities", []))
+        # "verified" means one thing: a state board confirms an active license.
+        badge = "verified" if profile.verification.license_verified else ""
+        modalities = ", ".join(taxonomy.label("modality", m) for m in profile.modalities)
         print(
-            f"{rank:3}. {profile.get('name', '?'):<28} {stars} ({rating.get('review_count', 0):>3})"
+            f"{rank:3}. {profile.name:<28} {stars} ({profile.rating.review_count:>3})"
             f" {distance:>9}  {badge:<8} {modalities}"
         )
     if result.next_cursor:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
+from indexer.profile import Profile
 from indexer.search.elasticsearch_backend import ElasticsearchBackend
 from indexer.search.sqlite_backend import SqliteBackend
 
@@ -105,5 +106,8 @@ def demo_web(demo_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture(scope="session")
 def contract_data() -> dict[str, Any]:
-    """The hand-checkable profiles the contract suite is written against."""
-    return json.loads((DATA / "contract_profiles.json").read_text(encoding="utf-8"))
+    """The hand-checkable profiles the contract suite is written against (``profiles`` read into
+    typed profiles, as the indexer hands them to a backend)."""
+    data = json.loads((DATA / "contract_profiles.json").read_text(encoding="utf-8"))
+    data["profiles"] = [Profile.from_dict(p) for p in data["profiles"]]
+    return data

@@ -67,9 +67,46 @@ def test_search_near_coordinates_sorted_by_distance(home: Path) -> None:
     assert [h["id"] for h in more["hits"]] == ["p03", "p04", "p11"]
 
 
+def test_search_near_a_place_defaults_to_25_miles(home: Path) -> None:
+    # Within 25 miles (40.2 km) of 78704: the Austin therapists and p05 in San Marcos, not the
+    # Dallas, Denver or Seattle ones, nor p12 who has no location.
+    result = search_json(home, "--near", "78704", "--limit", "100")
+    assert result["radius_mi"] == 25.0
+    assert result["radius_km"] == pytest.approx(40.2336)
+    assert sorted(h["id"] for h in result["hits"]) == [
+        "p01",
+        "p02",
+        "p03",
+        "p04",
+        "p05",
+        "p10",
+        "p11",
+    ]
+    assert all(h["distance_km"] <= 40.2336 for h in result["hits"])
+    done = tdir(home, "search", "--near", "78704")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "7 therapists within 25 mi of 78704 (Austin, TX)"
+
+
+def test_search_near_a_place_with_any_radius(home: Path) -> None:
+    result = search_json(home, "--near", "78704", "--radius", "any", "--limit", "100")
+    assert result["radius_km"] is None and result["radius_mi"] is None
+    assert result["total"] == 11  # every active profile, the ones far away last
+    assert {"p06", "p07", "p08", "p12"} <= {h["id"] for h in result["hits"]}
+    done = tdir(home, "search", "--near", "78704", "--radius", "any")
+    assert done.stdout.splitlines()[0] == "11 therapists near 78704 (Austin, TX)"
+
+
+def test_search_says_the_radius_in_the_unit_it_was_given(home: Path) -> None:
+    done = tdir(home, "search", "--near", "78704", "--radius", "15km")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].endswith(" within 15 km of 78704 (Austin, TX)")
+
+
 def test_search_for_flagged_profiles(home: Path) -> None:
     result = search_json(home, "--flagged", "data", "--flagged", "credential", "--sort", "rating")
     assert [h["id"] for h in result["hits"]] == ["p12", "p11", "p05"]
+    assert result["near"] is None and result["radius_km"] is None and result["radius_mi"] is None
     refused = tdir(home, "search", "--flagged", "odd")
     assert refused.returncode == 2 and "--flagged" in refused.stderr
 

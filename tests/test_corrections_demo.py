@@ -83,7 +83,7 @@ def test_requests_hold_across_a_recrawl_and_are_lifted(home: Path, demo_web: Any
     back = stored(home)
     assert removed["id"] in back
     assert back[corrected["id"]]["phones"] == corrected["phones"]
-    assert "corrections" not in back[corrected["id"]]
+    assert back[corrected["id"]]["corrections"] == []  # no correction left in force
 
     record = json.loads(tdir(home, "corrections", "list", "--all", "--json"))
     assert [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.e2e.apptest import PROFILE, open_page, point_app_at, shown
-from tests.e2e.dashboard_world import ZIP, profiles
+from tests.e2e.dashboard_world import DOE_REVIEWS_NOTE, ZIP, profiles
 
 
 @pytest.fixture
@@ -29,19 +30,44 @@ def texts(at: AppTest) -> list[str]:
     return [t.value for t in at.text]
 
 
+def captions(at: AppTest) -> list[str]:
+    return [shown(c.value) for c in at.caption]
+
+
+def header_badges(at: AppTest) -> str:
+    """The header's badges as displayed (the first line of badges on the page)."""
+    return next(shown(m.value) for m in at.markdown if "-badge[" in m.value)
+
+
+def status_badges(at: AppTest) -> list[str]:
+    """The status badge of each credential card (on the Credentials tab), as displayed."""
+    credentials = at.tabs[2]
+    return [shown(m.value) for m in credentials.markdown if "-badge[" in m.value]
+
+
+def map_pins(at: AppTest) -> list[dict[str, Any]]:
+    """The pins of the profile's map."""
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    return [row for layer in spec["layers"] for row in layer.get("data", [])]
+
+
 def test_the_header_sums_the_therapist_up(directory: Any) -> None:
     at = doe()
     assert at.title[0].value == "Jane A\u2060\\. Doe"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {
-        "Combined rating": "4.69",
-        "Reviews": "180",
+        "Combined rating": "4.67",
+        "Ratings": "122",
         "Distance": "1.0 mi",
         "Listed on": "2 sites",
         "Last confirmed": "Nov 20, 2026",
     }
-    badges = " ".join(m.value for m in at.markdown if "-badge[" in m.value)
-    assert "License verified" in badges and "BCTMB verified" in badges
+    assert header_badges(at) == (
+        ":green-badge[:material/verified: License verified (TX)] "
+        ":blue-badge[:material/workspace_premium: Board certified (BCTMB) \u2014 confirmed by "
+        "registry]"
+    )
+    assert "License confirmed active by the TX board on Nov 18, 2026." in captions(at)
     back = at.page_link[0]
     assert back.value == "Back to results"
     assert back.proto.query_string == "near=78704&radius=5"
@@ -50,12 +76,43 @@ def test_the_header_sums_the_therapist_up(directory: Any) -> None:
 def test_contact_modalities_conditions_and_locations(directory: Any) -> None:
     at = doe()
     assert "☎ (512) 555-0100" in texts(at)
-    assert "100 Main St, Austin, TX 78704" in texts(at)
     assert at.get("link_button")[0].proto.url == "https://t-doe.example/"
     markdown = [m.value for m in at.markdown]
     assert "Neuromuscular therapy · Trigger point therapy" in markdown
     assert "Sciatica" in " ".join(markdown)
     assert len(at.get("deck_gl_json_chart")) == 1
+
+
+def test_every_location_is_on_the_map_and_in_the_address_list(directory: Any) -> None:
+    at = doe()
+    addresses = [t for t in texts(at) if t in ("100 Main St, Austin, TX 78704", "Waco, TX")]
+    assert addresses == ["100 Main St, Austin, TX 78704", "Waco, TX"]
+    notes = captions(at)
+    assert "exact position · from atlas, reviews" in notes
+    assert "\u2248 approximate position: only the city's centre is known · from reviews" in notes
+    pins = {(p["lat"], p["lon"]): p for p in map_pins(at)}
+    assert set(pins) == {(30.2480, -97.7500), (31.5496, -97.1673)}
+    exact, approximate = pins[(30.2480, -97.7500)], pins[(31.5496, -97.1673)]
+    assert (exact["approximate"], approximate["approximate"]) == (False, True)
+    # The approximate pin is hollow: a pale fill inside a ring of its colour.
+    assert approximate["color"][3] < exact["color"][3]
+    assert approximate["ring"][:3] == approximate["color"][:3] != exact["ring"][:3]
+    assert approximate["detail"] == "Waco, TX · approximate: city only"
+    assert any("hollow: approximate position" in c for c in notes)
+
+
+def test_a_distance_to_a_zip_centre_is_marked_approximate(directory: Any) -> None:
+    at = open_page(PROFILE, {"id": "t-garcia", "near": ZIP})
+    distance = next(m for m in at.metric if m.label == "Distance")
+    assert distance.value == "\u2248 3.3 mi"
+    assert "(approximate: ZIP only)" in captions(at)
+    assert "Austin, TX 78702" in texts(at)
+    assert (
+        "\u2248 approximate position: only the ZIP code's centre is known · from atlas"
+        in captions(at)
+    )
+    (pin,) = map_pins(at)
+    assert pin["approximate"] is True
 
 
 def test_credentials_with_status_and_checked_on_date(directory: Any) -> None:
@@ -67,24 +124,85 @@ def test_credentials_with_status_and_checked_on_date(directory: Any) -> None:
     ]
     assert shown(cards[1]).endswith(":gray[State license · TX · No. MT012345]")
     assert "Checked on Nov 18, 2026 · issuer: Texas TDLR · claimed on atlas" in texts(at)
-    statuses = [m.value for m in at.markdown if m.value.endswith(" Verified]")]
-    assert statuses == [":green-badge[:material/verified: Verified]"] * 2
+    # Only the state license reads "Verified"; the certification is confirmed by its registry.
+    assert status_badges(at) == [
+        ":blue-badge[:material/workspace_premium: Confirmed by registry]",
+        ":green-badge[:material/verified: Verified (TX)]",
+    ]
     # Only an http(s) record link becomes a button; the javascript: one stays unlinked.
     urls = [b.proto.url for b in at.get("link_button")]
     assert "https://ncbtmb.example/record/123456" in urls
     assert not any(u.startswith("javascript") for u in urls)
 
 
+@pytest.mark.parametrize(
+    ("profile_id", "badge", "status"),
+    [
+        (
+            "t-patel",
+            ":gray-badge[:material/badge: NPI confirmed]",
+            ":blue-badge[:material/workspace_premium: Confirmed in NPI registry]",
+        ),
+        (
+            "t-torres",
+            ":blue-badge[:material/workspace_premium: Board certified (BCTMB) \u2014 confirmed "
+            "by registry]",
+            ":blue-badge[:material/workspace_premium: Confirmed by registry]",
+        ),
+    ],
+)
+def test_an_npi_or_a_certification_alone_is_never_verified(
+    directory: Any, profile_id: str, badge: str, status: str
+) -> None:
+    at = open_page(PROFILE, {"id": profile_id})
+    badges = header_badges(at)
+    assert badges == ":gray-badge[:material/remove_circle_outline: No license listed] " + badge
+    assert "verified" not in badges.casefold()
+    assert status_badges(at) == [status]
+    assert "No listing claims a state license, so none could be verified." in captions(at)
+
+
+def test_an_expired_license_says_so_and_is_not_verified(directory: Any) -> None:
+    at = open_page(PROFILE, {"id": "t-chen"})
+    badges = header_badges(at)
+    assert badges == ":orange-badge[:material/event_busy: License expired]"
+    assert "verified" not in badges.casefold()
+    assert "The TX board lists the license as expired: not verified." in captions(at)
+    assert status_badges(at) == [":orange-badge[:material/event_busy: Expired (TX)]"]
+
+
 def test_ratings_per_source_beside_the_combined_score(directory: Any) -> None:
     at = doe()
     table = at.dataframe[0].value
     assert list(table["Site"]) == ["atlas", "reviews", "Combined (tdir)"]
-    assert list(table["Rating"]) == [4.7, 4.6, 4.69]
-    assert list(table["Reviews"]) == [120, 60, 180]
-    assert list(table["Newest review"]) == ["Oct 1, 2026", "Sep 12, 2026", ""]
-    assert "5 imaginary reviews of 4 stars" in " ".join(c.value for c in at.caption)
-    charts = at.get("vega_lite_chart")
-    assert len(charts) == 1
+    assert list(table["Score"]) == [4.7, 4.5, 4.67]
+    # atlas publishes its own average; the reviews site's rating is computed from its reviews.
+    assert list(table["Rating"]) == [
+        "4.7 from 120 (published by the site; 3 reviews shown here)",
+        "4.5 from 2 reviews",
+        "4.67 from 122 ratings on all sites, copies counted once",
+    ]
+    assert list(table["Note"]) == ["", DOE_REVIEWS_NOTE, ""]
+    assert list(table["Newest review shown"]) == ["Oct 1, 2026", "Sep 12, 2026", ""]
+    assert "5 imaginary reviews of 4 stars" in " ".join(captions(at))
+
+
+def test_the_star_chart_is_of_the_reviews_read_here(directory: Any) -> None:
+    at = doe()
+    assert "Stars in the reviews shown here" in [s.value for s in at.subheader]
+    (chart,) = at.get("vega_lite_chart")
+    assert "Reviews shown here" in chart.proto.spec
+    assert (
+        "Counts only the 4 rated reviews read here; a site's published average is not broken "
+        "down by stars." in captions(at)
+    )
+
+
+def test_a_published_aggregate_without_reviews_read(directory: Any) -> None:
+    at = open_page(PROFILE, {"id": "t-garcia"})
+    table = at.dataframe[0].value
+    assert table["Rating"][0] == "4.5 from 40 (published by the site; no reviews shown here)"
+    assert "No individual reviews were read for this therapist." in captions(at)
 
 
 def review_lines(at: AppTest) -> list[str]:
@@ -127,8 +245,10 @@ def test_a_flagged_credential_is_shown_as_a_red_flag(directory: Any) -> None:
     assert flags == [
         "claims Licensed Massage Therapist (LMT) MT999999 in TX: the board has no license MT999999"
     ]
-    statuses = " ".join(m.value for m in at.markdown if m.value.startswith(":red-badge"))
-    assert "Not found at issuer" in statuses
+    assert header_badges(at).startswith(
+        ":red-badge[:material/report: License not found at the TX board]"
+    )
+    assert status_badges(at) == [":red-badge[:material/report: Not found at the TX board]"]
     data_flags = next(d.value for d in at.dataframe if "Value as found" in d.value.columns)
     assert list(data_flags["Value as found"]) == ["<script>1</script>"]
 

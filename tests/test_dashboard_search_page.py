@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.e2e.apptest import SEARCH, card_names, open_page, point_app_at, shown
-from tests.e2e.dashboard_world import HOSTILE_NAME, ZIP, profiles
+from tests.e2e.dashboard_world import HOSTILE_NAME, SAN_ANTONIO_ZIP, WACO_ZIP, ZIP, profiles
 
 
 @pytest.fixture
@@ -31,12 +32,34 @@ def summary(at: AppTest) -> str:
     return shown(line).replace("**", "")
 
 
+def distances(at: AppTest) -> list[str]:
+    """The distance line of each result card, as displayed."""
+    return [shown(m.value) for m in at.markdown if " away" in m.value]
+
+
+def card_badges(at: AppTest) -> dict[str, str]:
+    """Each result card's badges (as displayed), by the therapist's name."""
+    found: dict[str, str] = {}
+    name = None
+    for markdown in at.markdown:
+        if markdown.value.startswith("#### "):
+            name = shown(markdown.value[5:])
+        elif name is not None and "-badge[" in markdown.value:
+            found[name] = shown(markdown.value)
+            name = None
+    return found
+
+
 def test_near_a_zip_sorted_by_distance(directory: Any) -> None:
     at = search({"near": ZIP, "radius": "5", "sort": "distance"})
     assert summary(at).startswith("3 therapists within 5 mi of 78704 (Austin, TX)")
     assert card_names(at) == ["Jane A. Doe", HOSTILE_NAME, "Maria Garcia"]
-    distances = [shown(m.value).replace("**", "") for m in at.markdown if m.value.endswith(" away")]
-    assert distances == ["1.0 mi away", "2.0 mi away", "3.4 mi away"]
+    # Maria Garcia's position is her ZIP code's centre: her distance is marked approximate.
+    assert distances(at) == [
+        "**1.0 mi** away",
+        "**2.0 mi** away",
+        "**\u2248 3.3 mi** away :gray[(approximate: ZIP only)]",
+    ]
     # Each card says when a source last listed the therapist.
     confirmed = [shown(c.value) for c in at.caption if c.value.startswith("Last confirmed")]
     assert confirmed == ["Last confirmed Nov 20, 2026"] * 3
@@ -58,7 +81,7 @@ def test_filters_verified_rating_and_review_count(directory: Any) -> None:
     at = search({"near": ZIP, "radius": "10", "verified": "1", "sort": "rating"})
     assert card_names(at) == ["Jane A. Doe", "Maria Garcia"]
     at = search({"near": ZIP, "radius": "10", "min_rating": "4.6", "sort": "rating"})
-    assert card_names(at) == ["Robert Chen", "Jane A. Doe"]
+    assert card_names(at) == ["Jane A. Doe", "Robert Chen"]
     at = search({"near": ZIP, "radius": "10", "min_reviews": "50"})
     assert card_names(at) == ["Jane A. Doe"]
 
@@ -160,7 +183,7 @@ def test_bad_link_values_are_reported_not_fatal(directory: Any) -> None:
 
 def test_without_a_place_everyone_is_listed(directory: Any) -> None:
     at = search({})
-    assert summary(at).startswith("30 therapists — enter a ZIP code or city")
+    assert summary(at).startswith("33 therapists — enter a ZIP code or city")
     assert "Old Listing" not in card_names(at)
 
 
@@ -184,3 +207,59 @@ def test_the_map_shows_the_page_of_results(directory: Any) -> None:
     assert len(charts) == 1
     spec = charts[0].proto.json
     assert '"Jane A. Doe"' in spec and '"Maria Garcia"' in spec
+    # Maria Garcia's pin stands on her ZIP code's centre: drawn hollow, unlike the others.
+    approximate = {p["name"]: p["approximate"] for p in map_pins(at)}
+    assert approximate == {"Jane A. Doe": False, HOSTILE_NAME: False, "Maria Garcia": True}
+
+
+def test_cards_say_plainly_what_the_license_check_found(directory: Any) -> None:
+    badges = card_badges(search({"near": ZIP, "radius": "10"}))
+    assert badges["Jane A. Doe"] == (
+        ":green-badge[:material/verified: License verified (TX)] "
+        ":blue-badge[:material/workspace_premium: Board certified (BCTMB) \u2014 confirmed by "
+        "registry]"
+    )
+    # An expired license and one the board does not know are never shown as verified.
+    assert badges["Robert Chen"] == ":orange-badge[:material/event_busy: License expired]"
+    assert badges[HOSTILE_NAME] == (
+        ":red-badge[:material/report: License not found at the TX board] "
+        ":red-badge[:material/flag: Credential flagged]"
+    )
+
+
+def test_an_npi_or_a_board_certification_is_not_a_verified_license(directory: Any) -> None:
+    at = search({"near": SAN_ANTONIO_ZIP, "radius": "5", "sort": "distance"})
+    badges = card_badges(at)
+    assert badges == {
+        "Lena Ortiz": ":green-badge[:material/verified: License verified (TX)]",
+        "Nina Patel": ":gray-badge[:material/remove_circle_outline: No license listed] "
+        ":gray-badge[:material/badge: NPI confirmed]",
+        "Bea Torres": ":gray-badge[:material/remove_circle_outline: No license listed] "
+        ":blue-badge[:material/workspace_premium: Board certified (BCTMB) \u2014 confirmed by "
+        "registry]",
+    }
+    assert "verified" not in badges["Nina Patel"].casefold()
+    assert "verified" not in badges["Bea Torres"].casefold()
+    # The filter counts and keeps only the active state license.
+    assert at.toggle(key="s_verified").label == "Verified license only (1)"
+    at.toggle(key="s_verified").set_value(True).run()
+    assert card_names(at) == ["Lena Ortiz"]
+
+
+def test_a_city_centre_position_is_marked_approximate(directory: Any) -> None:
+    # Jane A. Doe's Waco practice is known only as "Waco, TX".
+    at = search({"near": WACO_ZIP, "radius": "5"})
+    assert card_names(at) == ["Jane A. Doe"]
+    assert distances(at) == ["**\u2248 1.6 mi** away :gray[(approximate: city only)]"]
+    assert ":gray[South Congress Bodywork · Waco, TX]" in [shown(m.value) for m in at.markdown]
+    pins = map_pins(at)
+    assert [(p["lat"], p["approximate"]) for p in pins] == [(31.5496, True)]
+    assert pins[0]["detail"].endswith(" · approximate: city only")
+    legend = next(shown(c.value) for c in at.caption if "hollow" in c.value)
+    assert "hollow: approximate position (ZIP or city centre only)" in legend
+
+
+def map_pins(at: AppTest) -> list[dict[str, Any]]:
+    """The therapists' pins on the results map (the searched place and area left out)."""
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    return [row for layer in spec["layers"] for row in layer.get("data", []) if "name" in row]

@@ -78,3 +78,17 @@ def test_unchanged_pages_keep_their_etag_across_generations(worlds: tuple[Path, 
             etags.append(r.headers["ETag"])
     assert etags[0] == etags[1]
     assert new[quiet["person"]]["listings"][0]["path"] == path
+
+
+def test_second_offices_stay_where_they_are_when_the_main_office_moves(
+    worlds: tuple[Path, Path],
+) -> None:
+    before, after = worlds
+    old, new = _people(before), _people(after)
+    kept = 0
+    for pid, person in old.items():
+        if len(person["offices"]) > 1:
+            assert new[pid]["offices"][1:] == person["offices"][1:]
+            assert new[pid]["offices"][0] == new[pid]["address"]
+            kept += 1
+    assert kept > 20

@@ -172,3 +172,76 @@ def test_placeholder_dashes_in_name_parts_are_not_part_of_the_name() -> None:
 
     basic = {"name_prefix": "--", "first_name": "SHARON", "last_name": "CROSS", "name_suffix": "--"}
     assert _provider_name(basic) == "SHARON CROSS"
+
+
+def test_secondary_practice_locations_are_kept_beside_the_location_address():
+    [anesthesia] = parse_npi_response(load("api-8bdc8b.json"), PROVENANCE).records
+    assert anesthesia.name_raw == "CSP ANESTHESIA LLC"
+    assert anesthesia.address is not None
+    assert (anesthesia.address.street, anesthesia.address.locality) == (
+        "403 PERMIAN WAY STE D",
+        "VILLA RICA",
+    )
+    assert anesthesia.extras["practice_locations"] == [
+        {
+            "street": "5505 ROSWELL RD STE 350B",
+            "locality": "ATLANTA",
+            "region": "GA",
+            "postal_code": "30342-1985",
+            "country": "US",
+            "telephone_raw": "888-408-0200",
+        }
+    ]
+    hiza = parse_npi_response(load("api-b2f594.json"), PROVENANCE).records
+    # one record per taxonomy, each with the provider's every location
+    assert [r.credential_raw for r in hiza] == [
+        "Orthopaedic Surgery",
+        "Student in an Organized Health Care Education/Training Program",
+    ]
+    assert [r.number for r in hiza] == ["2017-01132", None]
+    for record in hiza:
+        assert record.address is not None
+        assert (record.address.street, record.address.postal_code) == (
+            "111 VICTORIA RD",
+            "28801-4811",
+        )
+        assert [p["street"] for p in record.extras["practice_locations"]] == [
+            "49 JESSE HILL JR DR SE # 307"
+        ]
+
+
+def test_one_taxonomy_licensed_in_two_states_gives_two_records():
+    page = parse_npi_response(load("api-f7d8ea.json"), PROVENANCE)
+    emergency = [r for r in page.records if r.npi == "1568726677"]
+    assert [(r.state, r.number, r.extras["taxonomy_primary"]) for r in emergency] == [
+        ("NY", "279979", False),
+        ("GA", "75505", True),
+    ]
+    assert len({r.id for r in emergency}) == 2
+    assert {r.name_raw for r in emergency} == {"DR. BRENDA ODAMEN OIYEMHONLAN"}
+
+
+def test_odd_registry_values_are_kept_as_written():
+    page = parse_npi_response(load("api-f7d8ea.json"), PROVENANCE)
+    [sprang] = [r for r in page.records if r.npi == "1053975268"]
+    assert sprang.address is not None
+    # A foreign-typed address: the state spelled out and an unknown country code
+    assert (sprang.address.street, sprang.address.region, sprang.address.country) == (
+        "12 EXECUTIVE PARK DRIVE NE, RM 388",
+        "GEORGIA",
+        "AA",
+    )
+    assert sprang.number is None and sprang.extras["license_raw"] == "NA"
+    [smith] = [r for r in page.records if r.npi == "1508193921"]
+    assert smith.extras["credential_text_raw"] == "CPNP, DNP"
+
+
+def test_every_taxonomy_of_every_result_is_a_record():
+    page = parse_npi_response(load("api-34c18d.json"), PROVENANCE)
+    assert (page.result_count, page.returned, len(page.records)) == (10, 10, 13)
+    biller = [r for r in page.records if r.npi == "1225035769"]
+    assert [(r.extras["taxonomy_code"], r.number) for r in biller] == [
+        ("213EP1101X", "N002835"),
+        ("213E00000X", "N002835"),
+    ]
+    assert len({r.id for r in biller}) == 2

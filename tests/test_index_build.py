@@ -86,36 +86,36 @@ def test_listings_of_one_person_become_one_profile(store: CrawlStore) -> None:
     build = build_profiles(store)
     assert build.summary.profiles == 2
     jane = build.profiles[build.listing_to_profile[JANE_A.id]]
-    assert build.listing_to_profile[JANE_G.id] == jane["id"]
-    assert jane["name"] == "Jane A. Doe"
-    assert jane["phones"] == ["+15125550100"]
-    assert len(jane["locations"]) == 1  # "Suite 200" and "#200" are one address
-    assert jane["modalities"] == ["neuromuscular_therapy"]
-    assert jane["conditions"] == ["sciatica"]  # a condition listed among the techniques
+    assert build.listing_to_profile[JANE_G.id] == jane.id
+    assert jane.name == "Jane A. Doe"
+    assert jane.phones == ("+15125550100",)
+    assert len(jane.locations) == 1  # "Suite 200" and "#200" are one address
+    assert jane.modalities == ("neuromuscular_therapy",)
+    assert jane.conditions == ("sciatica",)  # a condition listed among the techniques
     # (5*4 + 5 + 4) / (5 + 2) = 29/7
-    assert jane["rating"]["combined"] == pytest.approx(4.143, abs=0.001)
-    assert {e["reason"] for e in jane["merge_evidence"]} == {
+    assert jane.rating.combined == pytest.approx(4.143, abs=0.001)
+    assert {e["reason"] for e in jane.merge_evidence} == {
         "same name + phone + street address + ZIP"
     }
-    assert {p["source"] for p in jane["provenance"]["phones"]} == {"atlas", "guild"}
+    assert {p["source"] for p in jane.provenance["phones"]} == {"atlas", "guild"}
 
 
 def test_a_listing_gone_after_a_complete_run_is_inactive(store: CrawlStore, tmp_path: Path) -> None:
     write_run(store, "atlas", "20250902T000000Z", [JANE_A], "finished")
     build = build_profiles(store)
     bob = build.profiles[build.listing_to_profile[BOB_A.id]]
-    assert bob["active"] is False
+    assert bob.active is False
     backend = SqliteBackend(tmp_path / "index.sqlite3")
     write_index(backend, build.profiles, IndexState(tmp_path / "state.json"))
-    assert backend.get(bob["id"]) is not None  # kept, not deleted
-    assert bob["id"] not in backend.search(SearchQuery(page_size=50)).ids
+    assert backend.get(bob.id) is not None  # kept, not deleted
+    assert bob.id not in backend.search(SearchQuery(page_size=50)).ids
     backend.close()
 
 
 def test_an_interrupted_run_never_makes_listings_vanish(store: CrawlStore) -> None:
     write_run(store, "atlas", "20250902T000000Z", [JANE_A], "interrupted")
     build = build_profiles(store)
-    assert build.profiles[build.listing_to_profile[BOB_A.id]]["active"] is True
+    assert build.profiles[build.listing_to_profile[BOB_A.id]].active is True
 
 
 def test_rebuilding_from_the_same_records_changes_nothing(
@@ -171,6 +171,6 @@ def test_links_to_a_profile_survive_a_new_listing_changing_its_id(
     new_id = after.listing_to_profile[jane_p.id]
     assert after.listing_to_profile[JANE_A.id] == new_id != old_id
     write_index(backend, after.profiles, state)
-    assert backend.get(old_id)["id"] == new_id
-    assert old_id in after.profiles[new_id]["alias_ids"]
+    assert backend.get(old_id).id == new_id
+    assert old_id in after.profiles[new_id].alias_ids
     backend.close()

@@ -10,6 +10,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from indexer.build import IndexState, write_index
+from indexer.profile import Profile
 from indexer.search import SearchQuery
 from indexer.search.document import to_search_document
 from indexer.search.elasticsearch_backend import MAPPING, ElasticsearchBackend, _source
@@ -17,8 +18,8 @@ from indexer.search.sqlite_backend import SqliteBackend
 from indexer.taxonomy import load_taxonomy
 
 
-def by_id(contract_data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {p["id"]: p for p in contract_data["profiles"]}
+def by_id(contract_data: dict[str, Any]) -> dict[str, Profile]:
+    return {p.id: p for p in contract_data["profiles"]}
 
 
 def flagged_ids(backend: Any) -> list[str]:
@@ -76,7 +77,7 @@ def test_elasticsearch_index_with_an_older_mapping_is_rebuilt(
     for profile in profiles.values():
         source = _source(to_search_document(profile, taxonomy), profile)
         del source["flags"], source["alias_ids"]
-        es_client.index(index=old_index, id=profile["id"], document=source)
+        es_client.index(index=old_index, id=profile.id, document=source)
     es_client.indices.refresh(index=old_index)
     es_client.indices.update_aliases(actions=[{"add": {"index": old_index, "alias": alias}}])
 

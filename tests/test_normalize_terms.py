@@ -81,3 +81,15 @@ def test_split_keeps_hyphenated_words_whole() -> None:
 def test_nothing_given() -> None:
     assert normalize_terms("modality", []).value.ids == ()
     assert normalize_terms("modality", ["", "  "]).flags == ()
+
+
+def test_a_term_with_only_filler_words_left_is_not_flagged() -> None:
+    for raw in ("Neuro-muscular Tx", "trigger point sessions", "NMT therapy"):
+        result = normalize_terms("modality", raw)
+        assert result.value is not None and result.value.ids, raw
+        assert result.flags == (), raw
+
+
+def test_leftover_words_are_reported_but_do_not_put_a_profile_up_for_review() -> None:
+    (flag,) = normalize_terms("modality", "NMT for athletes").flags
+    assert flag.reason == "partial_term" and not flag.needs_review

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from indexer.geo import GeoPoint
+from indexer.geo import KM_PER_MILE, GeoPoint
 from indexer.search import QueryError, SearchQuery, parse_radius
+from indexer.search.query import best_match_score
 
 
 @pytest.mark.parametrize(
@@ -81,3 +82,40 @@ def test_text_is_split_into_vocabulary_and_words() -> None:
     assert plan.modalities == ("deep_tissue", "neuromuscular_therapy")
     assert plan.conditions == ("tmj",)
     assert plan.words == ("for", "jane")
+    # The terms' own words, and their labels, score without being required.
+    assert {"neuro", "muscular", "tmj"} <= set(plan.term_words)
+    assert "jane" not in plan.term_words
+    assert "neuromuscular therapy" in plan.term_phrases
+
+
+def test_a_term_alone_is_optional_text() -> None:
+    plan = SearchQuery(text="trigger point").plan()
+    assert plan.words == ()
+    assert plan.modalities == ("trigger_point_therapy",)
+    assert plan.term_words == ("trigger", "point")
+    assert plan.term_phrases == ("trigger point therapy",)
+    assert plan.has_text
+    assert not SearchQuery(text="  ").plan().has_text
+
+
+def test_best_match_ranks_only_a_search_near_a_place_without_text() -> None:
+    assert SearchQuery(near=(30.0, -97.0)).ranked_by_best_match
+    assert not SearchQuery(near=(30.0, -97.0), text="garcia").ranked_by_best_match
+    assert not SearchQuery(near=(30.0, -97.0), sort="rating").ranked_by_best_match
+    assert not SearchQuery().ranked_by_best_match
+
+
+@pytest.mark.parametrize(
+    ("rating", "distance", "expected"),
+    [
+        (5.0, 0.0, 1.0),
+        (4.0, 0.0, 0.8),
+        (None, 0.0, 0.8),  # unrated: the rating prior, 4.0
+        (5.0, 10 * KM_PER_MILE, 0.5),  # half weight at 10 miles
+        (5.0, 20 * KM_PER_MILE, 0.5**4),  # gaussian: a sixteenth at 20 miles
+        (4.5, None, 0.0),  # no location
+        (5.0, 500.0, 0.0),  # beyond a 32-bit float's reach
+    ],
+)
+def test_best_match_score(rating: float | None, distance: float | None, expected: float) -> None:
+    assert best_match_score(rating, distance) == pytest.approx(expected, rel=1e-6)

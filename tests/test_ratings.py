@@ -55,7 +55,8 @@ def test_per_source_scores_and_the_combined_score_by_hand() -> None:
     assert summary.by_source["atlas"].count == 2
     assert summary.by_source["atlas"].latest == "2024-05-01"
     assert summary.by_source["reviews"].rating == 3.5
-    assert summary.by_source["pages"].from_reviews is False
+    assert summary.by_source["pages"].basis == "published"
+    assert summary.by_source["atlas"].basis == "reviews"
     # (5*4 + 5 + 4 + 3.5 + 4*3) / (5 + 3 + 3) = 44.5 / 11 = 4.04545...
     assert summary.combined == pytest.approx(4.045, abs=0.001)
     assert summary.review_count == 6
@@ -77,10 +78,39 @@ def test_short_identical_texts_are_not_taken_for_copies() -> None:
     assert len(dedupe_reviews([a, b])[0]) == 2
 
 
-def test_an_aggregate_does_not_double_count_a_source_whose_reviews_were_crawled() -> None:
-    summary = summarise([review("a", "atlas", 5, "2024-01-01")], [AggregateFact("atlas", 4.9, 40)])
-    assert summary.by_source["atlas"].count == 1
-    assert summary.review_count == 1
+def test_a_published_aggregate_is_the_sources_rating_not_its_few_embedded_reviews() -> None:
+    # A page shows "4.7 from 112 reviews" and embeds one 5-star review.
+    embedded = review("y1", "yelp", 5.0, "2024-01-01")
+    summary = summarise([embedded], [AggregateFact("yelp", 4.7, 112)])
+    yelp = summary.by_source["yelp"]
+    assert (yelp.rating, yelp.count, yelp.basis) == (4.7, 112, "published")
+    assert (yelp.reviews_crawled, yelp.reviews_average) == (1, 5.0)
+    assert yelp.latest == "2024-01-01"
+    # Counted once, with its published count: (5*4 + 4.7*112) / (5 + 112) = 546.4 / 117
+    assert summary.review_count == 112
+    assert summary.combined == pytest.approx(546.4 / 117, abs=0.001)
+
+
+def test_reviews_replace_the_aggregate_only_when_they_are_all_of_them() -> None:
+    reviews = [review(f"r{i}", "guild", 4.0 + (i % 2), f"2024-01-0{i + 1}") for i in range(4)]
+    summary = summarise(reviews, [AggregateFact("guild", 4.5, 4)])
+    guild = summary.by_source["guild"]
+    assert (guild.rating, guild.count, guild.basis, guild.note) == (4.5, 4, "reviews", None)
+    assert summary.review_count == 4
+
+
+def test_disagreeing_aggregate_and_complete_reviews_say_which_was_used() -> None:
+    reviews = [review(f"r{i}", "guild", 3.0, f"2024-01-0{i + 1}") for i in range(3)]
+    summary = summarise(reviews, [AggregateFact("guild", 4.8, 3)])
+    guild = summary.by_source["guild"]
+    assert (guild.rating, guild.basis) == (3.0, "reviews")
+    assert guild.note is not None and "4.8 from 3" in guild.note and "3.00" in guild.note
+
+
+def test_of_two_listings_on_one_source_the_aggregate_with_more_reviews_counts() -> None:
+    summary = summarise([], [AggregateFact("atlas", 4.0, 3), AggregateFact("atlas", 4.6, 50)])
+    assert (summary.by_source["atlas"].rating, summary.by_source["atlas"].count) == (4.6, 50)
+    assert summary.review_count == 50
 
 
 def test_no_reviews_no_score() -> None:

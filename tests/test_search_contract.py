@@ -18,20 +18,32 @@ ids below were worked out from it, not produced by running the code. The search 
 Flags: credential p05 and p09 (inactive); data p11 and p12.
 Alias ids: p06 "t-linda-before-merge"; p09 "t-daniel-before"; p01 and p02 both
 "t-shared-before-split".
+
+Best match near a place (no text) ranks by (rating / 5) x 0.5 ** ((distance / 16.09 km) ** 2),
+unrated as 4.0, no location 0, ties by rating, reviews, id. Near E, 3.5 km east of P:
+  p01 4.03 km, 4.8: 0.96 x 0.957 = 0.919    p02 1.5 km, 4.5: 0.90 x 0.994 = 0.895
+  p10 6.95 km, 4.5: 0.90 x 0.879 = 0.791    p03 10.55 km, 4.9: 0.98 x 0.742 = 0.727
+  p04 10.64 km, 4.2: 0.84 x 0.738 = 0.620   p11 18.5 km, 4.0: 0.80 x 0.400 = 0.320
+  p05 30.2 km, unrated: 0.80 x 0.087 = 0.070
+  p06 p07 p08 (hundreds of km: 0) and p12 (no location: 0), by rating: p06 p08 p12 p07.
+So rating beats a small lead in distance (p01 over the nearer p02) and not a large one (p03).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from indexer.geo import GeoPoint
+from indexer.profile import Profile, Rating
 from indexer.search import QueryError, SearchQuery
 
 P = GeoPoint(30.25, -97.75)
+E = GeoPoint(30.25, -97.7136)  # 3.5 km east of P
 ALL_ACTIVE_BY_RATING = ["p03", "p01", "p06", "p08", "p02", "p10", "p12", "p04", "p11", "p07", "p05"]
 
 
@@ -50,7 +62,7 @@ def test_everything_active_is_found_and_inactive_is_not(loaded: Any) -> None:
     assert result.ids == ALL_ACTIVE_BY_RATING
     assert result.total == 11
     assert "p09" not in result.ids
-    assert loaded.get("p09")["name"] == "Daniel Kim"  # stored, just not searchable
+    assert loaded.get("p09").name == "Daniel Kim"  # stored, just not searchable
     assert loaded.count() == 12
 
 
@@ -73,12 +85,12 @@ def test_flagged_filter_combines_with_others(loaded: Any) -> None:
 
 
 def test_a_profile_answers_to_its_alias_ids(loaded: Any) -> None:
-    assert loaded.get("t-linda-before-merge")["id"] == "p06"
-    assert loaded.get("t-daniel-before")["id"] == "p09"  # inactive, still fetchable
+    assert loaded.get("t-linda-before-merge").id == "p06"
+    assert loaded.get("t-daniel-before").id == "p09"  # inactive, still fetchable
     # Two profiles claiming one old id (a therapist split in two): the smallest id answers.
-    assert loaded.get("t-shared-before-split")["id"] == "p01"
+    assert loaded.get("t-shared-before-split").id == "p01"
     assert loaded.get("t-nobody") is None
-    assert loaded.get("p06")["id"] == "p06"
+    assert loaded.get("p06").id == "p06"
 
 
 def test_radius_edge_just_inside_and_just_outside(loaded: Any) -> None:
@@ -160,6 +172,75 @@ def test_text_mixes_vocabulary_and_words(loaded: Any) -> None:
     assert ids(loaded, text="sciatica garcia") == ["p02"]
 
 
+def test_text_naming_a_technique_filters_by_taxonomy_and_scores_by_text(loaded: Any) -> None:
+    # The taxonomy decides who matches (NMT covers trigger point work); the words score: only
+    # p02 writes "trigger point", so it leads, and the others follow by id with score 0.
+    result = loaded.search(SearchQuery(text="trigger point"))
+    assert result.ids == ["p02", "p01", "p06", "p11"]
+    assert [h.score for h in result.hits] == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_a_synonym_scores_through_the_label_it_stands_for(loaded: Any) -> None:
+    # "NMT" is in nobody's text, but its label "neuromuscular therapy" is, twice in p01's.
+    result = loaded.search(SearchQuery(text="NMT"))
+    assert result.ids[0] == "p01"
+    assert sorted(result.ids) == ["p01", "p06", "p11"]
+    assert all(0 < h.score <= 1 for h in result.hits)
+
+
+def test_words_beside_a_technique_stay_required(loaded: Any) -> None:
+    assert ids(loaded, text="trigger point garcia") == ["p02"]
+    assert ids(loaded, text="trigger point doe") == ["p01"]  # through NMT
+    assert ids(loaded, text="trigger point nobody") == []
+
+
+@pytest.mark.parametrize("sort", ["relevance", "rating", "distance"])
+def test_text_scores_are_on_one_zero_to_one_scale(loaded: Any, sort: str) -> None:
+    full = loaded.search(SearchQuery(text="massage", near=P, sort=sort, page_size=100))
+    scores = [h.score for h in full.hits]
+    assert len(scores) >= 4
+    assert all(s is not None and 0 <= s <= 1 for s in scores)
+    assert max(scores) == 1.0
+    if sort == "relevance":
+        assert scores == sorted(scores, reverse=True)
+    # Scored against the best of the whole match set, not of the page.
+    first = loaded.search(SearchQuery(text="massage", near=P, sort=sort, page_size=2))
+    second = loaded.search(
+        SearchQuery(text="massage", near=P, sort=sort, page_size=2, cursor=first.next_cursor)
+    )
+    assert [h.score for h in second.hits] == pytest.approx(scores[2:4])
+
+
+def test_without_text_there_is_no_text_score(loaded: Any) -> None:
+    assert all(h.score is None for h in loaded.search(SearchQuery(near=P)).hits)
+    assert all(h.score is None for h in loaded.search(SearchQuery(state="TX")).hits)
+
+
+def test_best_match_near_a_place_blends_rating_and_distance(loaded: Any) -> None:
+    assert ids(loaded, near=E) == [
+        "p01",
+        "p02",
+        "p10",
+        "p03",
+        "p04",
+        "p11",
+        "p05",
+        "p06",
+        "p08",
+        "p12",
+        "p07",
+    ]
+    assert ids(loaded, near=E, radius_km=11, modalities=["trigger point"]) == ["p01", "p02"]
+    # Neither the distance order nor the rating order.
+    assert ids(loaded, near=E, radius_km=11) == ["p01", "p02", "p10", "p03", "p04"]
+    assert ids(loaded, near=E, radius_km=11, sort="distance") == ["p02", "p01", "p10", "p03", "p04"]
+    assert ids(loaded, near=E, radius_km=11, sort="rating") == ["p03", "p01", "p02", "p10", "p04"]
+
+
+def test_best_match_without_a_place_is_the_rating_order(loaded: Any) -> None:
+    assert ids(loaded) == ALL_ACTIVE_BY_RATING
+
+
 def test_relevance_ranks_name_matches_first(loaded: Any) -> None:
     # "park" is p06's surname and in its practice name; no other profile mentions it.
     result = loaded.search(SearchQuery(text="park neuromuscular clinic"))
@@ -229,7 +310,7 @@ def test_cursor_from_another_search_is_refused(loaded: Any) -> None:
 
 
 def test_upsert_replaces_and_delete_removes(loaded: Any) -> None:
-    changed = dict(loaded.get("p07"), rating={"combined": 5.0, "review_count": 500})
+    changed = replace(loaded.get("p07"), rating=Rating(combined=5.0, review_count=500))
     assert loaded.upsert([changed]) == 1
     assert ids(loaded, sort="reviews")[0] == "p07"
     assert loaded.count() == 12
@@ -241,7 +322,7 @@ def test_upsert_replaces_and_delete_removes(loaded: Any) -> None:
 
 
 def test_rebuild_replaces_everything(loaded: Any, contract_data: dict[str, Any]) -> None:
-    subset = [p for p in contract_data["profiles"] if p["id"] in {"p02", "p07"}]
+    subset = [p for p in contract_data["profiles"] if p.id in {"p02", "p07"}]
     assert loaded.rebuild(subset) == 2
     assert ids(loaded, sort="rating") == ["p02", "p07"]
     assert loaded.get("p01") is None
@@ -250,7 +331,7 @@ def test_rebuild_replaces_everything(loaded: Any, contract_data: dict[str, Any])
 def test_searches_during_a_rebuild_see_old_or_new_never_a_mix(
     loaded: Any, contract_data: dict[str, Any]
 ) -> None:
-    new_profiles = [dict(p, id=f"n{p['id']}") for p in contract_data["profiles"][:5]]
+    new_profiles = [replace(p, id=f"n{p.id}") for p in contract_data["profiles"][:5]]
 
     def slow_profiles() -> Any:
         for profile in new_profiles:
@@ -266,7 +347,7 @@ def test_searches_during_a_rebuild_see_old_or_new_never_a_mix(
         time.sleep(0.02)
     worker.join()
     old = frozenset(ALL_ACTIVE_BY_RATING)
-    new = frozenset(p["id"] for p in new_profiles)
+    new = frozenset(p.id for p in new_profiles)
     assert len(seen) >= 5
     assert all(ids_ in (old, new) for _, ids_ in seen), "a search saw a half-built index"
     assert seen[0][1] == old
@@ -277,7 +358,7 @@ def test_searches_during_a_rebuild_see_old_or_new_never_a_mix(
 def test_failed_rebuild_keeps_the_old_index(loaded: Any, contract_data: dict[str, Any]) -> None:
     def broken() -> Any:
         yield contract_data["profiles"][0]
-        yield {"name": "a profile without an id"}
+        yield Profile(id="", name="a profile without an id")
 
     with pytest.raises(ValueError, match="no id"):
         loaded.rebuild(broken())

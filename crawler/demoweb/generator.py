@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from crawler.demoweb import places, vocab
@@ -35,6 +35,15 @@ DIRECTORY_SITES = ("atlas", "guild", "pages", "reviews")
 
 MAX_REVIEWS = 900
 """Reviews per therapist are numbered ``id * 1000 + k``; this keeps ``k`` below 1000."""
+
+SECOND_OFFICE_RATE = 0.12
+"""Share of therapists who also practise at a second office in their metro."""
+
+MIN_OFFICE_KM = 1.5
+"""A second office is at least this far from the main one (another ZIP, not the next door)."""
+
+CITY_ONLY = "missing_address"
+"""The defect a listing carries when it shows only a city and state: no street, ZIP or geo."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +143,9 @@ class TherapistFactory:
         self._credentials(rng, t)
         self._listings(rng, t)
         self._reviews(rng, t)
+        # Drawn from streams of their own, so every other draw of the world stays as it was.
+        self._second_office(t, metro, stream)
+        self._city_only_listings(t, stream)
         t.updated = self._last_change(t)
         return t
 
@@ -393,6 +405,36 @@ class TherapistFactory:
             others = [h for h in hosts if h.site != host.site]
             if others and rng.random() < copy_rate:
                 t.reviews.append(self.copy_review(rng, t, review, rng.choice(others).site))
+
+    # -- offices --------------------------------------------------------------------------------
+
+    def _second_office(self, t: Therapist, metro: vocab.Metro, stream: str) -> None:
+        """Give some therapists a second office in their metro, in another ZIP than the first."""
+        rng = random.Random(f"{self.seed}/{stream}offices/{t.id}")
+        if rng.random() >= SECOND_OFFICE_RATE:
+            return
+        for _ in range(8):
+            office, _ = places.random_address(rng, metro)
+            far = places.distance_km(office, t.address) >= MIN_OFFICE_KM
+            if far and office.zip != t.address.zip:
+                t.other_offices.append(office)
+                return
+
+    def _city_only_listings(self, t: Therapist, stream: str) -> None:
+        """Turn some listings into city-only ones, at each site's ``city_only`` rate.
+
+        Home-based and mobile therapists often give a directory only the city they serve; the
+        page then shows city and state, with no street, ZIP or coordinates. One draw per
+        listing, whatever its state, keeps the stream stable.
+        """
+        rng = random.Random(f"{self.seed}/{stream}city-only/{t.id}")
+        listings = []
+        for item in t.listings:
+            rate = self._sites["directories"][item.site].get("city_only", 0.0)
+            if rng.random() < rate and item.defect is None:
+                item = replace(item, defect=CITY_ONLY)
+            listings.append(item)
+        t.listings = listings
 
     def _last_change(self, t: Therapist) -> date:
         dates = [date(t.started, 1, 1)]

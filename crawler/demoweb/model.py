@@ -300,7 +300,11 @@ class Listing:
 
 @dataclass(slots=True)
 class Therapist:
-    """One real person in the demo world, with everything true about them."""
+    """One real person in the demo world, with everything true about them.
+
+    ``address`` is the main office; ``other_offices`` are the further places the therapist
+    practises at (a second clinic two days a week), main office first in :attr:`offices`.
+    """
 
     id: int
     metro: str
@@ -329,6 +333,12 @@ class Therapist:
     reviews: list[Review] = field(default_factory=list)
     status: str = "active"
     updated: date = date(2000, 1, 1)
+    other_offices: list[Address] = field(default_factory=list)
+
+    @property
+    def offices(self) -> list[Address]:
+        """Every office the therapist practises at now, the main one first."""
+        return [self.address, *self.other_offices]
 
     @property
     def full_name(self) -> str:
@@ -392,6 +402,7 @@ class Therapist:
             "reviews": [r.to_doc() for r in self.reviews],
             "status": self.status,
             "updated": self.updated.isoformat(),
+            "other_offices": [a.to_doc() for a in self.other_offices],
         }
 
     @classmethod
@@ -426,4 +437,6 @@ class Therapist:
             reviews=[Review.from_doc(d) for d in doc["reviews"]],
             status=doc["status"],
             updated=date.fromisoformat(doc["updated"]),
+            # Worlds stored before therapists had several offices have no such key.
+            other_offices=[Address.from_doc(d) for d in doc.get("other_offices", ())],
         )

@@ -6,6 +6,7 @@ package, which ships its data, so nothing here needs the network.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from functools import cache
@@ -107,3 +108,10 @@ def random_address(rng: random.Random, metro: vocab.Metro) -> tuple[Address, Zip
         lon=lon,
     )
     return address, z
+
+
+def distance_km(a: Address, b: Address) -> float:
+    """The distance between two addresses' coordinates (equirectangular; fine within a metro)."""
+    dlat = math.radians(b.lat - a.lat)
+    dlon = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
+    return 6371.0 * math.hypot(dlat, dlon)

@@ -1,10 +1,13 @@
 """The ground truth of a demo world, for tests and evaluation only (never served).
 
-``ground_truth.jsonl`` has one line per person: who they are, their true credentials with the
-registry page that confirms each, the credentials their listings claim falsely, every listing (by
-site and path) with what is wrong with it, and every review with the page it is on and the review
-it copies. ``ground_truth_summary.json`` holds the exact counts the sites publish. Paths are
-relative to each site's base URL (ports are chosen at serve time); join them with ``sites.json``.
+``ground_truth.jsonl`` has one line per person: who they are, the offices they practise at, their
+true credentials with the registry page that confirms each, the credentials their listings claim
+falsely, every listing (by site and path) with what is wrong with it, which offices it publishes
+and how precisely, and the rating it publishes, and every review with the page it is on, whether
+a crawler can read it and the review it copies. ``ground_truth_summary.json`` holds the exact
+counts the sites publish. Paths are relative to each site's base URL (ports are chosen at serve
+time); join them with ``sites.json``. :class:`GroundTruth` reads both files; its accessors take a
+listing's full URL (a crawler's ``source_ref``) or its path.
 """
 
 from __future__ import annotations
@@ -15,20 +18,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from crawler.demoweb.claims import listing_claims
-from crawler.demoweb.model import Address, Therapist
+from crawler.demoweb.model import Address, Listing, Therapist
 from crawler.demoweb.sites import BOARD_STATES, build_sites
 from crawler.demoweb.sites.board import BoardSite
 from crawler.demoweb.sites.certregistry import CertRegistrySite
-from crawler.demoweb.sites.directory import DirectorySite
+from crawler.demoweb.sites.directory import CITY, COORDINATES, STREET, DirectorySite
 from crawler.demoweb.sites.npi import NpiSite
 from crawler.demoweb.sites.reviews import ReviewsSite
 from crawler.demoweb.store import Population
 
 TRUTH_NAME = "ground_truth.jsonl"
 SUMMARY_NAME = "ground_truth_summary.json"
+
+PRECISIONS = (COORDINATES, STREET, CITY)
+"""How precisely a listing can publish an office, most precise first."""
 
 
 def _address(addr: Address | None) -> dict[str, Any] | None:
@@ -38,6 +45,25 @@ def _address(addr: Address | None) -> dict[str, Any] | None:
     doc["street_line"] = addr.street_line
     doc["unit_line"] = addr.unit_line
     return doc
+
+
+def _aggregate(published: tuple[float, int] | None, *, all_embedded: bool) -> dict[str, Any] | None:
+    if published is None:
+        return None
+    value, count = published
+    return {"value": value, "count": count, "all_embedded": all_embedded}
+
+
+def _shapes(item: dict[str, Any]) -> list[str]:
+    """The summary counters a listing record adds to: which of the real-world shapes it has."""
+    shapes = []
+    if item["aggregate"] and not item["aggregate"]["all_embedded"]:
+        shapes.append("partial_reviews")
+    if len(item["locations"]) > 1:
+        shapes.append("several_offices")
+    if any(loc["precision"] == CITY for loc in item["locations"]):
+        shapes.append("city_only")
+    return shapes
 
 
 class TruthWriter:
@@ -136,25 +162,12 @@ class TruthWriter:
             false_claims.append(doc)
 
         paths = {item.key: self.directories[item.site].listing_path(t, item) for item in t.listings}
-        listings = []
-        for item in t.listings:
-            listings.append(
-                {
-                    "site": item.site,
-                    "path": paths[item.key],
-                    "ordinal": item.ordinal,
-                    "duplicate_of": paths.get((item.site, 0)) if item.ordinal > 0 else None,
-                    "stale_address": item.stale,
-                    "defect": item.defect,
-                    "since": item.since.isoformat(),
-                    "updated": item.updated.isoformat(),
-                    "claims": [c.to_doc() for c in listing_claims(t, item, self.seed)]
-                    if self.directories[item.site].shows_credentials
-                    else [],
-                    "reviews": len(t.reviews_on(item.site)) if item.ordinal == 0 else 0,
-                }
-            )
-
+        listings = [self._listing(t, item, paths) for item in t.listings]
+        crawlable = {
+            r.id
+            for item in t.listings
+            for r in self.directories[item.site].crawlable_reviews(t, item)
+        }
         review_site = self.sites["reviews"]
         assert isinstance(review_site, ReviewsSite)
         on_review_site = review_site.review_locations(t)
@@ -166,6 +179,7 @@ class TruthWriter:
                     "id": r.id,
                     "site": r.site,
                     "path": path,
+                    "crawlable": r.id in crawlable,
                     "published": r.published.isoformat(),
                     "rating": r.rating,
                     "author": r.author,
@@ -180,6 +194,7 @@ class TruthWriter:
             "metro": t.metro,
             "practice": t.practice,
             "address": _address(t.address),
+            "offices": [_address(office) for office in t.offices],
             "previous_address": _address(t.previous_address),
             "moved_on": t.moved_on.isoformat() if t.moved_on else None,
             "phone": t.phone,
@@ -192,6 +207,35 @@ class TruthWriter:
             "reviews": reviews,
         }
 
+    def _listing(
+        self, t: Therapist, item: Listing, paths: dict[tuple[str, int], str]
+    ) -> dict[str, Any]:
+        """The ground-truth record of one listing."""
+        site = self.directories[item.site]
+        aggregate = site.published_aggregate(t, item)
+        crawlable = len(site.crawlable_reviews(t, item))
+        every = len(site.site_reviews(t, item))
+        return {
+            "site": item.site,
+            "path": paths[item.key],
+            "ordinal": item.ordinal,
+            "duplicate_of": paths.get((item.site, 0)) if item.ordinal > 0 else None,
+            "stale_address": item.stale,
+            "defect": item.defect,
+            "since": item.since.isoformat(),
+            "updated": item.updated.isoformat(),
+            "claims": [c.to_doc() for c in listing_claims(t, item, self.seed)]
+            if site.shows_credentials
+            else [],
+            # Reviews published in full (what a crawl gathers); the aggregate counts them all.
+            "reviews": crawlable,
+            "aggregate": _aggregate(aggregate, all_embedded=crawlable == every),
+            "locations": [
+                {"office": loc.office, "precision": loc.precision}
+                for loc in site.published_locations(t, item)
+            ],
+        }
+
     def write(self, directory: Path) -> dict[str, Any]:
         """Write the truth files into ``directory``; return the summary."""
         broken: dict[str, Counter[str]] = {name: Counter() for name in self.directories}
@@ -200,10 +244,15 @@ class TruthWriter:
         copies: Counter[str] = Counter()
         people_per_site: Counter[str] = Counter()
         false_claims: Counter[str] = Counter()
-        unlisted = 0
+        shapes: dict[str, Counter[str]] = {name: Counter() for name in self.directories}
+        unlisted = several_offices = 0
         with (directory / TRUTH_NAME).open("w", encoding="utf-8") as out:
             for t in self.population.therapists():
-                out.write(json.dumps(self.person(t), ensure_ascii=False) + "\n")
+                record = self.person(t)
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                for item_doc in record["listings"]:
+                    shapes[item_doc["site"]].update(_shapes(item_doc))
+                several_offices += len(t.offices) > 1
                 for item in t.listings:
                     if item.defect:
                         broken[item.site][item.defect] += 1
@@ -229,7 +278,11 @@ class TruthWriter:
                     "duplicates": duplicates[name],
                     "stale_listings": stale[name],
                     "broken_pages": dict(sorted(broken[name].items())),
-                    "reviews": site.review_count,
+                    "reviews": site.crawlable_review_count,
+                    "aggregate_reviews": site.review_count,
+                    "partial_review_listings": shapes[name]["partial_reviews"],
+                    "several_office_listings": shapes[name]["several_offices"],
+                    "city_only_listings": shapes[name]["city_only"],
                     "copied_reviews": copies[name],
                     "cities": len(site.cities),
                     "sitemap_urls": site.sitemap_count(),
@@ -252,6 +305,7 @@ class TruthWriter:
             "as_of": meta["as_of"],
             "therapists": self.population.count,
             "people_on_no_site": unlisted,
+            "people_with_several_offices": several_offices,
             "false_claims": dict(sorted(false_claims.items())),
             "board_states": list(BOARD_STATES),
             "sites": sites,
@@ -262,11 +316,76 @@ class TruthWriter:
         return summary
 
 
+@dataclass(frozen=True, slots=True)
+class TrueLocation:
+    """Where an office really is: canonical street line, unit, city, state, ZIP and position."""
+
+    street: str
+    unit: str | None
+    city: str
+    state: str
+    zip: str
+    lat: float
+    lon: float
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> TrueLocation:
+        """Read an address of the ground truth (``address``, ``offices``...)."""
+        return cls(
+            street=doc["street_line"],
+            unit=doc["unit_line"],
+            city=doc["city"],
+            state=doc["state"],
+            zip=doc["zip"],
+            lat=doc["lat"],
+            lon=doc["lon"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ListedLocation:
+    """An office as one listing publishes it.
+
+    ``office`` indexes :meth:`GroundTruth.practice_locations` (0 is the main office) or is
+    ``None`` for the former address a stale listing still shows. ``precision`` says what the
+    listing gives: ``"coordinates"`` (an exact ``geo``, with or without the street),
+    ``"street"`` (street address and ZIP, no coordinates) or ``"city"`` (city and state only).
+    """
+
+    location: TrueLocation
+    office: int | None
+    precision: str
+
+
+class PublishedAggregate(NamedTuple):
+    """The aggregate rating a listing publishes.
+
+    ``value`` is the rating as published (one decimal), ``count`` the number of reviews behind
+    it (all the therapist's reviews on that site), ``all_embedded`` whether every one of them is
+    published in full for a crawler (on the profile or its review pages) rather than a handful.
+    """
+
+    value: float
+    count: int
+    all_embedded: bool
+
+
+def listing_path(listing_ref: str) -> str:
+    """A listing's path (with its query) from its full URL, as the ground truth keys it."""
+    parts = urlsplit(listing_ref)
+    if not parts.scheme and not parts.netloc:
+        return listing_ref
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 @dataclass
 class GroundTruth:
     """Reads the ground truth written next to a population."""
 
     directory: Path
+
+    def __post_init__(self) -> None:
+        self.directory = Path(self.directory)  # a str is as good as a Path here
 
     @cached_property
     def summary(self) -> dict[str, Any]:
@@ -289,3 +408,51 @@ class GroundTruth:
     def person_by_listing(self) -> dict[tuple[str, str], int]:
         """Which person each listing (site, path) is."""
         return {(item["site"], item["path"]): p["person"] for p, item in self.listings()}
+
+    @cached_property
+    def _by_person(self) -> dict[int, dict[str, Any]]:
+        return {p["person"]: p for p in self.people()}
+
+    @cached_property
+    def _by_listing(self) -> dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]]:
+        return {
+            (item["site"], item["path"]): (p, item)
+            for p in self._by_person.values()
+            for item in p["listings"]
+        }
+
+    def person(self, person_id: int) -> dict[str, Any]:
+        """One person's record (``KeyError`` for an unknown id)."""
+        return self._by_person[person_id]
+
+    def listing(self, source: str, listing_ref: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The (person, listing) records of a listing, by site name and its URL or path.
+
+        ``KeyError`` for a listing the site does not publish.
+        """
+        return self._by_listing[(source, listing_path(listing_ref))]
+
+    def practice_locations(self, person_id: int) -> list[TrueLocation]:
+        """Every office the person practises at now, the main one first."""
+        return [TrueLocation.from_doc(doc) for doc in self.person(person_id)["offices"]]
+
+    def listed_locations(self, source: str, listing_ref: str) -> list[ListedLocation]:
+        """The offices a listing publishes, in the order it gives them, each with its precision.
+
+        A stale listing gives the person's former address (``office`` is ``None``).
+        """
+        person, item = self.listing(source, listing_ref)
+        out = []
+        for loc in item["locations"]:
+            office = loc["office"]
+            doc = person["previous_address"] if office is None else person["offices"][office]
+            out.append(ListedLocation(TrueLocation.from_doc(doc), office, loc["precision"]))
+        return out
+
+    def published_aggregate(self, source: str, listing_ref: str) -> PublishedAggregate | None:
+        """The aggregate rating a listing publishes, or ``None`` where it shows none."""
+        _, item = self.listing(source, listing_ref)
+        aggregate = item["aggregate"]
+        if aggregate is None:
+            return None
+        return PublishedAggregate(aggregate["value"], aggregate["count"], aggregate["all_embedded"])

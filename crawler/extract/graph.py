@@ -8,7 +8,8 @@ the nodes they name, property names are bare schema.org names and literals are p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from crawler.extract.nodes import Node
@@ -22,6 +23,8 @@ _SCHEMA_PREFIXES = (
 )
 # A reference chain deeper than this is a data error, not a real listing.
 _MAX_DEPTH = 12
+# Texts shorter than this ("5", "US") are too common on a page to say where a value is.
+_MIN_LOCATABLE = 3
 
 
 def bare_property(key: str) -> str | None:
@@ -58,8 +61,15 @@ def microdata_roots(items: Iterable[Any]) -> list[Node]:
     return nest_nodes([_microdata_node(i) for i in items if isinstance(i, dict)])
 
 
-def rdfa_roots(expanded: Iterable[Any]) -> list[Node]:
-    """Return RDFa output (expanded JSON-LD) as nested root nodes of schema.org types only."""
+def rdfa_roots(expanded: Iterable[Any], page_text: str | None = None) -> list[Node]:
+    """Return RDFa output (expanded JSON-LD) as nested root nodes of schema.org types only.
+
+    RDFa is a graph, so the parser gives a property's several values (and the roots) in no fixed
+    order, different from run to run. With ``page_text`` (the page's markup, unescaped) they are
+    put back in the order their text appears on the page, so that "the first address" means the
+    same in RDFa as in the other syntaxes; values whose text is not found come last, in a fixed
+    order.
+    """
     nodes = []
     for item in expanded:
         if not isinstance(item, dict):
@@ -67,7 +77,10 @@ def rdfa_roots(expanded: Iterable[Any]) -> list[Node]:
         node = _rdfa_node(item)
         if node is not None:
             nodes.append(node)
-    return nest_nodes(nodes)
+    roots = nest_nodes(nodes)
+    if page_text is None:
+        return roots
+    return _in_page_order(roots, " ".join(page_text.split()))
 
 
 def nest_nodes(nodes: list[Node]) -> list[Node]:
@@ -178,6 +191,46 @@ def _rdfa_node(item: dict[str, Any]) -> Node | None:
     if not has_schema_type and len(node) <= 1:
         return None
     return node
+
+
+def _in_page_order(value: Any, page_text: str) -> Any:
+    """``value`` with every list in it sorted by where its items' text is on the page."""
+    if isinstance(value, list):
+        items = [_in_page_order(v, page_text) for v in value]
+        return sorted(items, key=lambda item: _page_position(item, page_text))
+    if isinstance(value, dict):
+        return {k: v if k == "@type" else _in_page_order(v, page_text) for k, v in value.items()}
+    return value
+
+
+def _page_position(value: Any, page_text: str) -> tuple[int, str]:
+    """Where a value shows on the page, with its content as a fixed tiebreak.
+
+    That is the latest of the first appearances of its texts: a text the value shares with
+    something earlier (a city, a state) is found there, never later than in the value itself,
+    so it cannot move the value ahead of its own last text. Texts too short to place are not
+    looked for.
+    """
+    found = [
+        at
+        for literal in _literals(value)
+        if len(literal) >= _MIN_LOCATABLE and (at := page_text.find(literal)) >= 0
+    ]
+    fallback = json.dumps(value, sort_keys=True, default=str)
+    return (max(found) if found else len(page_text), fallback)
+
+
+def _literals(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if not value.startswith("_:"):
+            yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _literals(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key != "@type":
+                yield from _literals(item)
 
 
 def _rdfa_value(value: Any) -> Any:

@@ -19,6 +19,13 @@ modalities, conditions, credentials (lists), npi, rating, rating_count, rating_b
 rating_worst, bio. The named groups of a ``credentials`` regex fill the parts of each credential:
 name, number, state, issuer, category.
 
+A listing that shows several practice locations is described with ``many: true`` on its address
+fields (and on latitude and longitude): the n-th value of each makes the n-th location, the named
+groups of the n-th ``address`` value filling the parts it has no value of its own for. The first
+location is the listing's address; the others, in page order and without repeats, are its
+``other_locations``. Values pair up by position, so this suits pages that show every location
+the same way.
+
 Fields of a review: author, rating, rating_best, rating_worst, published, body, subject_name,
 listing_ref (default: the page's canonical URL, which is the source_ref of a listing on it).
 
@@ -64,6 +71,7 @@ from crawler.items import (
     CredentialRecord,
     Listing,
     PostalAddress,
+    PracticeLocation,
     Provenance,
     Rating,
     Review,
@@ -315,6 +323,7 @@ class _RecordReader:
         self.source_kind = source_kind
         self.out = out
         self.values: dict[str, list[str]] = {}
+        self.matches: dict[str, list[Match]] = {}
         self.credentials: list[Match] = []
 
     # -- values -----------------------------------------------------------------------------------
@@ -334,6 +343,7 @@ class _RecordReader:
                 continue
             if not matches:
                 continue
+            self.matches[name] = matches
             self.values[name] = [m.groups.get(name, m.text) for m in matches]
             for group, value in matches[0].groups.items():
                 derived.setdefault(group, value)
@@ -345,6 +355,22 @@ class _RecordReader:
         """The field's value (the first, for a field that found several)."""
         found = self.values.get(name)
         return found[0] if found else None
+
+    def nth(self, name: str, position: int) -> str | None:
+        """The field's value at ``position`` among several (``many``), or None.
+
+        Past the first, a field with no value of its own there takes the named group of that
+        name from another field's value at the same position (an address split by a regex).
+        """
+        if position == 0:
+            return self.first(name)
+        found = self.values.get(name, [])
+        if position < len(found):
+            return found[position]
+        for matches in self.matches.values():
+            if position < len(matches) and name in matches[position].groups:
+                return matches[position].groups[name]
+        return None
 
     def error(self, kind: str, message: str) -> None:
         """Record a problem with this record."""
@@ -394,14 +420,14 @@ class _RecordReader:
                 extras[key] = values if keep_all else values[0]
         return extras
 
-    def _address(self) -> PostalAddress | None:
+    def _address(self, position: int = 0) -> PostalAddress | None:
         address = PostalAddress(
-            street=self.first("street"),
-            locality=self.first("locality"),
-            region=self.first("region"),
-            postal_code=self.first("postal_code"),
-            country=self.first("country"),
-            raw=self.first("address"),
+            street=self.nth("street", position),
+            locality=self.nth("locality", position),
+            region=self.nth("region", position),
+            postal_code=self.nth("postal_code", position),
+            country=self.nth("country", position),
+            raw=self.nth("address", position),
         )
         has_any = any(getattr(address, f) for f in ("street", "locality", "region", "postal_code"))
         return address if has_any or address.raw else None
@@ -427,8 +453,23 @@ class _RecordReader:
             extras["npi_raw"] = raw
         return npi
 
-    def _coordinates(self, extras: dict[str, Any]) -> tuple[float | None, float | None]:
-        raw_lat, raw_lon = self.first("latitude"), self.first("longitude")
+    def _other_locations(self, main: PracticeLocation) -> list[PracticeLocation]:
+        """The locations after the first one, when the location fields found several."""
+        fields = (*_ADDRESS_FIELDS, "latitude", "longitude")
+        count = max(len(self.values.get(name, [])) for name in fields)
+        found: list[PracticeLocation] = []
+        for position in range(1, count):
+            latitude, longitude = self._coordinates({}, position)
+            location = PracticeLocation(self._address(position), latitude, longitude)
+            has_any = location.address is not None or location.latitude is not None
+            if has_any and location not in (main, *found) and location.address != main.address:
+                found.append(location)
+        return found
+
+    def _coordinates(
+        self, extras: dict[str, Any], position: int = 0
+    ) -> tuple[float | None, float | None]:
+        raw_lat, raw_lon = self.nth("latitude", position), self.nth("longitude", position)
         latitude = parse_coordinate(raw_lat, 90.0)
         longitude = parse_coordinate(raw_lon, 180.0)
         for label, raw, parsed in (
@@ -451,6 +492,7 @@ class _RecordReader:
             return None
         extras = self._extras()
         latitude, longitude = self._coordinates(extras)
+        address = self._address()
         count = self.first("rating_count")
         email = self.first("email")
         return Listing(
@@ -459,9 +501,10 @@ class _RecordReader:
             source_ref=source_ref,
             name_raw=name,
             practice_name_raw=self.first("practice_name"),
-            address=self._address(),
+            address=address,
             latitude=latitude,
             longitude=longitude,
+            other_locations=self._other_locations(PracticeLocation(address, latitude, longitude)),
             telephone_raw=self.first("telephone"),
             website=self.first("website"),
             email=email.removeprefix("mailto:").strip() if email else None,

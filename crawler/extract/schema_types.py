@@ -86,6 +86,9 @@ NON_LISTING_TYPES = _names(
 
 CREDENTIAL_TYPES = frozenset({"EducationalOccupationalCredential", "Credential"})
 REVIEW_TYPES = frozenset({"Review", "EmployerReview", "CriticReview", "UserReview"})
+# What a practice offers. Search engines do not show a business's ratings of itself, so sites
+# often put a practitioner's reviews and aggregate rating on the service they offer instead.
+OFFERING_TYPES = frozenset({"Service", "Product", "IndividualProduct", "ProductModel"})
 
 # Properties whose presence marks an unknown type as a place someone can be found at.
 _LOCATION_PROPERTIES = ("address", "geo", "telephone")

@@ -33,11 +33,13 @@ from crawler.extract.credentials import (
     suffix_credentials,
     valid_npi,
 )
+from crawler.extract.locations import PLACE_PROPERTIES, RawLocation, raw_locations, split_main
 from crawler.extract.nodes import Node, get, get_all, get_first, is_node, text, texts, types_of
 from crawler.extract.ratings import parse_rating
 from crawler.extract.result import Extraction, ExtractionError, Record
 from crawler.extract.schema_types import (
     CREDENTIAL_TYPES,
+    OFFERING_TYPES,
     REVIEW_TYPES,
     is_business,
     is_individual,
@@ -45,16 +47,10 @@ from crawler.extract.schema_types import (
 )
 from crawler.extract.syntaxes import SYNTAXES, parse_page, roots_of
 from crawler.extract.text import clean_text
-from crawler.extract.values import (
-    geo_of,
-    opening_hours,
-    parse_address,
-    parse_coordinate,
-    parse_count,
-)
+from crawler.extract.values import opening_hours, parse_coordinate, parse_count
 from crawler.items import (
     Listing,
-    PostalAddress,
+    PracticeLocation,
     Provenance,
     Rating,
     Review,
@@ -136,6 +132,7 @@ class _Page:
     errors: list[ExtractionError]
     listings: list[_Found] = field(default_factory=list)
     reviewed: list[_Found] = field(default_factory=list)  # non-listing nodes carrying reviews
+    rated_offerings: list[_Found] = field(default_factory=list)  # see _offering_rating
     loose_reviews: list[_Found] = field(default_factory=list)  # top-level Review nodes
     loose_credentials: list[_Found] = field(default_factory=list)
     profile_ref: str | None = None
@@ -161,6 +158,9 @@ class _Page:
             self.loose_credentials.append(_Found(node, syntax, top_level))
         elif get(node, "review") is not None or get(node, "reviews") is not None:
             self.reviewed.append(_Found(node, syntax, top_level))
+        rated = get(node, "aggregateRating") is not None
+        if rated and not is_listing and any(t in OFFERING_TYPES for t in types):
+            self.rated_offerings.append(_Found(node, syntax, top_level))
 
         for key in _LISTING_PATHS:
             for child in get_all(node, key):
@@ -218,6 +218,10 @@ class _Page:
             for credential in claimed_credentials(found.node):
                 if credential not in records:
                     records.append(credential)
+        listings = [r for r in records if isinstance(r, Listing)]
+        if len(listings) == 1:
+            # As with its reviews (see _subject_ref), a page's only listing is what it rates.
+            self._offering_rating(listings[0])
         return Extraction(records=records, errors=self.errors)
 
     def _profile_records(self, ref: str) -> list[Record] | None:
@@ -250,6 +254,7 @@ class _Page:
                         if credential not in listing.credentials:
                             listing.credentials.append(credential)
                 self._profile_npi(listing)
+                self._offering_rating(listing)
                 records.append(listing)
                 by_id[listing.id] = listing
         name = listing.name_raw if listing is not None else None
@@ -276,6 +281,22 @@ class _Page:
         if len(found) == 1:
             listing.npi = found[0]
             listing.extras["npi_from"] = "page_text"
+
+    def _offering_rating(self, listing: Listing) -> None:
+        """Give a listing without an aggregate rating the one of the service it offers.
+
+        Only for the one listing a page is about: sites rate a practitioner through the service
+        or product they offer (see OFFERING_TYPES), never through the directory's own
+        organisation, whose rating is not the practitioner's.
+        """
+        if listing.aggregate_rating is not None:
+            return
+        for found in self.rated_offerings:
+            rating = self._aggregate_rating(found.node, listing.name_raw, listing.extras)
+            if rating is not None:
+                listing.aggregate_rating = rating
+                listing.extras["rating_from"] = _name_of(found.node) or types_of(found.node)[0]
+                return
 
     def _assign_refs(self) -> None:
         """Give every listing its reference: its ``@id``, the page URL, or a fragment of it.
@@ -354,7 +375,10 @@ class _Page:
         ref = ref or self._refs[id(node)]
         location = place if place is not None and _lacks_location(node) else node
 
-        latitude, longitude, geo_extras = self._coordinates(location, name or ref)
+        main, others = split_main(raw_locations(location))
+        latitude, longitude, geo_extras = self._coordinates(
+            main.latitude, main.longitude, name or ref
+        )
         extras: dict[str, Any] = {"schema_types": types, "syntax": found.syntax, **geo_extras}
         if location is not node:
             extras["location_from"] = _name_of(location)
@@ -374,9 +398,10 @@ class _Page:
             source_ref=ref,
             name_raw=name or "",
             practice_name_raw=practice_name,
-            address=parse_address(get_all(location, "address")) or _address_of_location(location),
+            address=main.address,
             latitude=latitude,
             longitude=longitude,
+            other_locations=self._other_locations(others, name or ref),
             telephone_raw=_telephone(node)
             or (_telephone(location) if location is not node else None),
             website=self._website(node, place) if profile else self._url(get(node, "url")),
@@ -413,10 +438,21 @@ class _Page:
                 return url
         return None
 
+    def _other_locations(self, spots: list[RawLocation], name: str) -> list[PracticeLocation]:
+        """The further locations of a listing, their coordinates parsed (refusals reported)."""
+        locations = []
+        for spot in spots:
+            latitude, longitude, _ = self._coordinates(
+                spot.latitude, spot.longitude, f"{name} (another location)"
+            )
+            if spot.address is not None or latitude is not None:
+                locations.append(PracticeLocation(spot.address, latitude, longitude))
+        return locations
+
     def _coordinates(
-        self, node: Node, name: str
+        self, raw_lat: Any, raw_lon: Any, name: str
     ) -> tuple[float | None, float | None, dict[str, Any]]:
-        raw_lat, raw_lon = geo_of(node)
+        """Parse a coordinate pair; a refused or half pair places nothing and is kept raw."""
         latitude = parse_coordinate(raw_lat, 90.0)
         longitude = parse_coordinate(raw_lon, 180.0)
         for label, raw, parsed in (
@@ -584,8 +620,27 @@ def _merge_profile(listing: Listing, part: Listing) -> None:
             ]
         elif name == "modalities_raw":
             listing.modalities_raw = texts([*listing.modalities_raw, *part.modalities_raw])
+        elif name == "other_locations":
+            _merge_locations(listing, part)
         elif getattr(listing, name) in (None, [], "") and getattr(part, name):
             setattr(listing, name, getattr(part, name))
+
+
+def _merge_locations(listing: Listing, part: Listing) -> None:
+    """Add a part's further locations when the listing is located where that part is.
+
+    A therapist with an address of their own is not at their practice's other branches; one
+    listed at the practice's address is (the address was filled from the part before this).
+    """
+    if part.address is None or listing.address != part.address:
+        return
+    known = [listing.address, *(p.address for p in listing.other_locations)]
+    for location in part.other_locations:
+        if location in listing.other_locations:
+            continue
+        if location.address is None or location.address not in known:
+            listing.other_locations.append(location)
+            known.append(location.address)
 
 
 def _first_top_level(found: list[_Found]) -> _Found:
@@ -633,18 +688,8 @@ def _name_key(node: Node) -> str:
 
 
 def _lacks_location(node: Node) -> bool:
-    return all(get(node, k) is None for k in ("address", "geo", "telephone", "location"))
-
-
-def _address_of_location(node: Node) -> PostalAddress | None:
-    for place in get_all(node, "location"):
-        if is_node(place):
-            address = parse_address(get_all(place, "address"))
-            if address is not None:
-                return address
-        elif text(place):
-            return PostalAddress(raw=text(place))
-    return None
+    keys = ("address", "geo", "telephone", *PLACE_PROPERTIES)
+    return all(get(node, k) is None for k in keys)
 
 
 def _telephone(node: Node) -> str | None:

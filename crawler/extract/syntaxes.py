@@ -6,12 +6,14 @@ parser chokes on) costs only that part of the page; the failure is recorded and 
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
 import extruct
 from extruct.jsonld import JsonLdExtractor
 from extruct.utils import parse_xmldom_html
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract.graph import jsonld_roots, microdata_roots, rdfa_roots
@@ -85,8 +87,14 @@ def roots_of(
         results.append(SyntaxRoots(MICRODATA, microdata_roots(items)))
     if RDFA in syntaxes:
         items = _run_extruct(tree, base_url, RDFA, errors)
-        results.append(SyntaxRoots(RDFA, rdfa_roots(items)))
+        page_text = _page_text(tree) if items else None
+        results.append(SyntaxRoots(RDFA, rdfa_roots(items, page_text=page_text)))
     return results
+
+
+def _page_text(tree: HtmlElement) -> str:
+    """The page's markup with entities decoded, where RDFa's literal values can be found."""
+    return html.unescape(etree.tostring(tree, encoding="unicode", method="html"))
 
 
 def _run_extruct(

@@ -16,25 +16,38 @@ _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 
 
 def parse_address(value: Any) -> PostalAddress | None:
-    """Return a PostalAddress from a schema.org ``address`` value.
+    """Return the first address of a schema.org ``address`` value, or None.
 
-    Accepts a PostalAddress node (keys in any case), a list of them (the first with content is
-    used) or one flat string, which is kept whole in ``raw``.
+    Accepts a PostalAddress node (keys in any case), one flat string (kept whole in ``raw``) or
+    a list of either; in a list the first value with content is the address (see
+    :func:`parse_addresses` for all of them).
     """
-    candidates = value if isinstance(value, list) else [value]
-    strings: list[str] = []
+    addresses = parse_addresses(value)
+    return addresses[0] if addresses else None
+
+
+def parse_addresses(value: Any) -> list[PostalAddress]:
+    """Return every address of a schema.org ``address`` value, in the order given.
+
+    Each PostalAddress node and each string is one address (schema.org gives a property several
+    values by repeating it, so a list of strings is several addresses, not the lines of one).
+    Values without content are skipped.
+    """
+    candidates = value if isinstance(value, list | tuple) else [value]
+    found: list[PostalAddress] = []
     for candidate in candidates:
-        if is_node(candidate):
-            address = _address_from_node(candidate)
-            if address is not None:
-                return address
-        else:
-            t = text(candidate)
-            if t:
-                strings.append(t)
-    if strings:
-        return PostalAddress(raw=", ".join(strings))
-    return None
+        address = address_of(candidate)
+        if address is not None:
+            found.append(address)
+    return found
+
+
+def address_of(value: Any) -> PostalAddress | None:
+    """Return one address value (a PostalAddress node or a flat string) as a PostalAddress."""
+    if is_node(value):
+        return _address_from_node(value)
+    flat = text(value)
+    return PostalAddress(raw=flat) if flat else None
 
 
 def _address_from_node(node: dict[str, Any]) -> PostalAddress | None:
@@ -83,14 +96,23 @@ def parse_coordinate(raw: Any, limit: float) -> float | None:
     return number
 
 
-def geo_of(node: dict[str, Any]) -> tuple[Any, Any]:
-    """Return the raw latitude and longitude of a node from ``geo`` or its own properties."""
+def geo_pairs(node: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """Return the raw (latitude, longitude) of every ``geo`` of a node, in the order given.
+
+    A node without a ``geo`` that has ``latitude``/``longitude`` of its own gives that one
+    pair. A pair missing one half is still returned: the caller reports it.
+    """
+    pairs = []
     for geo in get_all(node, "geo"):
         if is_node(geo):
             lat, lon = get(geo, "latitude"), get(geo, "longitude")
             if lat is not None or lon is not None:
-                return lat, lon
-    return get(node, "latitude"), get(node, "longitude")
+                pairs.append((lat, lon))
+    if not pairs:
+        lat, lon = get(node, "latitude"), get(node, "longitude")
+        if lat is not None or lon is not None:
+            pairs.append((lat, lon))
+    return pairs
 
 
 def parse_count(raw: Any) -> int | None:

@@ -8,7 +8,6 @@ is gone from search immediately) and kept through every recrawl until lifted her
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -35,6 +34,7 @@ from dashboard.formatting import MISSING, format_date, format_moment, plural
 from dashboard.markup import escape_markdown, plain_text
 from dashboard.notices import show_notices
 from indexer.corrections import CORRECTABLE
+from indexer.profile import Profile
 from indexer.search import BackendError
 from indexer.taxonomy import Taxonomy, load_taxonomy
 
@@ -51,28 +51,28 @@ FIELD_HELP = {
 # -- drawing -------------------------------------------------------------------------------
 
 
-def therapist_card(profile: dict[str, Any], taxonomy: Taxonomy) -> None:
+def therapist_card(profile: Profile, taxonomy: Taxonomy) -> None:
     """Who was picked: enough to be sure it is the therapist who asked."""
     with st.container(border=True):
-        st.markdown(f"#### {escape_markdown(profile.get('name') or 'Unnamed', max_length=100)}")
+        st.markdown(f"#### {escape_markdown(profile.name or 'Unnamed', max_length=100)}")
         line = " · ".join(
             escape_markdown(p)
-            for p in (plain_text(profile.get("practice_name"), max_length=80), place_of(profile))
+            for p in (plain_text(profile.practice_name, max_length=80), place_of(profile))
             if p
         )
         if line:
             st.markdown(f":gray[{line}]")
-        sources = sorted({plain_text(i.get("source")) for i in profile.get("listings") or []})
+        sources = sorted({plain_text(listing.source) for listing in profile.listings})
         st.caption(
-            f"Profile {escape_markdown(profile.get('id'))} · listed on "
+            f"Profile {escape_markdown(profile.id)} · listed on "
             f"{escape_markdown(', '.join(sources) or 'no source')} · last confirmed "
-            f"{escape_markdown(format_date(profile.get('last_confirmed')) or MISSING)}"
+            f"{escape_markdown(format_date(profile.last_confirmed) or MISSING)}"
         )
         st.page_link(
             routes.PROFILE,
             label="Open the profile",
             icon=":material/person:",
-            query_params={"id": str(profile.get("id"))},
+            query_params={"id": profile.id},
         )
         found = corrections_of(profile)
         if found:
@@ -93,9 +93,9 @@ def therapist_card(profile: dict[str, Any], taxonomy: Taxonomy) -> None:
             )
 
 
-def removal_form(profile: dict[str, Any], by: str) -> None:
+def removal_form(profile: Profile, by: str) -> None:
     """Remove the listing: why, and the button."""
-    profile_id = str(profile["id"])
+    profile_id = profile.id
     st.markdown("**Remove from the directory**")
     st.text_area(
         "Why",
@@ -109,14 +109,14 @@ def removal_form(profile: dict[str, Any], by: str) -> None:
         icon=":material/person_remove:",
         type="primary",
         on_click=curation.remove,
-        args=(profile_id, plain_text(profile.get("name")), by),
+        args=(profile_id, plain_text(profile.name), by),
         help="Takes the therapist out of search at once and out of every later build.",
     )
 
 
-def correction_form(profile: dict[str, Any], by: str, taxonomy: Taxonomy) -> None:
+def correction_form(profile: Profile, by: str, taxonomy: Taxonomy) -> None:
     """Correct one detail: which, the right value, and the button."""
-    profile_id = str(profile["id"])
+    profile_id = profile.id
     st.markdown("**Correct a detail**")
     field = st.selectbox(
         "Detail", list(CORRECTABLE), format_func=FIELD_LABELS.get, key=f"corr_field_{profile_id}"
@@ -124,7 +124,7 @@ def correction_form(profile: dict[str, Any], by: str, taxonomy: Taxonomy) -> Non
     key = value_key(profile_id, field)
     if field in TERM_FIELDS:
         vocabulary = TERM_FIELDS[field]
-        current = [str(t) for t in profile.get(field) or [] if str(t) in taxonomy.ids(vocabulary)]
+        current = [t for t in getattr(profile, field) if t in taxonomy.ids(vocabulary)]
         st.multiselect(
             FIELD_LABELS[field],
             taxonomy.ids(vocabulary),
@@ -182,7 +182,7 @@ def find_tab(by: str, taxonomy: Taxonomy) -> None:
             icon=":material/search_off:",
         )
         return
-    by_id = {str(p["id"]): p for p in found}
+    by_id = {p.id: p for p in found}
     chosen = st.selectbox(
         f"Therapist ({plural(len(found), 'match', 'matches')})",
         list(by_id),
@@ -258,7 +258,7 @@ def corrections_tab(home: str, by: str, taxonomy: Taxonomy) -> None:
                 profile = services.get_profile(item.profile_id)
             except BackendError:
                 profile = None
-            names[item.profile_id] = plain_text((profile or {}).get("name")) or MISSING
+            names[item.profile_id] = plain_text(profile.name if profile else None) or MISSING
     st.dataframe(
         pd.DataFrame(
             [

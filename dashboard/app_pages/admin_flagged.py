@@ -56,10 +56,10 @@ def details(item: FlaggedProfile) -> None:
             pd.DataFrame(
                 [
                     {
-                        "Source": plain_text(f.get("source")),
-                        "Field": plain_text(f.get("field")),
-                        "Problem": plain_text(f.get("reason")),
-                        "Value as found": plain_text(f.get("raw"), max_length=200),
+                        "Source": plain_text(f.source),
+                        "Field": plain_text(f.field),
+                        "Problem": plain_text(f.reason),
+                        "Value as found": plain_text(f.raw, max_length=200),
                     }
                     for f in item.data_flags
                 ]
@@ -92,7 +92,7 @@ def main() -> None:
         st.success("Nothing is flagged.", icon=":material/task_alt:")
         return
     reasons = Counter(
-        f"{plain_text(flag.get('field'))}: {plain_text(flag.get('reason'))}"
+        f"{plain_text(flag.field)}: {plain_text(flag.reason)}"
         for item in data
         for flag in item.data_flags
     )

@@ -6,58 +6,35 @@ comparison can be shared and the way back leads to the same results.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import routes, services
-from dashboard.credentials import badges, credentials_of
-from dashboard.formatting import (
-    MISSING,
-    format_date,
-    format_distance,
-    format_rating,
-    plural,
-    short_label,
-    status_style,
+from dashboard.credentials import badges, credential_status, license_badge
+from dashboard.formatting import MISSING, format_date, format_rating, plural, short_label
+from dashboard.locations import (
+    distance_markdown,
+    distance_text,
+    first_location,
+    nearest_location,
+    place_line,
+    searched_point,
 )
 from dashboard.markup import escape_markdown, plain_text
+from dashboard.ratings import rating_line, source_rating_cell
 from dashboard.search_state import SearchState, read_state
-from dashboard.widgets import badge_markdown, rating_line, show_problems
-from indexer.geo import GeoPoint, distance_km
-from indexer.geocode import PlaceNotFoundError, geocode_place
+from dashboard.widgets import badge_markdown, show_problems
+from indexer.geo import GeoPoint
+from indexer.profile import Profile
 from indexer.search import BackendError
 from indexer.taxonomy import Taxonomy, load_taxonomy
 
 
-def searched_point(state: SearchState) -> GeoPoint | None:
-    """The place the search was about, if it had one."""
-    if not state.near:
-        return None
-    try:
-        return geocode_place(state.near).point
-    except PlaceNotFoundError:
-        return None
-
-
-def nearest_km(profile: dict[str, Any], point: GeoPoint | None) -> float | None:
-    """Distance from the searched place to the therapist's nearest location."""
-    if point is None:
-        return None
-    distances = [
-        distance_km(point.lat, point.lon, float(loc["lat"]), float(loc["lon"]))
-        for loc in profile.get("locations") or []
-        if loc.get("lat") is not None and loc.get("lon") is not None
-    ]
-    return min(distances) if distances else None
-
-
-def column_names(profiles: list[dict[str, Any]]) -> list[str]:
+def column_names(profiles: list[Profile]) -> list[str]:
     """One column heading per therapist; namesakes get a number, so headings stay unique."""
     names: list[str] = []
     for profile in profiles:
-        base = plain_text(profile.get("name") or profile.get("id"), max_length=40)
+        base = plain_text(profile.name or profile.id, max_length=40)
         name, n = base, 2
         while name in names:
             name, n = f"{base} ({n})", n + 1
@@ -65,84 +42,56 @@ def column_names(profiles: list[dict[str, Any]]) -> list[str]:
     return names
 
 
-def credential_cell(profile: dict[str, Any], credential_id: str) -> str:
-    """What a therapist holds of one credential type, with its verification."""
-    found = [c for c in credentials_of(profile) if c.get("type") == credential_id]
-    if not found:
-        return ""
-    parts = []
-    for credential in found:
-        where = f" {credential['state']}" if credential.get("state") else ""
-        parts.append(f"{status_style(credential.get('status')).label}{where}")
-    return "; ".join(parts)
+def credential_cell(profile: Profile, credential_id: str) -> str:
+    """What a therapist holds of one credential type, with its check ("Verified (TX)" only for
+    an active state license; a certification reads "Confirmed by registry")."""
+    return "; ".join(
+        credential_status(c).label for c in profile.credentials if c.type == credential_id
+    )
+
+
+def distance_cell(profile: Profile, point: GeoPoint | None, state: SearchState) -> str:
+    """ "1.0 mi", or "≈ 3.4 mi (approximate: ZIP only)"; an en dash without a distance."""
+    nearest = nearest_location(profile, point)
+    return distance_text(nearest, state.unit) if nearest else MISSING
 
 
 def summary_table(
-    profiles: list[dict[str, Any]], names: list[str], point: GeoPoint | None, state: SearchState
+    profiles: list[Profile], names: list[str], point: GeoPoint | None, state: SearchState
 ) -> pd.DataFrame:
-    """Rows of figures (distance, ratings, counts), one column per therapist."""
-    sources = sorted(
-        {s for p in profiles for s in ((p.get("rating") or {}).get("by_source") or {})}
-    )
+    """Rows of figures (distance, license, ratings, counts), one column per therapist."""
+    sources = sorted({s for p in profiles for s in p.rating.by_source})
     rows: dict[str, list[str]] = {}
     if point is not None:
-        rows["Distance"] = [
-            format_distance(nearest_km(p, point), state.unit) or MISSING for p in profiles
-        ]
-    rows["Combined rating"] = [
-        format_rating((p.get("rating") or {}).get("combined")) for p in profiles
-    ]
-    rows["Reviews (all sites)"] = [
-        f"{int((p.get('rating') or {}).get('review_count') or 0):,}" for p in profiles
-    ]
+        rows["Distance"] = [distance_cell(p, point, state) for p in profiles]
+    rows["State license"] = [license_badge(p).label for p in profiles]
+    rows["Combined rating"] = [format_rating(p.rating.combined) for p in profiles]
+    rows["Reviews (all sites)"] = [f"{p.rating.review_count:,}" for p in profiles]
     for source in sources:
-        cells = []
-        for profile in profiles:
-            value = ((profile.get("rating") or {}).get("by_source") or {}).get(source)
-            if isinstance(value, dict) and value.get("count"):
-                cells.append(f"{format_rating(value.get('rating'))} ({value.get('count')})")
-            else:
-                cells.append(MISSING)
-        rows[f"Rating on {plain_text(source)}"] = cells
-    rows["Practice"] = [plain_text(p.get("practice_name"), max_length=60) for p in profiles]
-    rows["City"] = [
-        ", ".join(
-            plain_text(x)
-            for x in ((p.get("locations") or [{}])[0].get(k) for k in ("city", "state"))
-            if x
-        )
-        for p in profiles
-    ]
-    rows["Last confirmed"] = [format_date(p.get("last_confirmed")) for p in profiles]
+        rows[f"Rating on {plain_text(source)}"] = [
+            source_rating_cell(p.rating.by_source.get(source)) for p in profiles
+        ]
+    rows["Practice"] = [plain_text(p.practice_name, max_length=60) for p in profiles]
+    rows["City"] = [place_line(first_location(p)) for p in profiles]
+    rows["Last confirmed"] = [format_date(p.last_confirmed) for p in profiles]
     return pd.DataFrame(rows, index=names).T
 
 
-def term_matrix(
-    profiles: list[dict[str, Any]], names: list[str], taxonomy: Taxonomy
-) -> pd.DataFrame:
+def term_matrix(profiles: list[Profile], names: list[str], taxonomy: Taxonomy) -> pd.DataFrame:
     """Which techniques each therapist offers (✓), every offered technique once."""
-    offered: list[str] = []
-    for profile in profiles:
-        for modality in profile.get("modalities") or []:
-            if modality not in offered:
-                offered.append(str(modality))
+    offered = list(dict.fromkeys(m for p in profiles for m in p.modalities))
     data = {
-        name: ["✓" if m in (p.get("modalities") or []) else "" for m in offered]
+        name: ["✓" if m in p.modalities else "" for m in offered]
         for name, p in zip(names, profiles, strict=True)
     }
     return pd.DataFrame(data, index=[taxonomy.label("modality", m) for m in offered])
 
 
 def credential_matrix(
-    profiles: list[dict[str, Any]], names: list[str], taxonomy: Taxonomy
+    profiles: list[Profile], names: list[str], taxonomy: Taxonomy
 ) -> pd.DataFrame:
     """Each credential type anyone claims, and its status for each therapist."""
-    claimed: list[str] = []
-    for profile in profiles:
-        for credential in credentials_of(profile):
-            kind = str(credential.get("type"))
-            if kind not in claimed:
-                claimed.append(kind)
+    claimed = list(dict.fromkeys(c.type for p in profiles for c in p.credentials))
     data = {
         name: [credential_cell(p, c) for c in claimed]
         for name, p in zip(names, profiles, strict=True)
@@ -155,30 +104,30 @@ def _remove(profile_id: str, state: SearchState) -> None:
     st.query_params.from_dict(routes.compare_params(remaining, state))
 
 
-def cards(profiles: list[dict[str, Any]], point: GeoPoint | None, state: SearchState) -> None:
+def cards(profiles: list[Profile], point: GeoPoint | None, state: SearchState) -> None:
     """A short card per therapist, with the way to the full profile."""
     for column, profile in zip(st.columns(len(profiles)), profiles, strict=True):
         with column, st.container(border=True):
-            st.markdown(f"#### {escape_markdown(profile.get('name'), max_length=60)}")
-            practice = plain_text(profile.get("practice_name"), max_length=60)
+            st.markdown(f"#### {escape_markdown(profile.name, max_length=60)}")
+            practice = plain_text(profile.practice_name, max_length=60)
             st.markdown(f":gray[{escape_markdown(practice)}]" if practice else ":gray[—]")
             st.markdown(badge_markdown(badges(profile)))
-            distance = nearest_km(profile, point)
-            if distance is not None:
-                st.markdown(f"**{format_distance(distance, state.unit)}** away")
-            st.markdown(rating_line(profile.get("rating")))
+            nearest = nearest_location(profile, point)
+            if nearest is not None:
+                st.markdown(distance_markdown(nearest, state.unit))
+            st.markdown(rating_line(profile.rating))
             st.page_link(
                 routes.PROFILE,
                 label="View profile",
                 icon=":material/person:",
-                query_params=routes.profile_params(str(profile.get("id")), state),
+                query_params=routes.profile_params(profile.id, state),
             )
             st.button(
                 "Remove",
-                key=f"remove_{profile.get('id')}",
+                key=f"remove_{profile.id}",
                 icon=":material/close:",
                 on_click=_remove,
-                args=(str(profile.get("id")), state),
+                args=(profile.id, state),
             )
 
 
@@ -194,7 +143,7 @@ def main() -> None:
     )
     st.title("Compare therapists")
     show_problems(problems)
-    profiles: list[dict[str, Any]] = []
+    profiles: list[Profile] = []
     missing = 0
     try:
         for profile_id in state.compare:

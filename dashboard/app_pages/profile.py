@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import routes, services
 from dashboard.corrected import (
@@ -18,26 +19,40 @@ from dashboard.corrected import (
     corrections_summary,
     is_correction,
 )
-from dashboard.credentials import badges, credentials_of, status_badge
+from dashboard.credentials import (
+    badges,
+    credential_status,
+    kind_label,
+    license_sentence,
+    status_badge,
+)
 from dashboard.formatting import (
     MISSING,
     format_age,
     format_date,
-    format_distance,
     format_phone,
     format_rating,
-    kind_label,
     plural,
     stars,
-    status_style,
 )
-from dashboard.maps import MapPoint, therapist_map
+from dashboard.locations import (
+    Nearest,
+    address_line,
+    approximate_note,
+    distance_value,
+    first_location,
+    nearest_location,
+    place_line,
+    position_note,
+    searched_point,
+)
+from dashboard.maps import MapPoint, legend, therapist_map
 from dashboard.markup import escape_markdown, http_url, plain_text
+from dashboard.ratings import distribution_counts, source_rows
 from dashboard.reviews import ORDER_LABELS, review_sources, select_reviews
 from dashboard.search_state import SearchState, read_state
 from dashboard.widgets import badge_markdown, show_problems, term_labels
-from indexer.geo import distance_km
-from indexer.geocode import PlaceNotFoundError, geocode_place
+from indexer.profile import CredentialCheck, Profile, Rating, ReviewEntry
 from indexer.ratings import PRIOR_MEAN, PRIOR_WEIGHT
 from indexer.search import BackendError
 from indexer.taxonomy import Taxonomy, load_taxonomy
@@ -65,176 +80,169 @@ def back_link(state: SearchState) -> None:
     )
 
 
-def nearest_km(profile: dict[str, Any], state: SearchState) -> float | None:
-    """The distance from the searched place to the therapist's nearest location."""
-    if not state.near:
-        return None
-    try:
-        point = geocode_place(state.near).point
-    except PlaceNotFoundError:
-        return None
-    distances = [
-        distance_km(point.lat, point.lon, float(loc["lat"]), float(loc["lon"]))
-        for loc in profile.get("locations") or []
-        if loc.get("lat") is not None and loc.get("lon") is not None
-    ]
-    return min(distances) if distances else None
+def distance_metric(column: DeltaGenerator, nearest: Nearest | None, state: SearchState) -> None:
+    """The distance to the nearest location; marked "≈" with a note when it is measured to a
+    ZIP or city centre rather than the office."""
+    if nearest is None:
+        column.metric("Distance", MISSING)
+        return
+    note = approximate_note(nearest.location)
+    column.metric(
+        "Distance",
+        distance_value(nearest.km, nearest.location, state.unit),
+        help="Measured to the centre of the ZIP code or city: the office's own position is "
+        "not known."
+        if note
+        else "Measured to the nearest practice location.",
+    )
+    if note:
+        column.caption(escape_markdown(f"({note})"))
 
 
-def header(profile: dict[str, Any], state: SearchState) -> None:
+def header(profile: Profile, state: SearchState) -> None:
     """Name, practice, badges and the figures a client looks at first."""
-    st.title(escape_markdown(profile.get("name") or "Unnamed therapist", max_length=120))
-    practice = plain_text(profile.get("practice_name"), max_length=120)
-    location = (profile.get("locations") or [{}])[0]
-    place = ", ".join(plain_text(location.get(k)) for k in ("city", "state") if location.get(k))
+    st.title(escape_markdown(profile.name or "Unnamed therapist", max_length=120))
+    nearest = nearest_location(profile, searched_point(state))
+    practice = plain_text(profile.practice_name, max_length=120)
+    place = place_line(nearest.location if nearest else first_location(profile))
     line = " · ".join(escape_markdown(p) for p in (practice, place) if p)
     if line:
         st.markdown(f"**:gray[{line}]**")
     st.markdown(badge_markdown(badges(profile)))
+    st.caption(escape_markdown(license_sentence(profile)))
     summary = corrections_summary(profile)
     if summary:
         st.info(summary, icon=":material/edit_note:")
-    other_names = [plain_text(n, max_length=80) for n in profile.get("other_names") or []]
+    other_names = [plain_text(n, max_length=80) for n in profile.other_names]
     if other_names:
         st.caption("Also listed as: " + "; ".join(escape_markdown(n) for n in other_names))
-    if profile.get("active") is False:
+    if not profile.active:
         st.warning(
             "No source lists this therapist any more: they may have moved, retired or stopped "
             "taking clients.",
             icon=":material/history:",
         )
-    rating = profile.get("rating") or {}
-    listings = profile.get("listings") or []
-    sources = {str(item.get("source")) for item in listings}
+    rating = profile.rating
+    sources = {listing.source for listing in profile.listings}
     columns = st.columns(5)
     columns[0].metric(
         "Combined rating",
-        format_rating(rating.get("combined")),
+        format_rating(rating.combined),
         help="A fair score across every site; see Reviews.",
     )
-    columns[1].metric("Reviews", f"{int(rating.get('review_count') or 0):,}")
-    distance = nearest_km(profile, state)
-    columns[2].metric(
-        "Distance", format_distance(distance, state.unit) if distance is not None else MISSING
+    columns[1].metric(
+        "Ratings",
+        f"{rating.review_count:,}",
+        help="Ratings behind the combined score: each site's published count where it publishes "
+        "one, else its reviews one by one. The Reviews tab holds the reviews that could be read.",
     )
+    distance_metric(columns[2], nearest, state)
     columns[3].metric("Listed on", plural(len(sources), "site"))
     columns[4].metric(
         "Last confirmed",
-        format_date(profile.get("last_confirmed")) or MISSING,
+        format_date(profile.last_confirmed) or MISSING,
         help="The last time a source still listed this therapist.",
     )
-    for flag in profile.get("credential_flags") or []:
+    for flag in profile.credential_flags:
         st.error(escape_markdown(flag), icon=":material/flag:")
 
 
-def _corrected(profile: dict[str, Any], *fields: str) -> None:
+def _corrected(profile: Profile, *fields: str) -> None:
     """Say that these details were corrected at the therapist's request, if they were."""
     note = corrected_note(profile, *fields)
     if note:
         st.markdown(note)
 
 
-def overview(profile: dict[str, Any], taxonomy: Taxonomy) -> None:
+def about(profile: Profile, taxonomy: Taxonomy) -> None:
+    """Description, techniques, conditions and contact."""
+    st.subheader("About")
+    _corrected(profile, "bio")
+    if profile.bio:
+        st.text(profile.bio)
+    else:
+        st.caption("No description on any listing.")
+    st.subheader("Techniques")
+    _corrected(profile, "modalities")
+    st.markdown(term_labels(taxonomy, "modality", profile.modalities) or MISSING)
+    st.subheader("Conditions treated")
+    _corrected(profile, "conditions")
+    conditions = term_labels(taxonomy, "condition", profile.conditions)
+    st.markdown(conditions or ":gray[None listed]")
+    st.subheader("Contact")
+    _corrected(profile, "phones", "website")
+    for phone in profile.phones:
+        st.text(f"☎ {format_phone(phone)}")
+    website = profile.website
+    if website:
+        st.text(f"🌐 {plain_text(website, max_length=200)}")
+        safe = http_url(website)
+        if safe:
+            st.link_button("Open website", safe, icon=":material/open_in_new:")
+    if not profile.phones and not website:
+        st.caption("No contact details on any listing.")
+
+
+def location_markers(profile: Profile) -> list[MapPoint]:
+    """A pin for every location of the profile, hollow where the position is approximate."""
+    name = plain_text(profile.name, max_length=60)
+    return [
+        MapPoint(
+            lat=loc.lat,
+            lon=loc.lon,
+            name=name,
+            detail=" · ".join(
+                p for p in (address_line(loc), approximate_note(loc) or "exact position") if p
+            ),
+            verified=profile.verification.license_verified,
+            approximate=loc.approximate,
+        )
+        for loc in profile.locations
+    ]
+
+
+def locations(profile: Profile) -> None:
+    """Every location on a map and in the address list, each saying how exact it is."""
+    st.subheader("Locations")
+    if not profile.locations:
+        st.caption("No location on any listing.")
+        return
+    st.pydeck_chart(
+        therapist_map(location_markers(profile), height=300), width="stretch", height=300
+    )
+    st.caption(legend())
+    for loc in profile.locations:
+        st.text(address_line(loc))
+        sources = ", ".join(escape_markdown(s) for s in loc.sources)
+        note = escape_markdown(position_note(loc))
+        st.caption(f"{note} · from {sources}" if sources else note)
+
+
+def overview(profile: Profile, taxonomy: Taxonomy) -> None:
     """About, techniques, conditions, contact and locations."""
-    about, where = st.columns([3, 2], gap="large")
-    with about:
-        bio = profile.get("bio")
-        st.subheader("About")
-        _corrected(profile, "bio")
-        if bio:
-            st.text(str(bio))
-        else:
-            st.caption("No description on any listing.")
-        st.subheader("Techniques")
-        _corrected(profile, "modalities")
-        st.markdown(term_labels(taxonomy, "modality", profile.get("modalities") or []) or MISSING)
-        st.subheader("Conditions treated")
-        _corrected(profile, "conditions")
-        conditions = term_labels(taxonomy, "condition", profile.get("conditions") or [])
-        st.markdown(conditions or ":gray[None listed]")
-        st.subheader("Contact")
-        _corrected(profile, "phones", "website")
-        phones = profile.get("phones") or []
-        for phone in phones:
-            st.text(f"☎ {format_phone(str(phone))}")
-        website = profile.get("website")
-        if website:
-            st.text(f"🌐 {plain_text(website, max_length=200)}")
-            safe = http_url(website)
-            if safe:
-                st.link_button("Open website", safe, icon=":material/open_in_new:")
-        if not phones and not website:
-            st.caption("No contact details on any listing.")
-    with where:
-        st.subheader("Locations")
-        locations = [loc for loc in profile.get("locations") or [] if isinstance(loc, dict)]
-        markers = [
-            MapPoint(
-                lat=float(loc["lat"]),
-                lon=float(loc["lon"]),
-                name=plain_text(profile.get("name"), max_length=60),
-                detail=plain_text(loc.get("street") or loc.get("city")),
-            )
-            for loc in locations
-            if loc.get("lat") is not None and loc.get("lon") is not None
-        ]
-        if markers:
-            st.pydeck_chart(therapist_map(markers, height=300), width="stretch", height=300)
-        for loc in locations:
-            address = ", ".join(
-                plain_text(p)
-                for p in (
-                    loc.get("street"),
-                    loc.get("city"),
-                    " ".join(str(x) for x in (loc.get("state"), loc.get("postal_code")) if x),
-                )
-                if p
-            )
-            st.text(address or "Address not given")
-            precision = {"rooftop": "exact point", "zip": "ZIP centre", "city": "city centre"}
-            st.caption(
-                f"{precision.get(str(loc.get('precision')), 'position')} · from "
-                + ", ".join(escape_markdown(s) for s in loc.get("sources") or [])
-            )
-        if not locations:
-            st.caption("No location on any listing.")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        about(profile, taxonomy)
+    with right:
+        locations(profile)
 
 
-def ratings(profile: dict[str, Any]) -> None:
-    """Each site's score beside the combined one, and how the stars are spread."""
-    rating = profile.get("rating") or {}
+def ratings(profile: Profile) -> None:
+    """Each site's rating and what it rests on beside the combined one, and how the stars of the
+    reviews read here are spread."""
+    rating = profile.rating
     combined, spread = st.columns([3, 2], gap="large")
     with combined:
         st.subheader("Ratings by site")
-        rows = [
-            {
-                "Site": plain_text(source),
-                "Rating": values.get("rating"),
-                "Stars": stars(values.get("rating")),
-                "Reviews": int(values.get("count") or 0),
-                "Newest review": format_date(values.get("latest")) or MISSING,
-                "Based on": "reviews read here"
-                if values.get("from_reviews")
-                else "the site's own average",
-            }
-            for source, values in sorted((rating.get("by_source") or {}).items())
-            if isinstance(values, dict)
-        ]
-        rows.append(
-            {
-                "Site": "Combined (tdir)",
-                "Rating": rating.get("combined"),
-                "Stars": stars(rating.get("combined")),
-                "Reviews": int(rating.get("review_count") or 0),
-                "Newest review": "",
-                "Based on": "all sites, copies counted once",
-            }
-        )
         st.dataframe(
-            pd.DataFrame(rows),
+            pd.DataFrame(source_rows(rating)),
             hide_index=True,
             width="stretch",
-            column_config={"Rating": st.column_config.NumberColumn(format="%.2f")},
+            column_config={"Score": st.column_config.NumberColumn(format="%.2f")},
+        )
+        st.caption(
+            "A site's rating is either the average it publishes itself (its reviews are mostly "
+            "not shown here) or computed from every one of its reviews, all read here."
         )
         st.caption(
             f"The combined score counts every review once, on whichever site it appeared "
@@ -243,24 +251,55 @@ def ratings(profile: dict[str, Any]) -> None:
             f"a hundred, and the score says so."
         )
     with spread:
-        st.subheader("Stars given")
-        distribution = rating.get("distribution") or {}
-        frame = pd.DataFrame(
-            {
-                "Stars": [f"{s} ★" for s in ("5", "4", "3", "2", "1")],
-                "Reviews": [int(distribution.get(s) or 0) for s in ("5", "4", "3", "2", "1")],
-            }
+        star_chart(rating)
+
+
+def star_chart(rating: Rating) -> None:
+    """How many stars the reviews read here gave (not the sites' published averages)."""
+    st.subheader("Stars in the reviews shown here")
+    counts = distribution_counts(rating)
+    if not sum(counts):
+        st.caption("No individual reviews were read for this therapist.")
+        return
+    frame = pd.DataFrame(
+        {"Stars": [f"{s} ★" for s in ("5", "4", "3", "2", "1")], "Reviews shown here": counts}
+    )
+    st.bar_chart(frame, x="Stars", y="Reviews shown here", horizontal=True, height=220, sort=False)
+    st.caption(
+        f"Counts only the {plural(sum(counts), 'rated review')} read here; a site's published "
+        "average is not broken down by stars."
+    )
+
+
+def review_card(review: ReviewEntry) -> None:
+    """One review: its stars, site, date and author, and its text as plain text."""
+    with st.container(border=True):
+        value = review.rating
+        score = (
+            f":orange[{stars(value)}] **{value:g}**" if value is not None else ":gray[no rating]"
         )
-        if frame["Reviews"].sum():
-            st.bar_chart(frame, x="Stars", y="Reviews", horizontal=True, height=220, sort=False)
-        else:
-            st.caption("No individual reviews were read for this therapist.")
+        details = " · ".join(
+            p
+            for p in (
+                escape_markdown(review.source),
+                escape_markdown(format_date(review.published) or "undated"),
+                escape_markdown(review.author, max_length=60),
+            )
+            if p
+        )
+        st.markdown(f"{score} · {details}")
+        st.text(review.body or "(no text)")
+        if review.copied_to:
+            st.caption(
+                f"The same text also appeared in {plural(len(review.copied_to), 'other listing')}"
+                "; it counts once."
+            )
 
 
-def review_list(profile: dict[str, Any]) -> None:
+def review_list(profile: Profile) -> None:
     """Every review, filterable by site and sortable by date or rating."""
-    reviews = [r for r in profile.get("reviews") or [] if isinstance(r, dict)]
-    st.subheader(f"Reviews ({len(reviews):,})")
+    reviews = list(profile.reviews)
+    st.subheader(f"Reviews shown here ({len(reviews):,})")
     if not reviews:
         st.caption("No reviews were found on any site.")
         return
@@ -271,45 +310,21 @@ def review_list(profile: dict[str, Any]) -> None:
         sources,
         selection_mode="multi",
         default=sources,
-        key=f"review_sources_{profile.get('id')}",
+        key=f"review_sources_{profile.id}",
         format_func=plain_text,
     )
     ordering = order.selectbox(
         "Order",
         list(ORDER_LABELS),
         format_func=ORDER_LABELS.get,
-        key=f"review_order_{profile.get('id')}",
+        key=f"review_order_{profile.id}",
     )
     shown = select_reviews(reviews, chosen, ordering)
-    limit_key = f"review_limit_{profile.get('id')}"
+    limit_key = f"review_limit_{profile.id}"
     limit = int(st.session_state.get(limit_key, REVIEWS_PER_STEP))
     st.caption(f"{plural(len(shown), 'review')} from the chosen sites")
     for review in shown[:limit]:
-        with st.container(border=True):
-            value = review.get("rating")
-            score = (
-                f":orange[{stars(value)}] **{value:g}**"
-                if isinstance(value, int | float)
-                else ":gray[no rating]"
-            )
-            details = " · ".join(
-                p
-                for p in (
-                    escape_markdown(review.get("source")),
-                    escape_markdown(format_date(review.get("published")) or "undated"),
-                    escape_markdown(review.get("author"), max_length=60),
-                )
-                if p
-            )
-            st.markdown(f"{score} · {details}")
-            body = review.get("body")
-            st.text(str(body) if body else "(no text)")
-            copies = review.get("copied_to") or []
-            if copies:
-                st.caption(
-                    f"The same text also appeared in {plural(len(copies), 'other listing')}; "
-                    "it counts once."
-                )
+        review_card(review)
     if len(shown) > limit:
         st.button(
             f"Show more ({len(shown) - limit} left)",
@@ -317,56 +332,59 @@ def review_list(profile: dict[str, Any]) -> None:
         )
 
 
-def credentials(profile: dict[str, Any]) -> None:
+def credential_card(credential: CredentialCheck) -> None:
+    """One claimed credential: what it is, the issuer's answer and when it was checked."""
+    badge = status_badge(credential)
+    style = credential_status(credential)
+    with st.container(border=True):
+        title, status = st.columns([3, 1.4], vertical_alignment="center")
+        name = escape_markdown(credential.label or credential.type)
+        where = " · ".join(
+            escape_markdown(p)
+            for p in (
+                kind_label(credential.kind),
+                credential.state,
+                f"No. {credential.number}" if credential.number else None,
+            )
+            if p
+        )
+        title.markdown(f"**{name}**  \n:gray[{where}]")
+        status.markdown(f":{badge.color}-badge[{badge.icon} {escape_markdown(badge.label)}]")
+        facts = [
+            f"Checked on {format_date(credential.checked_on)}"
+            if credential.checked_on
+            else "Not checked yet",
+            f"issuer: {plain_text(credential.issuer)}" if credential.issuer else None,
+            "claimed on " + ", ".join(plain_text(s) for s in credential.claimed_by)
+            if credential.claimed_by
+            else None,
+        ]
+        st.text(" · ".join(f for f in facts if f))
+        st.caption(escape_markdown(credential.reason or style.explanation))
+        record = http_url(credential.record_url)
+        if record:
+            st.link_button("Issuer's record", record, icon=":material/open_in_new:")
+
+
+def credentials(profile: Profile) -> None:
     """Each credential with its kind, what the issuer said, and when that was checked."""
-    items = credentials_of(profile)
     st.subheader("Credentials")
     st.caption(
         "A credential a listing claims is not one the issuer confirms. Each is checked against "
-        "the issuer's own records where those are crawled."
+        "the issuer's own records where those are crawled. Only an active state license "
+        "confirmed by its board counts as verified; a board certification or an NPI is "
+        "confirmed by its registry but is not a license."
     )
-    if not items:
+    if not profile.credentials:
         st.info("No listing claims a license or certification.", icon=":material/info:")
         return
-    for credential in items:
-        badge = status_badge(credential)
-        style = status_style(credential.get("status"))
-        with st.container(border=True):
-            title, status = st.columns([3, 1.4], vertical_alignment="center")
-            name = escape_markdown(credential.get("label") or credential.get("type"))
-            where = " · ".join(
-                escape_markdown(p)
-                for p in (
-                    kind_label(credential.get("kind")),
-                    credential.get("state"),
-                    f"No. {credential['number']}" if credential.get("number") else None,
-                )
-                if p
-            )
-            title.markdown(f"**{name}**  \n:gray[{where}]")
-            status.markdown(f":{badge.color}-badge[{badge.icon} {escape_markdown(badge.label)}]")
-            checked = credential.get("checked_on")
-            facts = [
-                f"Checked on {format_date(checked)}" if checked else "Not checked yet",
-                f"issuer: {plain_text(credential.get('issuer'))}"
-                if credential.get("issuer")
-                else None,
-                "claimed on " + ", ".join(plain_text(s) for s in credential.get("claimed_by") or [])
-                if credential.get("claimed_by")
-                else None,
-            ]
-            st.text(" · ".join(f for f in facts if f))
-            reason = credential.get("reason")
-            st.caption(escape_markdown(reason) if reason else escape_markdown(style.explanation))
-            record = http_url(credential.get("record_url"))
-            if record:
-                st.link_button("Issuer's record", record, icon=":material/open_in_new:")
+    for credential in profile.credentials:
+        credential_card(credential)
 
 
-def provenance(profile: dict[str, Any]) -> None:
-    """Where each fact came from and when, the listings merged, and what could not be used."""
-    st.subheader("Where each fact came from")
-    rows = [
+def provenance_rows(profile: Profile) -> list[dict[str, Any]]:
+    """One row per source of each fact, with when that source last showed it."""
+    return [
         {
             "Fact": FIELD_LABELS.get(field_name, field_name.replace("_", " ").capitalize()),
             "Source": SOURCE_LABEL if is_correction(entry) else plain_text(entry.get("source")),
@@ -374,10 +392,16 @@ def provenance(profile: dict[str, Any]) -> None:
             "Last seen": format_date(entry.get("last_seen")),
             "Age": format_age(entry.get("last_seen")),
         }
-        for field_name, entries in (profile.get("provenance") or {}).items()
+        for field_name, entries in profile.provenance.items()
         for entry in entries or []
         if isinstance(entry, dict)
     ]
+
+
+def provenance(profile: Profile) -> None:
+    """Where each fact came from and when, the listings merged, and what could not be used."""
+    st.subheader("Where each fact came from")
+    rows = provenance_rows(profile)
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
@@ -385,14 +409,13 @@ def provenance(profile: dict[str, Any]) -> None:
     st.subheader("Listings merged into this profile")
     listings = [
         {
-            "Source": plain_text(item.get("source")),
-            "Listed as": plain_text(item.get("name")),
-            "Page": plain_text(item.get("url")),
-            "Last seen": format_date(item.get("last_seen")),
-            "Still listed": bool(item.get("active")),
+            "Source": plain_text(item.source),
+            "Listed as": plain_text(item.name),
+            "Page": plain_text(item.url),
+            "Last seen": format_date(item.last_seen),
+            "Still listed": item.active,
         }
-        for item in profile.get("listings") or []
-        if isinstance(item, dict)
+        for item in profile.listings
     ]
     if listings:
         st.dataframe(pd.DataFrame(listings), hide_index=True, width="stretch")
@@ -401,8 +424,7 @@ def provenance(profile: dict[str, Any]) -> None:
             "Listings": plain_text(item.get("listings")),
             "Why they are the same therapist": plain_text(item.get("reason")),
         }
-        for item in profile.get("merge_evidence") or []
-        if isinstance(item, dict)
+        for item in profile.merge_evidence
     ]
     if evidence:
         st.markdown("**Merge evidence**")
@@ -411,13 +433,12 @@ def provenance(profile: dict[str, Any]) -> None:
         st.caption("One listing: nothing was merged.")
     flags = [
         {
-            "Source": plain_text(item.get("source")),
-            "Field": plain_text(item.get("field")),
-            "Problem": plain_text(item.get("reason")),
-            "Value as found": plain_text(item.get("raw"), max_length=200),
+            "Source": plain_text(item.source),
+            "Field": plain_text(item.field),
+            "Problem": plain_text(item.reason),
+            "Value as found": plain_text(item.raw, max_length=200),
         }
-        for item in profile.get("data_flags") or []
-        if isinstance(item, dict)
+        for item in profile.data_flags
     ]
     if flags:
         st.markdown("**Values that could not be used**")
@@ -449,17 +470,16 @@ def main() -> None:
             icon=":material/person_off:",
         )
         return
-    if profile.get("id") and profile["id"] != profile_id:
+    if profile.id != profile_id:
         # Reached by an id the profile had before its listings changed: show the current one,
         # so the address bar holds the link worth keeping.
-        st.query_params["id"] = profile["id"]
+        st.query_params["id"] = profile.id
     header(profile, state)
-    reviews = profile.get("reviews") or []
     tabs = st.tabs(
         [
             "Overview",
-            f"Reviews ({len(reviews):,})",
-            f"Credentials ({len(credentials_of(profile))})",
+            f"Reviews ({len(profile.reviews):,})",
+            f"Credentials ({len(profile.credentials)})",
             "Sources & history",
         ]
     )

@@ -7,15 +7,29 @@ widgets drive the search and the URL follows them.
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from dashboard import routes, services
-from dashboard.credentials import badges, license_badge
-from dashboard.formatting import format_date, format_distance, format_rating, plural
-from dashboard.maps import MapPoint, therapist_map
+from dashboard.credentials import badges
+from dashboard.formatting import (
+    DistanceUnit,
+    format_date,
+    format_distance,
+    format_rating,
+    plural,
+)
+from dashboard.locations import (
+    Nearest,
+    approximate_note,
+    distance_markdown,
+    distance_value,
+    first_location,
+    nearest_location,
+    place_line,
+)
+from dashboard.maps import MapPoint, legend, therapist_map
 from dashboard.markup import escape_markdown, plain_text
+from dashboard.ratings import rating_line
 from dashboard.search_state import (
     MAX_COMPARE,
     MAX_RADIUS,
@@ -26,9 +40,10 @@ from dashboard.search_state import (
     read_state,
 )
 from dashboard.suggestions import constraints, suggest
-from dashboard.widgets import badge_markdown, rating_line, show_problems, term_labels
+from dashboard.widgets import badge_markdown, show_problems, term_labels
 from indexer.geo import GeoPoint, distance_km
 from indexer.geocode import Place, PlaceNotFoundError, geocode_place
+from indexer.profile import Location, Profile
 from indexer.search import BackendError, Hit, QueryError, SearchResult
 from indexer.taxonomy import Taxonomy, Vocabulary, load_taxonomy
 
@@ -177,7 +192,8 @@ def filters(result: SearchResult | None, taxonomy: Taxonomy) -> None:
         st.toggle(
             "Verified license only" + (f" ({verified})" if verified is not None else ""),
             key=K_VERIFIED,
-            help="Only therapists whose state license the issuing board lists as active.",
+            help="Only therapists whose state license the state board's own record shows as "
+            "active. A board certification or an NPI is not a license and does not count.",
         )
         st.slider(
             "Minimum combined rating",
@@ -229,33 +245,42 @@ def _term_filter(
     st.multiselect(label, options, key=key, format_func=caption, placeholder="Any")
 
 
-def result_card(hit: Hit, state: SearchState, taxonomy: Taxonomy) -> None:
+def card_distance(
+    nearest: Nearest | None, distance: float | None, unit: DistanceUnit
+) -> str | None:
+    """ "**1.0 mi** away", or "**≈ 4.5 mi** away (approximate: city only)" when the nearest
+    location is only a ZIP or city centre (markdown); None without a distance."""
+    if nearest is not None:
+        return distance_markdown(nearest, unit)
+    if distance is None:
+        return None
+    return f"**{escape_markdown(format_distance(distance, unit))}** away"
+
+
+def result_card(hit: Hit, point: GeoPoint | None, state: SearchState, taxonomy: Taxonomy) -> None:
     """One therapist in the result list."""
     profile = hit.profile
     chosen = hit.id in state.compare
+    nearest = nearest_location(profile, point)
     with st.container(border=True):
         main, side = st.columns([3, 1.7], vertical_alignment="top")
         with main:
-            st.markdown(f"#### {escape_markdown(profile.get('name'), max_length=80)}")
-            practice = plain_text(profile.get("practice_name"), max_length=80)
-            location = (profile.get("locations") or [{}])[0]
-            place = ", ".join(
-                p
-                for p in (plain_text(location.get("city")), plain_text(location.get("state")))
-                if p
-            )
+            st.markdown(f"#### {escape_markdown(profile.name, max_length=80)}")
+            practice = plain_text(profile.practice_name, max_length=80)
+            place = place_line(nearest.location if nearest else first_location(profile))
             line = " · ".join(escape_markdown(p) for p in (practice, place) if p)
             if line:
                 st.markdown(f":gray[{line}]")
             st.markdown(badge_markdown(badges(profile)))
-            modalities = term_labels(taxonomy, "modality", profile.get("modalities") or [], 5)
+            modalities = term_labels(taxonomy, "modality", profile.modalities, 5)
             if modalities:
                 st.markdown(f":material/spa: {modalities}")
         with side:
-            if hit.distance_km is not None:
-                st.markdown(f"**{format_distance(hit.distance_km, state.unit)}** away")
-            st.markdown(rating_line(profile.get("rating")))
-            confirmed = format_date(profile.get("last_confirmed"))
+            distance = card_distance(nearest, hit.distance_km, state.unit)
+            if distance:
+                st.markdown(distance)
+            st.markdown(rating_line(profile.rating))
+            confirmed = format_date(profile.last_confirmed)
             if confirmed:
                 # When a source last listed them: an old date warns that details may have changed.
                 st.caption(f"Last confirmed {escape_markdown(confirmed)}")
@@ -287,7 +312,7 @@ def compare_tray(state: SearchState) -> None:
             profile = services.get_profile(profile_id)
         except BackendError:
             profile = None
-        names.append(escape_markdown((profile or {}).get("name") or profile_id, max_length=40))
+        names.append(escape_markdown(profile.name if profile else profile_id, max_length=40))
     with st.container(border=True):
         text, go, clear = st.columns([4, 1.6, 1], vertical_alignment="center")
         text.markdown(f":material/compare_arrows: **Compare:** {', '.join(names)}")
@@ -303,55 +328,57 @@ def compare_tray(state: SearchState) -> None:
         clear.button("Clear", key="compare_clear", on_click=_clear_compare)
 
 
+def pin_detail(
+    profile: Profile, location: Location, point: GeoPoint | None, unit: DistanceUnit
+) -> str:
+    """A pin's tooltip: the distance to this location ("≈" and a note when it is only a ZIP or
+    city centre) and the combined rating (plain text)."""
+    rating = profile.rating
+    parts = []
+    if point is not None:
+        km = distance_km(point.lat, point.lon, location.lat, location.lon)
+        parts.append(distance_value(km, location, unit))
+    parts.append(f"★ {format_rating(rating.combined)} ({rating.review_count})")
+    note = approximate_note(location)
+    if note:
+        parts.append(note)
+    return " · ".join(parts)
+
+
 def results_map(
     hits: list[Hit], point: GeoPoint | None, state: SearchState, show_radius: bool
 ) -> None:
-    """The current page of results on a map, around the searched place."""
-    markers = []
-    for hit in hits:
-        profile = hit.profile
-        rating = profile.get("rating") or {}
-        detail = " · ".join(
-            p
-            for p in (
-                format_distance(hit.distance_km, state.unit),
-                f"★ {format_rating(rating.get('combined'))} ({rating.get('review_count') or 0})",
-            )
-            if p
+    """The current page of results on a map, around the searched place; approximate positions
+    are hollow pins."""
+    radius_km = state.radius_km if show_radius else None
+    markers = [
+        MapPoint(
+            lat=location.lat,
+            lon=location.lon,
+            name=plain_text(hit.profile.name, max_length=60),
+            detail=pin_detail(hit.profile, location, point, state.unit),
+            verified=hit.profile.verification.license_verified,
+            approximate=location.approximate,
         )
-        verified = license_badge(profile).label == "License verified"
-        for location in placed_locations(profile, point, state.radius_km if show_radius else None):
-            markers.append(
-                MapPoint(
-                    lat=float(location["lat"]),
-                    lon=float(location["lon"]),
-                    name=plain_text(profile.get("name"), max_length=60),
-                    detail=detail,
-                    verified=verified,
-                )
-            )
-    deck = therapist_map(markers, point, state.radius_km if show_radius else None)
+        for hit in hits
+        for location in placed_locations(hit.profile, point, radius_km)
+    ]
+    deck = therapist_map(markers, point, radius_km)
     st.pydeck_chart(deck, width="stretch", height=460)
-    st.caption(":green[●] license verified  :blue[●] other  :gray[○] searched area")
+    st.caption(legend(searched_area=radius_km is not None))
 
 
 def placed_locations(
-    profile: dict[str, Any], point: GeoPoint | None, radius_km: float | None
-) -> list[dict[str, Any]]:
+    profile: Profile, point: GeoPoint | None, radius_km: float | None
+) -> list[Location]:
     """The therapist's locations to mark: those within the searched radius when there is one
     (a practice in another city would pull the map away), else the first few."""
-    located = [
-        loc
-        for loc in profile.get("locations") or []
-        if isinstance(loc, dict) and loc.get("lat") is not None and loc.get("lon") is not None
-    ]
     if point is None or radius_km is None:
-        return located[:3]
+        return list(profile.locations[:3])
     return [
         loc
-        for loc in located
-        if distance_km(point.lat, point.lon, float(loc["lat"]), float(loc["lon"]))
-        <= radius_km + 0.01
+        for loc in profile.locations
+        if distance_km(point.lat, point.lon, loc.lat, loc.lon) <= radius_km + 0.01
     ]
 
 
@@ -483,7 +510,7 @@ def main() -> None:
     listing, map_column = st.columns([3, 2], gap="medium")
     with listing:
         for hit in result.hits:
-            result_card(hit, state, taxonomy)
+            result_card(hit, point, state, taxonomy)
         pager(result, state)
     with map_column:
         results_map(result.hits, point, state, show_radius=place is not None)

@@ -15,6 +15,12 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+# Reasons that describe a value rather than a problem with it: counted in build summaries, but a
+# profile is not put up for admin review for them (a recognised term with a few more words; a
+# directory that gives only the city, as many do).
+INFORMATIONAL_REASONS = frozenset({"partial_term", "no_street"})
+
+
 @dataclass(frozen=True, slots=True)
 class Flag:
     """One problem with one field: ``reason`` is a stable slug (counted), ``detail`` is prose."""
@@ -28,6 +34,11 @@ class Flag:
     def stat_key(self) -> str:
         """Return the key this flag is counted under, e.g. ``telephone/invalid_phone``."""
         return f"{self.field}/{self.reason}"
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether the flag marks a problem a person should look at."""
+        return self.reason not in INFORMATIONAL_REASONS
 
 
 @dataclass(frozen=True, slots=True)

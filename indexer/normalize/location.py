@@ -4,6 +4,7 @@ centroid, else the city's."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cache
 
 import zipcodes
@@ -12,6 +13,15 @@ from indexer.geo import GeoPoint, distance_km
 from indexer.geocode import Place, city_centroid, zip_centroid
 from indexer.normalize.addresses import NormalizedAddress
 from indexer.normalize.flags import Flag, Normalized
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedAddress:
+    """An address a listing gives and where it puts the listing."""
+
+    address: NormalizedAddress | None
+    place: Place
+
 
 # Farther than this from the ZIP's centroid, the source's coordinates are wrong (a dropped minus
 # sign, swapped latitude and longitude, a default point) rather than a large rural ZIP.

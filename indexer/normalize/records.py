@@ -11,7 +11,7 @@ from indexer.normalize.addresses import NormalizedAddress, normalize_address
 from indexer.normalize.credentials import NormalizedCredential, normalize_credential, normalize_npi
 from indexer.normalize.dates import DateOrder, ParsedDate, parse_date
 from indexer.normalize.flags import Flag, FlagLog
-from indexer.normalize.location import locate
+from indexer.normalize.location import LocatedAddress, locate
 from indexer.normalize.names import ParsedName, parse_person_name
 from indexer.normalize.phones import Phone, normalize_phone
 from indexer.normalize.ratings import FiveStarRating, rating_to_five
@@ -27,6 +27,7 @@ class NormalizedListing:
     name: ParsedName | None
     address: NormalizedAddress | None
     location: Place | None
+    other_places: tuple[LocatedAddress, ...]  # further practice locations, each placed
     phone: Phone | None
     modalities: TermMatch | None
     conditions: TermMatch | None
@@ -58,6 +59,14 @@ def normalize_listing(listing: Listing, *, taxonomy: Taxonomy | None = None) -> 
     name = log.take(parse_person_name(listing.name_raw, taxonomy=taxonomy))
     address = log.take(normalize_address(listing.address))
     location = log.take(locate(listing.latitude, listing.longitude, address))
+    other_places = []
+    for other in listing.other_locations:
+        other_address = log.take(normalize_address(other.address, field="other_location.address"))
+        place = log.take(
+            locate(other.latitude, other.longitude, other_address, field="other_location")
+        )
+        if place is not None:
+            other_places.append(LocatedAddress(other_address, place))
     modalities, conditions = _classify_terms(listing, taxonomy, log)
     credentials = []
     for claim in listing.credentials:
@@ -69,6 +78,7 @@ def normalize_listing(listing: Listing, *, taxonomy: Taxonomy | None = None) -> 
         name=name,
         address=address,
         location=location,
+        other_places=tuple(other_places),
         phone=log.take(normalize_phone(listing.telephone_raw)),
         modalities=modalities,
         conditions=conditions,

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from indexer.normalize.flags import Flag, Normalized
-from indexer.taxonomy import Taxonomy, Vocabulary, load_taxonomy
+from indexer.taxonomy import Taxonomy, Vocabulary, fold, load_taxonomy
 
 # Commas, semicolons, slashes, pipes, ampersands, plus signs, bullets, brackets, new lines,
 # a spaced dash and the words "and" / "or" all separate list items.
@@ -89,7 +89,8 @@ def normalize_terms(
             if leftover is None:
                 continue
             if found:
-                flags.append(Flag(field, "partial_term", leftover))
+                if not _only_fillers(leftover, found, taxonomy):
+                    flags.append(Flag(field, "partial_term", leftover))
             else:
                 unknown.append(leftover)
                 flags.append(Flag(field, "unknown_term", leftover))
@@ -116,6 +117,12 @@ def _match_pieces(
                 found = taxonomy.find_terms(piece)[0][vocabulary]
             yield found, piece
             start += 1
+
+
+def _only_fillers(piece: str, found: list[str], taxonomy: Taxonomy) -> bool:
+    """Whether a piece says nothing beyond the terms found in it ("Neuro-muscular Tx")."""
+    _, rest = taxonomy.find_terms(piece)
+    return all(word in taxonomy.filler_words for word in fold(rest).split())
 
 
 def _add(ids: list[str], term_id: str) -> None:

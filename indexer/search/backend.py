@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
+from indexer.profile import Profile
 from indexer.search.query import SearchQuery
 from indexer.search.results import SearchResult
 
@@ -25,11 +26,11 @@ class SearchBackend(Protocol):
         """Return one page of active profiles matching the query, with facets and a total."""
         ...
 
-    def get(self, profile_id: str) -> dict[str, Any] | None:
+    def get(self, profile_id: str) -> Profile | None:
         """Return the stored profile with this id or alias id (active or not), or None."""
         ...
 
-    def upsert(self, profiles: Iterable[dict[str, Any]]) -> int:
+    def upsert(self, profiles: Iterable[Profile]) -> int:
         """Add or replace profiles by id; return how many were written. Visible on return."""
         ...
 
@@ -37,7 +38,7 @@ class SearchBackend(Protocol):
         """Remove profiles by id; return how many existed. Visible on return."""
         ...
 
-    def rebuild(self, profiles: Iterable[dict[str, Any]]) -> int:
+    def rebuild(self, profiles: Iterable[Profile]) -> int:
         """Replace the whole index with these profiles, atomically: searches see either the old
         index or the complete new one, never a mix; a failed rebuild leaves the old one serving."""
         ...

@@ -5,26 +5,22 @@ derives, in one place, what both backends index: folded text, points, canonical 
 through the taxonomy, verification flags and the rating sort key. Backends never interpret a
 profile themselves, so they cannot drift apart.
 
-The profile fields read here:
-``id``, ``name``, ``practice_name``, ``bio``, ``active`` (default true),
-``locations``: ``[{lat, lon, city, state, ...}]``,
-``modalities`` / ``conditions``: canonical ids as declared by the therapist's listings,
-``credentials``: ``[{type: <credential id>, status: verified|expired|not_found|unverifiable}]``,
-``rating``: ``{combined: float | None, review_count: int}``,
-``credential_flags`` / ``data_flags``: what the indexer flagged (non-empty means flagged),
-``alias_ids``: the other ids the profile answers to (ids it had before its listings changed).
+It reads the typed :class:`~indexer.profile.Profile`: one point per merged practice location
+(never a second, approximate point for one office), the "verified" flag from
+``Profile.verification.license_verified`` (an active state license its board confirms, nothing
+else), the combined rating and its count.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from indexer.geo import GeoPoint
+from indexer.profile import Profile
 from indexer.taxonomy import Taxonomy, fold
 
 VERIFIED = "verified"
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 """Version of what the backends store per profile. A backend holding an index written with an
 older layout says so (``outdated``) and the next index write rebuilds it rather than mixing
 documents of two layouts."""
@@ -67,50 +63,40 @@ class SearchDocument:
         }
 
 
-def to_search_document(profile: dict[str, Any], taxonomy: Taxonomy) -> SearchDocument:
+def to_search_document(profile: Profile, taxonomy: Taxonomy) -> SearchDocument:
     """Project a profile onto its searchable fields."""
-    if not profile.get("id"):
+    if not profile.id:
         raise ValueError("profile has no id")
-    locations = profile.get("locations") or []
-    points = tuple(
-        GeoPoint(float(loc["lat"]), float(loc["lon"]))
-        for loc in locations
-        if loc.get("lat") is not None and loc.get("lon") is not None
-    )
-    states = tuple(sorted({loc["state"].upper() for loc in locations if loc.get("state")}))
-    cities = " ".join(loc.get("city") or "" for loc in locations)
-    declared_modalities = profile.get("modalities") or []
+    locations = profile.locations
+    cities = " ".join(loc.city or "" for loc in locations)
+    declared_modalities = list(profile.modalities)
     modality_labels = " ".join(taxonomy.label("modality", m) for m in declared_modalities)
-    credentials = profile.get("credentials") or []
-    claimed = sorted({c["type"] for c in credentials if c.get("type")})
-    verified = sorted({c["type"] for c in credentials if c.get("status") == VERIFIED})
-    license_verified = any(
-        (term := taxonomy.terms["credential"].get(c)) is not None and term.kind == "state_license"
-        for c in verified
-    )
-    rating = (profile.get("rating") or {}).get("combined")
+    rating = profile.rating.combined
     return SearchDocument(
-        id=str(profile["id"]),
-        name=fold(profile.get("name") or ""),
-        practice_name=fold(profile.get("practice_name") or ""),
-        body=fold(" ".join([profile.get("bio") or "", cities, modality_labels])),
-        points=points,
-        states=states,
+        id=profile.id,
+        name=fold(profile.name or ""),
+        practice_name=fold(profile.practice_name or ""),
+        body=fold(" ".join([profile.bio or "", cities, modality_labels])),
+        points=tuple(loc.point for loc in locations),
+        states=tuple(sorted({loc.state.upper() for loc in locations if loc.state})),
         modalities=tuple(taxonomy.expand_modalities(declared_modalities)),
-        conditions=tuple(
-            taxonomy.conditions_for(declared_modalities, profile.get("conditions") or [])
+        conditions=tuple(taxonomy.conditions_for(declared_modalities, profile.conditions)),
+        credentials=tuple(sorted({c.type for c in profile.credentials})),
+        verified_credentials=tuple(
+            sorted({c.type for c in profile.credentials if c.status == VERIFIED})
         ),
-        credentials=tuple(claimed),
-        verified_credentials=tuple(verified),
-        license_verified=license_verified,
+        license_verified=profile.verification.license_verified,
         rating=None if rating is None else float(rating),
         rating_sort=NO_RATING_SORT_KEY if rating is None else float(rating),
-        review_count=int((profile.get("rating") or {}).get("review_count") or 0),
-        active=bool(profile.get("active", True)),
+        review_count=profile.rating.review_count,
+        active=profile.active,
         flags=tuple(
             kind
-            for kind, key in (("credential", "credential_flags"), ("data", "data_flags"))
-            if profile.get(key)
+            for kind, flagged in (
+                ("credential", profile.credential_flags),
+                ("data", profile.data_flags),
+            )
+            if flagged
         ),
-        alias_ids=tuple(sorted({str(a) for a in profile.get("alias_ids") or ()} - {profile["id"]})),
+        alias_ids=tuple(sorted(set(profile.alias_ids) - {profile.id})),
     )

@@ -1,9 +1,15 @@
 """The Elasticsearch backend: the scale-out engine.
 
 Uses only what the Elasticsearch server itself provides (bool queries, geo_distance, terms
-aggregations, sorting, search_after), so it behaves the same on the minimal distribution and on a
-full one. Synonyms are the project's: documents carry the taxonomy's canonical ids and the query
-model resolves the user's words, so no analyzer plug-in is needed.
+aggregations, function_score with a decay function and field_value_factor, sorting,
+search_after), so it behaves the same on the minimal distribution and on a full one. Synonyms are
+the project's: documents carry the taxonomy's canonical ids and the query model resolves the
+user's words, so no analyzer plug-in is needed.
+
+Free text is a bool query: the required words in ``must``, the words and labels of the taxonomy
+terms it names in ``should`` (they score; the terms themselves filter), the filters in
+``filter``. The best-match blend near a place (``indexer.search.query``) is a function_score
+query: a ``gauss`` decay on the nearest location times the rating, with no script.
 
 Searches go through an alias. A full rebuild writes a new versioned index, then moves the alias
 in one ``update_aliases`` call (remove + add), so searches never see a half-built index; old
@@ -19,9 +25,20 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from indexer.geo import distance_km
+from indexer.profile import Profile
 from indexer.search.backend import BackendError
 from indexer.search.document import LAYOUT_VERSION, SearchDocument, to_search_document
-from indexer.search.query import SearchQuery, SortOrder, decode_cursor, encode_cursor
+from indexer.search.query import (
+    BEST_MATCH_DECAY,
+    BEST_MATCH_HALF_WEIGHT_KM,
+    BEST_MATCH_RATING_FACTOR,
+    BEST_MATCH_UNRATED,
+    SearchPlan,
+    SearchQuery,
+    SortOrder,
+    decode_cursor,
+    encode_cursor,
+)
 from indexer.search.results import Hit, SearchResult, order_facet
 from indexer.taxonomy import Taxonomy, load_taxonomy
 
@@ -146,7 +163,7 @@ class ElasticsearchBackend:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _actions(self, index: str, profiles: Iterable[dict[str, Any]]) -> Iterator[dict]:
+    def _actions(self, index: str, profiles: Iterable[Profile]) -> Iterator[dict]:
         for profile in profiles:
             doc = to_search_document(profile, self.taxonomy)
             yield {"_index": index, "_id": doc.id, "_source": _source(doc, profile)}
@@ -170,7 +187,7 @@ class ElasticsearchBackend:
             written += 1
         return written
 
-    def upsert(self, profiles: Iterable[dict[str, Any]]) -> int:
+    def upsert(self, profiles: Iterable[Profile]) -> int:
         """Add or replace profiles by id; they are searchable on return."""
         try:
             index = self._write_index()
@@ -200,7 +217,7 @@ class ElasticsearchBackend:
             raise BackendError(f"elasticsearch: delete failed: {_describe(exc)}") from exc
         return existed
 
-    def rebuild(self, profiles: Iterable[dict[str, Any]]) -> int:
+    def rebuild(self, profiles: Iterable[Profile]) -> int:
         """Write a new versioned index, swap the alias to it in one call, drop old versions."""
         try:
             if self.client.indices.exists(index=self.alias) and not self._current_indices():
@@ -232,11 +249,11 @@ class ElasticsearchBackend:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def get(self, profile_id: str) -> dict[str, Any] | None:
+    def get(self, profile_id: str) -> Profile | None:
         """Return the stored profile with this id, or None."""
         try:
             resp = self.client.get(index=self.alias, id=profile_id, source_includes=["profile"])
-            return resp["_source"]["profile"]
+            return Profile.from_dict(resp["_source"]["profile"])
         except NotFoundError:
             pass
         except (ApiError, TransportError) as exc:
@@ -252,7 +269,7 @@ class ElasticsearchBackend:
         except (ApiError, TransportError) as exc:
             raise BackendError(f"elasticsearch: get failed: {_describe(exc)}") from exc
         hits = found.body.get("hits", {}).get("hits", []) if found.meta.status != 404 else []
-        return hits[0]["_source"]["profile"] if hits else None
+        return Profile.from_dict(hits[0]["_source"]["profile"]) if hits else None
 
     def outdated(self) -> bool:
         """Whether the index behind the alias predates the current document layout."""
@@ -307,24 +324,15 @@ class ElasticsearchBackend:
                     }
                 }
             )
-        must: list[dict[str, Any]] = []
-        if plan.words:
-            must.append(
-                {
-                    "multi_match": {
-                        "query": " ".join(plan.words),
-                        "fields": _TEXT_FIELDS,
-                        "type": "cross_fields",
-                        "operator": "and",
-                    }
-                }
-            )
-        sort = _sort(query, bool(plan.words))
+        sort = _sort(query, plan)
         body: dict[str, Any] = {
-            "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
+            "query": _scored(query, plan, filters),
             "sort": sort,
             "size": query.page_size + 1,
             "track_total_hits": True,
+            # Text scores are reported whatever the sort; with a sort given, this also makes
+            # max_score the best score of the whole match set, not of this page.
+            "track_scores": plan.has_text,
             "aggs": {
                 name: {"terms": {"field": field, "size": _FACET_SIZE}}
                 for name, field in _FACET_FIELDS.items()
@@ -343,7 +351,8 @@ class ElasticsearchBackend:
         except (ApiError, TransportError) as exc:
             raise BackendError(f"elasticsearch: search failed: {_describe(exc)}") from exc
         raw_hits = resp["hits"]["hits"]
-        hits = [_hit(h, query) for h in raw_hits[: query.page_size]]
+        best = resp["hits"].get("max_score") if plan.has_text else None
+        hits = [_hit(h, query, plan.has_text, best) for h in raw_hits[: query.page_size]]
         next_cursor = None
         if len(raw_hits) > query.page_size:
             next_cursor = encode_cursor(query.fingerprint(), raw_hits[query.page_size - 1]["sort"])
@@ -365,7 +374,7 @@ class ElasticsearchBackend:
         self.client.close()
 
 
-def _source(doc: SearchDocument, profile: dict[str, Any]) -> dict[str, Any]:
+def _source(doc: SearchDocument, profile: Profile) -> dict[str, Any]:
     return {
         "id": doc.id,
         "name": doc.name,
@@ -384,16 +393,87 @@ def _source(doc: SearchDocument, profile: dict[str, Any]) -> dict[str, Any]:
         "active": doc.active,
         "flags": list(doc.flags),
         "alias_ids": list(doc.alias_ids),
-        "profile": profile,
+        "profile": profile.to_dict(),
     }
 
 
-def _sort(query: SearchQuery, has_words: bool) -> list[dict[str, Any]]:
+def _scored(query: SearchQuery, plan: SearchPlan, filters: list[dict]) -> dict[str, Any]:
+    """The query proper: the filters, scored by text or by the best-match blend (or unscored)."""
+    bool_query: dict[str, Any] = {"filter": filters}
+    if plan.words:
+        bool_query["must"] = [_text_match(" ".join(plan.words), "and")]
+    optional = [_text_match(" ".join(plan.term_words), "or")] if plan.term_words else []
+    optional += [
+        {"multi_match": {"query": phrase, "fields": _TEXT_FIELDS, "type": "phrase"}}
+        for phrase in plan.term_phrases
+    ]
+    if optional:
+        # Explicit: these words only add to the score; no profile needs any of them.
+        bool_query["should"] = optional
+        bool_query["minimum_should_match"] = 0
+    query_body = {"bool": bool_query}
+    if query.ranked_by_best_match:
+        return _best_match_query(query, query_body)
+    return query_body
+
+
+def _text_match(words: str, operator: str) -> dict[str, Any]:
+    return {
+        "multi_match": {
+            "query": words,
+            "fields": _TEXT_FIELDS,
+            "type": "cross_fields",
+            "operator": operator,
+        }
+    }
+
+
+def _best_match_query(query: SearchQuery, inner: dict[str, Any]) -> dict[str, Any]:
+    """Score ``inner``'s matches by rating x distance decay, as ``best_match_score`` does."""
+    point = query.point
+    assert point is not None  # only a search near a point is ranked by the blend
+    has_location = {"exists": {"field": "location"}}
+    return {
+        "function_score": {
+            "query": inner,
+            "functions": [
+                {
+                    "filter": has_location,
+                    "gauss": {
+                        "location": {
+                            "origin": {"lat": point.lat, "lon": point.lon},
+                            "scale": f"{BEST_MATCH_HALF_WEIGHT_KM}km",
+                            "decay": BEST_MATCH_DECAY,
+                        },
+                        # The nearest of a therapist's locations counts.
+                        "multi_value_mode": "min",
+                    },
+                },
+                # The decay treats a missing location as distance 0; no location scores 0.
+                {"filter": {"bool": {"must_not": [has_location]}}, "weight": 0},
+                {
+                    "field_value_factor": {
+                        "field": "rating",
+                        "factor": BEST_MATCH_RATING_FACTOR,
+                        "missing": BEST_MATCH_UNRATED,
+                    }
+                },
+            ],
+            "score_mode": "multiply",
+            "boost_mode": "replace",
+        }
+    }
+
+
+def _sort(query: SearchQuery, plan: SearchPlan) -> list[dict[str, Any]]:
     by_rating = {"rating_sort": {"order": "desc"}}
     by_reviews = {"review_count": {"order": "desc"}}
     tiebreak = {"id": {"order": "asc"}}
-    if query.sort is SortOrder.RELEVANCE and has_words:
-        return [{"_score": {"order": "desc"}}, tiebreak]
+    by_score = {"_score": {"order": "desc"}}
+    if query.sort is SortOrder.RELEVANCE and plan.has_text:
+        return [by_score, tiebreak]
+    if query.ranked_by_best_match:
+        return [by_score, by_rating, by_reviews, tiebreak]
     if query.sort is SortOrder.DISTANCE:
         point = query.point
         assert point is not None  # the query model refuses distance sorting without a point
@@ -414,7 +494,7 @@ def _sort(query: SearchQuery, has_words: bool) -> list[dict[str, Any]]:
     return [by_rating, by_reviews, tiebreak]
 
 
-def _hit(raw: dict[str, Any], query: SearchQuery) -> Hit:
+def _hit(raw: dict[str, Any], query: SearchQuery, scored: bool, best: float | None) -> Hit:
     distance = None
     point = query.point
     locations = raw["_source"].get("location") or []
@@ -424,10 +504,17 @@ def _hit(raw: dict[str, Any], query: SearchQuery) -> Hit:
         distance = min(distance_km(point.lat, point.lon, p["lat"], p["lon"]) for p in locations)
     return Hit(
         id=raw["_id"],
-        profile=raw["_source"]["profile"],
+        profile=Profile.from_dict(raw["_source"]["profile"]),
         distance_km=distance,
-        score=raw.get("_score"),
+        score=_relevance(raw.get("_score"), best) if scored else None,
     )
+
+
+def _relevance(score: float | None, best: float | None) -> float:
+    """A Lucene score on 0-1: its share of ``hits.max_score``, the best of the whole match set."""
+    if not score or not best or best <= 0:
+        return 0.0  # no matching profile holds any of the words
+    return min(1.0, max(0.0, score / best))
 
 
 def _describe(exc: Exception) -> str:

@@ -4,6 +4,24 @@ A ``SearchQuery`` is built from a user's words (from the CLI, the dashboard or a
 once, here: a bad value raises ``QueryError`` naming the field, before any backend sees it.
 Modality, condition and credential words are resolved to the taxonomy's canonical ids, so a
 backend only ever filters on ids.
+
+It also states the two ranking rules both backends implement, so they order results alike:
+
+- **Text relevance** (a query with free text, sorted by relevance): each backend's own text score
+  (bm25 in SQLite, Lucene's BM25 in Elasticsearch), reported on one 0-1 scale (see
+  ``indexer.search.results``). Words naming a taxonomy term filter by that term and also score;
+  the other words are required.
+- **Best match near a place** (a point, no free text, sorted by relevance)::
+
+      best_match = (combined rating / 5) * 0.5 ** ((distance / 10 mi) ** 2)
+
+  The rating part is the combined rating on 0-1; an unrated profile counts as the rating prior
+  (4.0 stars, what ``indexer.ratings`` starts every therapist with). The distance part is a
+  gaussian decay from the nearest location: 1 at the point, half weight at 10 miles, a quarter at
+  about 14 miles, 1/16 at 20 miles. A profile without a location scores 0. Ties are broken by
+  combined rating, review count, then id. See ``best_match_score``.
+
+  Without a point and without text, relevance is the combined rating (then review count, id).
 """
 
 from __future__ import annotations
@@ -12,18 +30,32 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import re
+import struct
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from indexer.geo import KM_PER_MILE, GeoPoint
-from indexer.taxonomy import Taxonomy, Vocabulary, load_taxonomy
+from indexer.ratings import PRIOR_MEAN
+from indexer.taxonomy import Taxonomy, Vocabulary, fold, load_taxonomy
 
 MAX_PAGE_SIZE = 100
 MAX_RADIUS_KM = 20_000.0  # half the earth's circumference: anything larger means "everywhere"
 FACETS = ("modality", "condition", "credential", "state", "verified")
 FLAG_KINDS = ("credential", "data")  # what the indexer flags: unconfirmed claims, unusable values
+DEFAULT_RADIUS_MI = 25.0  # how far a search around a place looks unless told otherwise
+
+# "Best match" near a place (see the module docstring). Elasticsearch evaluates it with a
+# function_score query (a `gauss` decay on the location times a `field_value_factor` on the
+# rating); the embedded backend calls ``best_match_score``.
+BEST_MATCH_HALF_WEIGHT_KM = 10 * KM_PER_MILE  # the distance at which the weight halves
+BEST_MATCH_DECAY = 0.5  # the weight at BEST_MATCH_HALF_WEIGHT_KM
+BEST_MATCH_RATING_FACTOR = 0.2  # combined rating (0-5) to 0-1
+BEST_MATCH_UNRATED = PRIOR_MEAN  # an unrated profile counts as the prior every rating starts at
 
 
 class QueryError(ValueError):
@@ -38,7 +70,7 @@ class QueryError(ValueError):
 class SortOrder(StrEnum):
     """How results are ordered. Ties are always broken by profile id, so order is total."""
 
-    RELEVANCE = "relevance"  # text score; without text, the same as RATING
+    RELEVANCE = "relevance"  # text score; without text, best match near a point, else RATING
     DISTANCE = "distance"
     RATING = "rating"  # combined rating, then review count
     REVIEWS = "reviews"  # review count, then combined rating
@@ -155,12 +187,34 @@ class SearchQuery:
         return self.near if isinstance(self.near, GeoPoint) else None
 
     def plan(self) -> SearchPlan:
-        """Split free text into vocabulary terms and remaining words, merged with the filters."""
+        """Split free text into vocabulary terms and remaining words, merged with the filters.
+
+        A term found in the text filters (its id joins the modality or condition filters) and
+        scores: the words it was typed with and its canonical label (a phrase) are optional
+        text, so "NMT" also ranks the profiles that spell out "neuromuscular therapy" first.
+        """
         found, rest = self.taxonomy.find_terms(self.text)
+        words = rest.split()
+        labels = [
+            fold(self.taxonomy.label(vocabulary, term_id))
+            for vocabulary in ("modality", "condition")
+            for term_id in found[vocabulary]
+        ]
+        typed = _without(fold(self.text).split(), words)
         return SearchPlan(
-            words=tuple(rest.split()),
+            words=tuple(words),
+            term_words=_unique([*typed, *(label for label in labels if " " not in label)]),
+            term_phrases=_unique(label for label in labels if " " in label),
             modalities=_merge(self.modalities, found["modality"]),
             conditions=_merge(self.conditions, found["condition"]),
+        )
+
+    @property
+    def ranked_by_best_match(self) -> bool:
+        """Whether results are ranked by the best-match blend: by relevance, near a point,
+        without free text."""
+        return (
+            self.sort is SortOrder.RELEVANCE and self.point is not None and not self.plan().has_text
         )
 
     def fingerprint(self) -> str:
@@ -186,15 +240,77 @@ class SearchQuery:
 
 @dataclass(frozen=True, slots=True)
 class SearchPlan:
-    """The parts of a query every backend translates: free-text words and required ids."""
+    """The parts of a query every backend translates: free text and required ids.
+
+    ``words`` must all appear in a matching profile's text; ``term_words`` and ``term_phrases``
+    (single words, and multi-word labels to match as phrases) only add to the text score: the
+    terms they name already filter through ``modalities`` / ``conditions``.
+    """
 
     words: tuple[str, ...]
     modalities: tuple[str, ...]
     conditions: tuple[str, ...]
+    term_words: tuple[str, ...] = ()
+    term_phrases: tuple[str, ...] = ()
+
+    @property
+    def has_text(self) -> bool:
+        """Whether there is free text to score (results then carry a text score)."""
+        return bool(self.words or self.term_words or self.term_phrases)
+
+    @property
+    def optional_text(self) -> tuple[str, ...]:
+        """The words and phrases that score without being required."""
+        return (*self.term_words, *self.term_phrases)
 
 
 def _merge(first: tuple[str, ...], second: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*first, *second)))
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _without(words: list[str], taken: list[str]) -> list[str]:
+    """``words`` less one occurrence of each word in ``taken``, in order.
+
+    The words of the text that the taxonomy recognised are those ``find_terms`` did not leave
+    over; a word both leftover and part of a term keeps its other occurrence.
+    """
+    left = Counter(taken)
+    kept: list[str] = []
+    for word in words:
+        if left[word] > 0:
+            left[word] -= 1
+        else:
+            kept.append(word)
+    return kept
+
+
+def best_match_score(rating: float | None, distance_km: float | None) -> float:
+    """The best-match blend of combined rating and distance (see the module docstring).
+
+    Computed the way Elasticsearch computes its function_score, so both backends round alike:
+    the rating is read as the 32-bit float the index stores and multiplied by the 32-bit factor,
+    the gaussian decay is evaluated in double precision on metres, and the product is rounded to
+    a 32-bit float score (far beyond the decay's reach, some 120 miles, it is 0.0 on both).
+    Elasticsearch measures from its indexed, centimetre-rounded coordinates, so the two may still
+    differ in the last bit: only hits that tie to about a millionth can swap places.
+    """
+    if distance_km is None:
+        return 0.0  # no location, no place in a ranking by nearness
+    value = BEST_MATCH_UNRATED if rating is None else _float32(rating)
+    rating_part = value * _float32(BEST_MATCH_RATING_FACTOR)
+    scale_m = BEST_MATCH_HALF_WEIGHT_KM * 1000.0
+    variance = 0.5 * scale_m**2 / math.log(BEST_MATCH_DECAY)  # negative: exp() decays
+    decay = math.exp(0.5 * (distance_km * 1000.0) ** 2 / variance)
+    return _float32(decay * rating_part)
+
+
+def _float32(value: float) -> float:
+    """Round to the nearest 32-bit float (Elasticsearch scores and float fields are 32-bit)."""
+    return struct.unpack("f", struct.pack("f", value))[0]
 
 
 def _point(value: Any) -> GeoPoint | None:

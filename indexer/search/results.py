@@ -1,9 +1,22 @@
-"""What a search returns, the same from every backend."""
+"""What a search returns, the same from every backend.
+
+``Hit.score`` is text relevance on one scale for both backends: a hit's raw text score (bm25 in
+SQLite, Lucene's BM25 in Elasticsearch) divided by the best raw score of the whole match set, not
+just of the page. So it lies in [0, 1], the best hit of a search scores 1.0 on every page, and a
+hit that matched none of the optional words (a taxonomy term's words, when the term alone made it
+match) scores 0.0. It is ``None`` when the search has no free text: the best-match blend of a
+search near a place (``indexer.search.query``) orders the hits but is not reported. The scale
+is shared, the raw scoring is each engine's own (FTS5's and Lucene's BM25 differ in detail), so
+one search's scores may differ somewhat between the backends.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from indexer.profile import Profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,9 +24,9 @@ class Hit:
     """One matching profile, with its distance from the search point when there was one."""
 
     id: str
-    profile: dict[str, Any]
+    profile: Profile
     distance_km: float | None = None
-    score: float | None = None  # the backend's text score; not comparable across backends
+    score: float | None = None  # text relevance in [0, 1] (see the module docstring)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,12 @@ Text search uses FTS5 (bm25), geo search an R*Tree bounding-box prefilter follow
 great-circle distance, facets a ``(field, value, profile)`` table. Paging is keyset paging on the
 sort key plus the profile id, so pages never repeat or skip a hit.
 
+Free text is two FTS5 queries: the required words, all of them (a filter), and every word and
+phrase of the text, any of them, whose bm25 is the text score (a profile matching none of the
+optional words scores 0). The best-match blend near a place is ``best_match_score`` from the
+query model, registered as an SQL function, so it is the very formula the Elasticsearch backend
+asks its server for.
+
 Writes run in transactions and the database is in WAL mode: a rebuild deletes and refills every
 table in one transaction, so a concurrent search sees the old index until the commit and the new
 one after it, and a failed rebuild rolls back to the old index.
@@ -17,12 +23,21 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from indexer.geo import bounding_box, distance_km
+from indexer.profile import Profile
 from indexer.search.backend import BackendError
 from indexer.search.document import LAYOUT_VERSION, SearchDocument, to_search_document
-from indexer.search.query import FACETS, SearchQuery, SortOrder, decode_cursor, encode_cursor
+from indexer.search.query import (
+    FACETS,
+    SearchPlan,
+    SearchQuery,
+    SortOrder,
+    best_match_score,
+    decode_cursor,
+    encode_cursor,
+)
 from indexer.search.results import Hit, SearchResult, order_facet
 from indexer.taxonomy import Taxonomy, load_taxonomy
 from tdir.sqlite import connect, immediate_transaction
@@ -63,6 +78,15 @@ CREATE VIRTUAL TABLE IF NOT EXISTS profiles_text USING fts5(
 _BM25 = "bm25(profiles_text, 3.0, 2.0, 1.0)"
 
 
+class _Matched(NamedTuple):
+    """The SELECT of every matching profile, its parameters and how to order it."""
+
+    sql: str
+    params: list[Any]
+    sort_columns: list[str]
+    scored: bool  # whether there is free text, so hits carry a text score
+
+
 class SqliteBackend:
     """Search backend on an SQLite database file (created on first use)."""
 
@@ -98,6 +122,7 @@ class SqliteBackend:
             conn = connect(self.path, check_same_thread=False)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.create_function("gc_km", 4, distance_km, deterministic=True)
+            conn.create_function("best_match", 2, best_match_score, deterministic=True)
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -110,7 +135,7 @@ class SqliteBackend:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def upsert(self, profiles: Iterable[dict[str, Any]]) -> int:
+    def upsert(self, profiles: Iterable[Profile]) -> int:
         """Add or replace profiles by id; return how many were written."""
         written = 0
         try:
@@ -132,7 +157,7 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             raise BackendError(f"sqlite: delete failed: {exc}") from exc
 
-    def rebuild(self, profiles: Iterable[dict[str, Any]]) -> int:
+    def rebuild(self, profiles: Iterable[Profile]) -> int:
         """Replace every profile in one transaction; the old index serves until it commits."""
         written = 0
         try:
@@ -152,13 +177,13 @@ class SqliteBackend:
             raise BackendError(f"sqlite: rebuild failed, old index kept: {exc}") from exc
         return written
 
-    def _insert(self, conn: sqlite3.Connection, doc: SearchDocument, profile: dict) -> None:
+    def _insert(self, conn: sqlite3.Connection, doc: SearchDocument, profile: Profile) -> None:
         cur = conn.execute(
             "INSERT INTO profiles (id, profile, rating, rating_sort, review_count,"
             " license_verified, active) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.id,
-                json.dumps(profile, ensure_ascii=False, separators=(",", ":")),
+                json.dumps(profile.to_dict(), ensure_ascii=False, separators=(",", ":")),
                 doc.rating,
                 doc.rating_sort,
                 doc.review_count,
@@ -202,7 +227,7 @@ class SqliteBackend:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def get(self, profile_id: str) -> dict[str, Any] | None:
+    def get(self, profile_id: str) -> Profile | None:
         """Return the stored profile with this id, or None."""
         row = self._read("SELECT profile FROM profiles WHERE id = ?", (profile_id,)).fetchone()
         if row is None:
@@ -211,7 +236,7 @@ class SqliteBackend:
                 " WHERE f.field = 'alias_id' AND f.value = ? ORDER BY p.id LIMIT 1",
                 (profile_id,),
             ).fetchone()
-        return json.loads(row[0]) if row else None
+        return Profile.from_dict(json.loads(row[0])) if row else None
 
     def outdated(self) -> bool:
         """Whether the stored index predates the current document layout."""
@@ -224,16 +249,16 @@ class SqliteBackend:
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Return one page of matching active profiles with facets and the total."""
-        matched_sql, params, sort_columns = self._matched(query)
+        matched = self._matched(query)
         conn = self._conn()
         try:
             # One read transaction, so the page, total and facets come from one snapshot even
             # while a rebuild commits.
             conn.execute("BEGIN")
             conn.execute("DROP TABLE IF EXISTS temp.matched")
-            conn.execute(f"CREATE TEMP TABLE matched AS {matched_sql}", params)
-            total = conn.execute("SELECT COUNT(*) FROM temp.matched").fetchone()[0]
-            keys = [*sort_columns, "m.id"]
+            conn.execute(f"CREATE TEMP TABLE matched AS {matched.sql}", matched.params)
+            total, best = conn.execute("SELECT COUNT(*), MIN(score) FROM temp.matched").fetchone()
+            keys = [*matched.sort_columns, "m.id"]
             page_sql = (
                 f"SELECT m.id, m.dist, m.score, p.profile, {', '.join(keys)}"
                 " FROM temp.matched m JOIN profiles p ON p.rid = m.rid"
@@ -261,7 +286,12 @@ class SqliteBackend:
                 conn.execute("ROLLBACK")
             raise BackendError(f"sqlite: search failed: {exc}") from exc
         hits = [
-            Hit(id=r[0], profile=json.loads(r[3]), distance_km=r[1], score=r[2])
+            Hit(
+                id=r[0],
+                profile=Profile.from_dict(json.loads(r[3])),
+                distance_km=r[1],
+                score=_relevance(r[2], best) if matched.scored else None,
+            )
             for r in rows[: query.page_size]
         ]
         next_cursor = None
@@ -284,7 +314,7 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             raise BackendError(f"sqlite: read failed: {exc}") from exc
 
-    def _matched(self, query: SearchQuery) -> tuple[str, list[Any], list[str]]:
+    def _matched(self, query: SearchQuery) -> _Matched:
         """Build the SELECT of every matching profile with its sort columns."""
         plan = query.plan()
         point = query.point
@@ -297,12 +327,19 @@ class SqliteBackend:
         source = "profiles p"
         where = ["p.active = 1"]
         where_params: list[Any] = []
+        if plan.has_text:
+            # A profile must hold every required word; only those (inner join) or, when every
+            # word is optional, every profile (left join: no word at all scores 0) get a score.
+            join = "JOIN" if plan.words else "LEFT JOIN"
+            source = (
+                f"profiles p {join} (SELECT rowid AS rid, {_BM25} AS bm25 FROM profiles_text"
+                " WHERE profiles_text MATCH ?) t ON t.rid = p.rid"
+            )
+            params.append(_any_of((*plan.words, *plan.optional_text)))
+            score = "COALESCE(t.bm25, 0.0)"
         if plan.words:
-            score = _BM25
-            source = "profiles_text JOIN profiles p ON p.rid = profiles_text.rowid"
-            where.append("profiles_text MATCH ?")
-            # Each word quoted: the user's text is never read as FTS query syntax.
-            where_params.append(" ".join('"' + w.replace('"', '""') + '"' for w in plan.words))
+            where.append("p.rid IN (SELECT rowid FROM profiles_text WHERE profiles_text MATCH ?)")
+            where_params.append(_all_of(plan.words))
         required = [
             *(("modality", m) for m in plan.modalities),
             *(("condition", c) for c in plan.conditions),
@@ -345,14 +382,17 @@ class SqliteBackend:
                 where_params += [lo, hi]
         sql = (
             f"SELECT p.rid AS rid, p.id AS id, {dist} AS dist, {score} AS score,"
-            " -p.rating_sort AS neg_rating, -p.review_count AS neg_reviews"
+            " p.rating AS rating, -p.rating_sort AS neg_rating, -p.review_count AS neg_reviews"
             f" FROM {source} WHERE {' AND '.join(where)}"
         )
         params += where_params
+        # Negated, so that every sort column ascends and one row comparison pages through.
+        blend = "-best_match(c.rating, c.dist)" if query.ranked_by_best_match else "NULL"
+        sql = f"SELECT c.*, {blend} AS neg_blend FROM ({sql}) c"
         if point is not None and query.radius_km is not None:
-            sql = f"SELECT * FROM ({sql}) WHERE dist <= ?"
+            sql += " WHERE c.dist <= ?"
             params.append(query.radius_km)
-        return sql, params, _sort_columns(query, bool(plan.words))
+        return _Matched(sql, params, _sort_columns(query, plan), plan.has_text)
 
     def close(self) -> None:
         """Close every thread's connection."""
@@ -363,12 +403,38 @@ class SqliteBackend:
         self._local = threading.local()
 
 
-def _sort_columns(query: SearchQuery, has_words: bool) -> list[str]:
+def _sort_columns(query: SearchQuery, plan: SearchPlan) -> list[str]:
     sort = query.sort
-    if sort is SortOrder.RELEVANCE and has_words:
-        return ["m.score"]
+    if sort is SortOrder.RELEVANCE and plan.has_text:
+        return ["m.score"]  # bm25: lower is better
+    if query.ranked_by_best_match:
+        return ["m.neg_blend", "m.neg_rating", "m.neg_reviews"]
     if sort is SortOrder.DISTANCE:
         return ["m.dist"]
     if sort is SortOrder.REVIEWS:
         return ["m.neg_reviews", "m.neg_rating"]
     return ["m.neg_rating", "m.neg_reviews"]
+
+
+def _quoted(text: str) -> str:
+    """One FTS5 string (a word or a phrase): the user's text is never read as query syntax."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _all_of(words: tuple[str, ...]) -> str:
+    return " ".join(_quoted(w) for w in words)
+
+
+def _any_of(texts: tuple[str, ...]) -> str:
+    return " OR ".join(_quoted(t) for t in dict.fromkeys(texts))
+
+
+def _relevance(bm25: float | None, best: float | None) -> float:
+    """A bm25 value on 0-1: its share of the best (lowest, most negative) bm25 in the match set.
+
+    FTS5's bm25 is negative for every match (lower is better) and 0 here for a profile that
+    matched none of the optional words, so this is the hit's raw score over the best raw score.
+    """
+    if bm25 is None or best is None or best >= 0:
+        return 0.0  # no matching profile holds any of the words
+    return min(1.0, max(0.0, bm25 / best))

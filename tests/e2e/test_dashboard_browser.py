@@ -4,7 +4,9 @@
 the demo web (which stays up for the session, so a recrawl has something to fetch). The test
 searches near a ZIP with a modality filter, compares two therapists, opens a profile, and signs
 in to the admin pages, where it puts a source on a new schedule and removes a therapist's
-listing (who is then gone from search); it saves a screenshot of each step under
+listing (who is then gone from search). Hand-written therapists added to the crawled index
+check that only an active state license reads "verified", and that an approximate position and
+a published rating say what they are. Each step's screenshot is saved under
 ``test-artifacts/dashboard/``.
 """
 
@@ -25,7 +27,14 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from indexer.search import SearchQuery
 from indexer.search.sqlite_backend import SqliteBackend
 from tests.crawling import crawl, run_tdir
-from tests.e2e.dashboard_world import HOSTILE_BIO, HOSTILE_NAME, HOSTILE_REVIEW, profiles
+from tests.e2e.dashboard_world import (
+    HOSTILE_BIO,
+    HOSTILE_NAME,
+    HOSTILE_REVIEW,
+    SAN_ANTONIO_ZIP,
+    ZIP,
+    profiles,
+)
 from tests.support.browser import (
     CHROMIUM_ARGS,
     ROOT,
@@ -39,7 +48,11 @@ PASSWORD = "e2e-admin-password"
 ADMIN_NAME = "E2E Admin"
 MODALITY_ID = "neuromuscular_therapy"
 MODALITY_LABEL = "Neuromuscular therapy"
+# Hand-written therapists added to the crawled index (see ``tests/e2e/dashboard_world.py``).
+WORLD_IDS = frozenset({"t-hostile", "t-chen", "t-garcia", "t-ortiz", "t-patel", "t-torres"})
 TIMEOUT_MS = 30_000
+# A loaded machine can take longer than Playwright's default 5 s to draw a page.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +63,12 @@ def crawled_home(demo_web: Any, tmp_path_factory: pytest.TempPathFactory) -> Pat
     crawl(home, home / "sites.json", "--all")
     built = run_tdir(home, "index", "--rebuild")
     assert built.returncode == 0, built.stderr
-    # One listing full of markup, to check the browser shows it as text.
-    hostile = next(p for p in profiles() if p["name"] == HOSTILE_NAME)
+    # One listing full of markup, to check the browser shows it as text, and hand-written
+    # therapists whose verification and positions must read plainly.
+    added = [p for p in profiles() if p.id in WORLD_IDS]
     backend = SqliteBackend(home / "index.sqlite3")
     try:
-        backend.upsert([hostile])
+        backend.upsert(added)
     finally:
         backend.close()
     return home
@@ -122,8 +136,10 @@ def zip_with_results(home: Path) -> str:
         from indexer.geocode import geocode_place
 
         for hit in result.hits:
-            code = (hit.profile.get("locations") or [{}])[0].get("postal_code")
-            if not code or hit.profile["name"] == HOSTILE_NAME:
+            if hit.id in WORLD_IDS or not hit.profile.locations:
+                continue
+            code = hit.profile.locations[0].postal_code
+            if not code:
                 continue
             try:
                 point = geocode_place(code).point
@@ -254,8 +270,8 @@ def removable_therapist(home: Path) -> tuple[str, str]:
     backend = SqliteBackend(home / "index.sqlite3")
     try:
         for hit in backend.search(SearchQuery(sort="rating", page_size=50)).hits:
-            name = hit.profile["name"]
-            if name == HOSTILE_NAME:
+            name = hit.profile.name
+            if hit.id in WORLD_IDS:
                 continue
             same = backend.search(SearchQuery(text=name, page_size=5)).hits
             if [h.id for h in same][:1] == [hit.id] and len(same) == 1:
@@ -310,6 +326,53 @@ def test_hostile_listing_is_shown_as_text(server: StreamlitServer, page: Page) -
     assert HOSTILE_REVIEW in main.inner_text()
     assert main.locator("a[href^='javascript'], img[src*='evil']").count() == 0
     shoot(page, "12-hostile-reviews.png")
+
+
+def header_badges(page: Page) -> str:
+    """The text of the profile header's badges (the first block of badges on the page)."""
+    return page.get_by_test_id("stMarkdownContainer").filter(has_text="License").first.inner_text()
+
+
+def test_verification_reads_plainly_in_the_browser(server: StreamlitServer, page: Page) -> None:
+    """An NPI or a board certification alone, or an expired license, never reads "verified"."""
+    page.goto(f"{server.url}/?near={SAN_ANTONIO_ZIP}&radius=5")
+    settle(page)
+    expect(page.get_by_text("Verified license only (1)")).to_be_visible()
+    expect(page.get_by_text("NPI confirmed")).to_be_visible()
+    expect(page.get_by_text("Board certified (BCTMB) \u2014 confirmed by registry")).to_be_visible()
+    expect(page.get_by_text("License verified (TX)")).to_have_count(1)  # Lena Ortiz only
+    shoot(page, "13-search-verification.png")
+    for profile_id, shown in (
+        ("t-patel", "NPI confirmed"),
+        ("t-torres", "Board certified (BCTMB) \u2014 confirmed by registry"),
+        ("t-chen", "License expired"),
+    ):
+        page.goto(f"{server.url}/profile?id={profile_id}")
+        expect(page.get_by_text("Combined rating").first).to_be_visible()
+        settle(page)
+        badges = header_badges(page)
+        assert shown in badges, (profile_id, badges)
+        assert "verified" not in badges.casefold(), (profile_id, badges)
+    shoot(page, "14-profile-expired-license.png")
+
+
+def test_an_approximate_position_and_a_published_rating(
+    server: StreamlitServer, page: Page
+) -> None:
+    page.goto(f"{server.url}/profile?id=t-garcia&near={ZIP}&radius=5")
+    expect(page.get_by_text("Combined rating").first).to_be_visible()
+    settle(page)
+    expect(page.get_by_text("\u2248 3.3 mi")).to_be_visible()
+    # Escaped text carries an invisible word joiner after the colon.
+    expect(page.get_by_text(re.compile(r"\(approximate:\W*ZIP only\)"))).to_be_visible()
+    expect(page.get_by_text("hollow: approximate position", exact=False)).to_be_visible()
+    shoot(page, "15-profile-approximate.png")
+    page.get_by_role("tab", name=re.compile(r"^Reviews")).click()
+    settle(page)
+    ratings = page.get_by_test_id("stDataFrame").first
+    expect(ratings).to_contain_text("4.5 from 40 (published by the site; no reviews shown here)")
+    expect(page.get_by_text("Stars in the reviews shown here")).to_be_visible()
+    shoot(page, "16-profile-published-rating.png")
 
 
 def test_the_search_page_answers_within_a_second(

@@ -1,4 +1,11 @@
-"""Bodywork Atlas: a national directory whose profiles carry schema.org JSON-LD."""
+"""Bodywork Atlas: a national directory whose profiles carry schema.org JSON-LD.
+
+Like the big map and review platforms, a profile publishes the aggregate rating of all the
+therapist's reviews but only the few newest reviews themselves; the rest need a signed-in user.
+A therapist who practises at several offices has them all on one profile, written either as an
+``address`` array (coordinates for the first office only) or as ``location`` places, each with
+its address and coordinates.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,22 @@ from typing import Any
 from crawler.demoweb import variants
 from crawler.demoweb.model import Listing, Therapist
 from crawler.demoweb.sites.base import Request, Response, esc, page_count, unclose, with_query
-from crawler.demoweb.sites.directory import DirectorySite, ListingView
+from crawler.demoweb.sites.directory import (
+    COORDINATES,
+    STREET,
+    DirectorySite,
+    ListingView,
+    OfficeText,
+)
 from crawler.demoweb.store import city_slug, slugify
 
 PER_PAGE = 20
+EMBEDDED_REVIEWS = 5
+"""Reviews a profile shows (and marks up), newest first, as the big map platforms do."""
+ADDRESS_LIST = "address_list"
+"""Several offices as an ``address`` array of PostalAddress; ``geo`` is the first office's."""
+PLACES = "places"
+"""Several offices as ``location`` Place nodes, each with its own address and ``geo``."""
 
 
 class AtlasSite(DirectorySite):
@@ -26,6 +45,9 @@ class AtlasSite(DirectorySite):
     name_styles = (("first_middle_last_title", 5), ("first_last_title", 3), ("first_last_creds", 2))
     phone_styles = (("paren", 6), ("dash", 2), ("plus", 1))
     tidy_terms = 0.7
+    embedded_reviews = EMBEDDED_REVIEWS
+    publishes_geo = True
+    shows_other_offices = True
 
     def __init__(self, population: Any) -> None:
         super().__init__(population)
@@ -47,6 +69,15 @@ class AtlasSite(DirectorySite):
             for n in range(1, page_count(city.count, PER_PAGE) + 1):
                 entries.append((self._city_path(city.slug, n), self.as_of))
         return entries
+
+    def office_markup(self, t: Therapist, listing: Listing) -> str:
+        """How a profile marks up several offices: :data:`ADDRESS_LIST` or :data:`PLACES`."""
+        rng = variants.stream(self.seed, self.name, t.id, listing.ordinal, "office-markup")
+        return ADDRESS_LIST if rng.random() < 0.5 else PLACES
+
+    def other_office_precision(self, t: Therapist, listing: Listing) -> str:
+        # An address array has one geo, the first office's; places carry a geo each.
+        return COORDINATES if self.office_markup(t, listing) == PLACES else STREET
 
     @staticmethod
     def _city_path(slug: str, page: int) -> str:
@@ -174,11 +205,14 @@ class AtlasSite(DirectorySite):
         return Response.html(page, modified=modified)
 
     def _profile_body(self, view: ListingView) -> str:
-        addr_lines = []
-        if view.street:
-            addr_lines.append(esc(view.street))
-        addr_lines.append(f"{esc(view.city)}, {esc(view.state)} {esc(view.zip or '')}".strip())
-        contact = f'<p class="addr">{"<br>".join(addr_lines)}</p>'
+        offices = view.offices()
+        if offices:
+            contact = "".join(
+                f'<p class="addr">{esc(o.street)}<br>{esc(o.city)}, {esc(o.state)} {esc(o.zip)}</p>'
+                for o in offices
+            )
+        else:
+            contact = f'<p class="addr">{esc(view.city)}, {esc(view.state)}</p>'
         if view.phone:
             contact += (
                 f'<p class="tel"><a href="tel:+1{view.therapist.phone}">{esc(view.phone)}</a></p>'
@@ -205,7 +239,7 @@ class AtlasSite(DirectorySite):
             f'<div class="when">{esc(variants.date_text(r.published, "long", self.as_of))}</div>'
             f'<div class="stars" title="{r.rating:.0f} out of 5">{variants.stars(r.rating)}</div>'
             f"<p>{esc(view.text_of(r))}</p></li>"
-            for r in view.reviews
+            for r in view.shown_reviews
         )
         summary = (
             f'<p class="agg"><span class="stars">{variants.stars(view.rating)}</span> '
@@ -213,6 +247,13 @@ class AtlasSite(DirectorySite):
             if view.rating is not None
             else '<p class="agg">No reviews yet.</p>'
         )
+        more = ""
+        if len(view.shown_reviews) < len(view.reviews):
+            more = (
+                f'<p class="more">Showing the {len(view.shown_reviews)} most recent of '
+                f'{len(view.reviews)} reviews. <a href="/account/login?next={esc(view.path)}">'
+                "Sign in to read them all</a></p>"
+            )
         html = (
             f'<article class="profile"><h1>{esc(self.display_name(view))}</h1>'
             f'<p class="biz">{esc(view.practice)}</p>{summary}'
@@ -223,7 +264,7 @@ class AtlasSite(DirectorySite):
             f'<h2>Conditions treated</h2><ul class="tags cond">'
             f"{''.join(f'<li>{esc(c)}</li>' for c in view.conditions)}</ul>"
             f'<h2>Credentials</h2><ul class="creds">{creds}</ul></section></div>'
-            f'<section class="reviews"><h2>Client reviews</h2><ol>{reviews}</ol></section>'
+            f'<section class="reviews"><h2>Client reviews</h2><ol>{reviews}</ol>{more}</section>'
             "</article>"
         )
         return html
@@ -283,17 +324,8 @@ class AtlasSite(DirectorySite):
             "@id": f"{base_url}{view.path}#business",
             "name": view.practice,
             "url": f"{base_url}{view.path}",
-            "geo": {"@type": "GeoCoordinates", "latitude": view.lat, "longitude": view.lon},
+            **self._location_markup(view),
         }
-        if view.street is not None:
-            business["address"] = {
-                "@type": "PostalAddress",
-                "streetAddress": view.street,
-                "addressLocality": view.city,
-                "addressRegion": view.state,
-                "postalCode": view.zip,
-                "addressCountry": "US",
-            }
         if view.phone:
             business["telephone"] = view.phone
         if view.website:
@@ -319,7 +351,7 @@ class AtlasSite(DirectorySite):
                     },
                     "reviewBody": view.text_of(r),
                 }
-                for r in view.reviews
+                for r in view.shown_reviews
             ]
         if rng.random() < 0.5:
             business["employee"] = person
@@ -332,3 +364,39 @@ class AtlasSite(DirectorySite):
             # A hand-edited template: a trailing comma and the closing brace lost.
             text = text.rstrip().rstrip("}").rstrip() + ",\n"
         return text
+
+    def _location_markup(self, view: ListingView) -> dict[str, Any]:
+        """The business's ``geo`` and ``address``, or its ``location`` places."""
+        offices = view.offices()
+        if not offices:  # no street on the page: coordinates only
+            return {"geo": _geo(view.lat, view.lon)}
+        if len(offices) == 1:
+            return {"geo": _geo(view.lat, view.lon), "address": _postal(offices[0])}
+        if self.office_markup(view.therapist, view.listing) == ADDRESS_LIST:
+            return {"geo": _geo(view.lat, view.lon), "address": [_postal(o) for o in offices]}
+        return {
+            "location": [
+                {
+                    "@type": "Place",
+                    "name": f"{view.practice} ({o.city})",
+                    "address": _postal(o),
+                    "geo": _geo(o.lat, o.lon),
+                }
+                for o in offices
+            ]
+        }
+
+
+def _geo(lat: float, lon: float) -> dict[str, Any]:
+    return {"@type": "GeoCoordinates", "latitude": lat, "longitude": lon}
+
+
+def _postal(office: OfficeText) -> dict[str, Any]:
+    return {
+        "@type": "PostalAddress",
+        "streetAddress": office.street,
+        "addressLocality": office.city,
+        "addressRegion": office.state,
+        "postalCode": office.zip,
+        "addressCountry": "US",
+    }

@@ -10,13 +10,47 @@ from functools import cached_property
 from crawler.demoweb import variants, vocab
 from crawler.demoweb.claims import Claim, listing_claims, title_letters
 from crawler.demoweb.identifiers import Permutation
-from crawler.demoweb.model import Listing, Review, Therapist
+from crawler.demoweb.model import Address, Listing, Review, Therapist
 from crawler.demoweb.reviewtext import review_text
 from crawler.demoweb.sites.base import Site
 from crawler.demoweb.store import listing_address
 
 ORDINALS = 4
 """Listing keys are ``therapist_id * ORDINALS + ordinal``."""
+
+COORDINATES = "coordinates"
+"""A listing publishes the office's exact position (schema.org ``geo``)."""
+STREET = "street"
+"""A listing publishes the office's street address but no coordinates."""
+CITY = "city"
+"""A listing publishes only the office's city and state."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeText:
+    """One office as a site writes it (street and ZIP in the site's own spelling)."""
+
+    street: str
+    unit: str | None
+    city: str
+    state: str
+    zip: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedLocation:
+    """An office a listing publishes and how precisely.
+
+    ``office`` indexes the therapist's :attr:`~crawler.demoweb.model.Therapist.offices` (0 is the
+    main office), or is ``None`` for the former address a stale listing still shows.
+    ``precision`` is :data:`COORDINATES`, :data:`STREET` or :data:`CITY`.
+    """
+
+    office: int | None
+    address: Address
+    precision: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +88,21 @@ class ListingView:
     reviews: list[Review]
     rating: float | None
     bio: str
+    shown_reviews: list[Review]
+    other_offices: list[OfficeText]
 
     def text_of(self, review: Review) -> str:
         """The body of one of this listing's reviews."""
         return review_text(review, self.therapist)
+
+    def offices(self) -> list[OfficeText]:
+        """Every office the listing shows with a street, the listed one first (none without)."""
+        if self.street is None or self.zip is None:
+            return []
+        first = OfficeText(
+            self.street, self.unit, self.city, self.state, self.zip, self.lat, self.lon
+        )
+        return [first, *self.other_offices]
 
 
 class DirectorySite(Site):
@@ -70,6 +115,13 @@ class DirectorySite(Site):
     phone_styles: tuple[tuple[str, int], ...] = (("dash", 1),)
     tidy_terms: float = 0.6
     unit_inline: bool = True
+    # How many of a listing's reviews its profile publishes, newest first (None: all of them,
+    # on as many pages as it takes). The aggregate rating always covers every review.
+    embedded_reviews: int | None = None
+    # Whether profiles carry the office's coordinates (schema.org geo).
+    publishes_geo: bool = False
+    # Whether a profile lists every office of a therapist who practises at several.
+    shows_other_offices: bool = False
 
     @cached_property
     def _ids(self) -> Permutation:
@@ -123,9 +175,20 @@ class DirectorySite(Site):
 
     @cached_property
     def review_count(self) -> int:
-        """How many reviews the site publishes."""
+        """How many reviews the site has (what its aggregate ratings count)."""
         rows = self.population.query(
             "SELECT sum(reviews) FROM listing WHERE site = ?", (self.name,)
+        )
+        return int(rows[0][0] or 0)
+
+    @cached_property
+    def crawlable_review_count(self) -> int:
+        """How many reviews the site publishes in full (author, rating, text) for a crawler."""
+        if self.embedded_reviews is None:
+            return self.review_count
+        rows = self.population.query(
+            "SELECT sum(min(reviews, ?)) FROM listing WHERE site = ?",
+            (self.embedded_reviews, self.name),
         )
         return int(rows[0][0] or 0)
 
@@ -165,6 +228,57 @@ class DirectorySite(Site):
                     out.append((self.listing_path(t, item), item.updated))
         return out
 
+    # -- what a listing publishes ------------------------------------------------------------------
+
+    def site_reviews(self, t: Therapist, listing: Listing) -> list[Review]:
+        """Every review a listing has on this site, newest first (duplicates have none)."""
+        return t.reviews_on(self.name) if listing.ordinal == 0 else []
+
+    def crawlable_reviews(self, t: Therapist, listing: Listing) -> list[Review]:
+        """The reviews a listing publishes in full, newest first."""
+        reviews = self.site_reviews(t, listing)
+        return reviews if self.embedded_reviews is None else reviews[: self.embedded_reviews]
+
+    def published_aggregate(self, t: Therapist, listing: Listing) -> tuple[float, int] | None:
+        """The rating value and review count a listing publishes, if it shows a rating."""
+        reviews = self.site_reviews(t, listing)
+        if not reviews or listing.defect == "missing_rating":
+            return None
+        return round(sum(r.rating for r in reviews) / len(reviews), 1), len(reviews)
+
+    def _lists_other_offices(self, t: Therapist, listing: Listing) -> bool:
+        # A stale listing predates the move; a page without a street shows no office in full.
+        return (
+            self.shows_other_offices
+            and bool(t.other_offices)
+            and not listing.stale
+            and listing.defect != "missing_address"
+        )
+
+    def other_office_precision(self, t: Therapist, listing: Listing) -> str:
+        """How precisely a listing publishes the offices after the first. Override."""
+        return STREET
+
+    def published_locations(self, t: Therapist, listing: Listing) -> list[PublishedLocation]:
+        """The offices a listing publishes, the listed one first, each with its precision."""
+        if listing.stale and t.previous_address:
+            first = PublishedLocation(None, t.previous_address, self._first_precision(listing))
+        else:
+            first = PublishedLocation(0, t.address, self._first_precision(listing))
+        out = [first]
+        if self._lists_other_offices(t, listing):
+            precision = self.other_office_precision(t, listing)
+            out += [
+                PublishedLocation(k, office, precision)
+                for k, office in enumerate(t.other_offices, start=1)
+            ]
+        return out
+
+    def _first_precision(self, listing: Listing) -> str:
+        if self.publishes_geo:
+            return COORDINATES
+        return CITY if listing.defect == "missing_address" else STREET
+
     # -- presentation -----------------------------------------------------------------------------
 
     def view(self, t: Therapist, listing: Listing) -> ListingView:
@@ -185,7 +299,7 @@ class DirectorySite(Site):
         unit = None if self.unit_inline else variants.unit_text(addr, rng)
         mods = [variants.modality_label(m, rng, self.tidy_terms) for m in t.modalities]
         conds = [variants.condition_label(c, rng) for c in t.conditions]
-        reviews = t.reviews_on(self.name) if listing.ordinal == 0 else []
+        reviews = self.site_reviews(t, listing)
         rating = round(sum(r.rating for r in reviews) / len(reviews), 1) if reviews else None
         defect = listing.defect
         return ListingView(
@@ -210,6 +324,26 @@ class DirectorySite(Site):
             reviews=reviews,
             rating=rating,
             bio=self._bio(t, rng, mods, conds, addr.city),
+            shown_reviews=self.crawlable_reviews(t, listing),
+            other_offices=self._other_offices(t, listing),
+        )
+
+    def _other_offices(self, t: Therapist, listing: Listing) -> list[OfficeText]:
+        if not self._lists_other_offices(t, listing):
+            return []
+        # A stream of its own: the first office reads the same whether or not there are more.
+        rng = variants.stream(self.seed, self.name, t.id, listing.ordinal, "other-offices")
+        return [self._office_text(office, rng) for office in t.other_offices]
+
+    def _office_text(self, addr: Address, rng: random.Random) -> OfficeText:
+        return OfficeText(
+            street=variants.street_line(addr, rng, unit_inline=self.unit_inline),
+            unit=None if self.unit_inline else variants.unit_text(addr, rng),
+            city=addr.city,
+            state=addr.state,
+            zip=variants.zip_text(addr, rng),
+            lat=addr.lat,
+            lon=addr.lon,
         )
 
     def _bio(

@@ -1,4 +1,8 @@
-"""The Massage Guild: a member directory marked up with schema.org microdata (no JSON-LD)."""
+"""The Massage Guild: a member directory marked up with schema.org microdata (no JSON-LD).
+
+A member profile shows every testimonial. A member who practises at two offices lists both as
+two ``address`` properties of the practice; its ``geo`` is the first office's.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 from crawler.demoweb import variants
 from crawler.demoweb.model import Listing, Therapist
 from crawler.demoweb.sites.base import Request, Response, esc, page_count, unclose
-from crawler.demoweb.sites.directory import City, DirectorySite, ListingView
+from crawler.demoweb.sites.directory import City, DirectorySite, ListingView, OfficeText
 
 PER_PAGE = 25
 
@@ -25,6 +29,8 @@ class GuildSite(DirectorySite):
     phone_styles = (("dot", 4), ("dash", 3), ("paren_nospace", 1))
     tidy_terms = 0.45
     unit_inline = False
+    publishes_geo = True
+    shows_other_offices = True
 
     def __init__(self, population: Any) -> None:
         super().__init__(population)
@@ -195,17 +201,13 @@ class GuildSite(DirectorySite):
                 )
         knows = ", ".join(f'<span itemprop="knowsAbout">{esc(m)}</span>' for m in view.modalities)
         conds = ", ".join(esc(c) for c in view.conditions)
-        address = ""
-        if view.street is not None:
-            address = (
-                '<p itemprop="address" itemscope itemtype="https://schema.org/PostalAddress">'
-                f'<span itemprop="streetAddress">{esc(view.street)}</span><br>'
-                + (f"{esc(view.unit)}<br>" if view.unit else "")
-                + f'<span itemprop="addressLocality">{esc(view.city)}</span>, '
-                f'<span itemprop="addressRegion">{esc(view.state)}</span> '
-                f'<span itemprop="postalCode">{esc(view.zip)}</span></p>'
+        offices = view.offices()
+        address = "".join(_address(o) for o in offices[:1])
+        if len(offices) > 1:
+            address += "<p><b>Also sees clients at:</b></p>" + "".join(
+                _address(o) for o in offices[1:]
             )
-        else:
+        if not offices:
             address = f"<p>{esc(view.city)}, {esc(view.state)}</p>"
         phone = (
             f'<p>Tel: <span itemprop="telephone">{esc(view.phone)}</span></p>' if view.phone else ""
@@ -237,7 +239,7 @@ class GuildSite(DirectorySite):
             '<meta itemprop="worstRating" content="1">'
             f'<span itemprop="ratingValue">{r.rating:.0f}</span>'
             '/<span itemprop="bestRating">5</span></span></p></div>'
-            for r in view.reviews
+            for r in view.shown_reviews
         )
         html = (
             '<div class="member-card" itemscope itemtype="https://schema.org/HealthAndBeautyBusiness">'
@@ -255,3 +257,15 @@ class GuildSite(DirectorySite):
             "Send a message</a></p></div>"
         )
         return html
+
+
+def _address(office: OfficeText) -> str:
+    """One office as a microdata PostalAddress (the unit on a line of its own)."""
+    return (
+        '<p itemprop="address" itemscope itemtype="https://schema.org/PostalAddress">'
+        f'<span itemprop="streetAddress">{esc(office.street)}</span><br>'
+        + (f"{esc(office.unit)}<br>" if office.unit else "")
+        + f'<span itemprop="addressLocality">{esc(office.city)}</span>, '
+        f'<span itemprop="addressRegion">{esc(office.state)}</span> '
+        f'<span itemprop="postalCode">{esc(office.zip)}</span></p>'
+    )
