@@ -235,7 +235,7 @@ class WriteStats:
 # forward, also on profiles whose sources say exactly what they said before; rewriting those
 # would make each daily recrawl a full reindex. They are left out of the content hash, and a
 # profile is rewritten for them alone once its stored ``last_confirmed`` is REFRESH_AFTER old.
-FRESHNESS_KEYS = frozenset({"last_seen", "last_confirmed", "checked_on"})
+FRESHNESS_KEYS = frozenset({"last_seen", "last_confirmed", "checked_on", "license_checked_on"})
 REFRESH_AFTER = timedelta(days=7)
 
 
@@ -250,7 +250,7 @@ def content_hash(profile: Profile) -> str:
 def _without_freshness(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _without_freshness(v) for k, v in value.items() if k not in FRESHNESS_KEYS}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_without_freshness(v) for v in value]
     return value
 

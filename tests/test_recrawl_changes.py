@@ -24,6 +24,7 @@ from crawler.runs import (
     record_fingerprint,
 )
 from indexer.build import REFRESH_AFTER, IndexState, build_profiles, content_hash, write_index
+from indexer.profile import CredentialCheck, ListingRef, Profile, Verification
 from indexer.search.sqlite_backend import SqliteBackend
 from indexer.snapshots import load_snapshot
 
@@ -160,22 +161,26 @@ def test_the_summary_table_sums_changes_over_record_types() -> None:
 # -- index writes -----------------------------------------------------------------------------
 
 
-def profile(pid: str, confirmed: str, name: str = "Jane Doe") -> dict[str, Any]:
-    return {
-        "id": pid,
-        "name": name,
-        "active": True,
-        "listings": [{"id": "l1", "source": "atlas", "last_seen": confirmed, "active": True}],
-        "credentials": [{"type": "lmt", "status": "verified", "checked_on": confirmed[:10]}],
-        "last_confirmed": confirmed,
-    }
+def profile(pid: str, confirmed: str, name: str = "Jane Doe") -> Profile:
+    license = CredentialCheck(
+        "lmt", "LMT", "state_license", "TX", "MT1", ("atlas",), "verified", confirmed[:10],
+        "TX board", None, "found by number",
+    )
+    return Profile(
+        id=pid,
+        name=name,
+        listings=(ListingRef("l1", "atlas", "http://atlas/l1", name, confirmed, True),),
+        credentials=(license,),
+        verification=Verification.of([license]),
+        last_confirmed=confirmed,
+    )
 
 
 def test_freshness_dates_alone_do_not_change_a_profile() -> None:
     seen = profile("t1", "2025-09-01T00:00:00+00:00")
     again = profile("t1", "2025-09-02T00:00:00+00:00")
     assert content_hash(seen) == content_hash(again)
-    assert content_hash(seen) != content_hash(profile("t1", seen["last_confirmed"], "J. Doe"))
+    assert content_hash(seen) != content_hash(profile("t1", seen.last_confirmed, "J. Doe"))
 
 
 def test_a_profile_is_rewritten_for_its_freshness_dates_once_they_fall_behind(
@@ -191,14 +196,14 @@ def test_a_profile_is_rewritten_for_its_freshness_dates_once_they_fall_behind(
     )
     assert (day_later.written, day_later.unchanged) == (0, 1)
     stored = backend.get("t1")
-    assert stored is not None and stored["last_confirmed"] == start
+    assert stored is not None and stored.last_confirmed == start
     assert REFRESH_AFTER.days == 7
     week_later = write_index(
         backend, {"t1": profile("t1", "2025-09-08T00:00:00+00:00")}, IndexState(state_path)
     )
     assert week_later.written == 1
     stored = backend.get("t1")
-    assert stored is not None and stored["last_confirmed"] == "2025-09-08T00:00:00+00:00"
+    assert stored is not None and stored.last_confirmed == "2025-09-08T00:00:00+00:00"
     assert IndexState(state_path).confirmed == {"t1": "2025-09-08T00:00:00+00:00"}
     backend.close()
 
