@@ -25,7 +25,7 @@ from indexer.normalize.records import NormalizedListing, normalize_listing, norm
 from indexer.profile import Profile
 from indexer.profiles import ListingFacts, build_profile
 from indexer.ratings import ReviewFact
-from indexer.resolve import ListingKeys, resolve
+from indexer.resolve import ListingKeys, generation, resolve
 from indexer.search import SearchBackend
 from indexer.snapshots import SourceSnapshot, load_snapshots
 from indexer.taxonomy import Taxonomy, fold, load_taxonomy
@@ -165,6 +165,7 @@ def listing_keys(listing: Listing, normalized: NormalizedListing) -> ListingKeys
         lon=place.point.lon if place and place.precision == "rooftop" else None,
         npi=normalized.npi,
         licenses=licenses,
+        generation=generation(person.suffix) if person else None,
     )
 
 

@@ -3,8 +3,9 @@
 Never all pairs. Strong keys first (the same NPI; the same license number in the same state),
 then blocking (candidates share a phone number, a name key and ZIP, a name key and city, or a
 last name and street address) and scoring within blocks. Two listings that carry *different*
-strong keys are never merged, whatever else they share. Every merge records its evidence, so a
-profile can say why its listings were put together.
+strong keys are never merged, whatever else they share, nor are two whose names carry different
+generational suffixes (Sr. and Jr. at one practice share name, phone and address). Every merge
+records its evidence, so a profile can say why its listings were put together.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ListingKeys:
     lon: float | None
     npi: str | None
     licenses: frozenset[tuple[str, str]] = frozenset()  # (state, number)
+    generation: str | None = None  # "jr", "sr", "ii"...: a father and son share the rest
 
 
 @dataclass
@@ -77,6 +79,9 @@ def resolve(listings: list[ListingKeys]) -> list[Cluster]:
     # Strong keys a cluster already holds: merging two clusters with different ones is refused.
     npis: dict[str, set[str]] = {i: ({k.npi} if k.npi else set()) for i, k in by_id.items()}
     licenses: dict[str, set[tuple[str, str]]] = {i: set(k.licenses) for i, k in by_id.items()}
+    generations: dict[str, set[str]] = {
+        i: ({k.generation} if k.generation else set()) for i, k in by_id.items()
+    }
     evidence: list[tuple[str, str, str]] = []
 
     def merge(a: str, b: str, why: str) -> None:
@@ -85,6 +90,7 @@ def resolve(listings: list[ListingKeys]) -> list[Cluster]:
             ra == rb
             or _conflict(npis[ra], npis[rb])
             or _license_conflict(licenses[ra], licenses[rb])
+            or _conflict(generations[ra], generations[rb])
         ):
             return
         groups.union(ra, rb)
@@ -92,6 +98,7 @@ def resolve(listings: list[ListingKeys]) -> list[Cluster]:
         other = rb if root == ra else ra
         npis[root] |= npis.pop(other)
         licenses[root] |= licenses.pop(other)
+        generations[root] |= generations.pop(other)
         evidence.append((a, b, why))
 
     for key_name, key_of in (
@@ -131,6 +138,17 @@ def resolve(listings: list[ListingKeys]) -> list[Cluster]:
     for a, b, why in evidence:
         clusters[groups.find(a)].evidence.append({"listings": f"{a} {b}", "reason": why})
     return sorted(clusters.values(), key=lambda c: c.listing_ids[0])
+
+
+_GENERATIONS = {"junior": "jr", "jnr": "jr", "senior": "sr", "snr": "sr"}
+
+
+def generation(suffix: str | None) -> str | None:
+    """The generational suffix of a name in one spelling ("Jr.", "Junior" -> "jr"), or None."""
+    bare = (suffix or "").strip().rstrip(".,").lower()
+    if not bare:
+        return None
+    return _GENERATIONS.get(bare, bare)
 
 
 def match_reason(a: ListingKeys, b: ListingKeys) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from indexer.resolve import ListingKeys, match_reason, resolve
+from indexer.resolve import ListingKeys, generation, match_reason, resolve
 
 JANE = ListingKeys(
     id="a1",
@@ -100,3 +100,38 @@ def test_nickname_and_middle_initial_still_agree() -> None:
         street_key=None,
     )
     assert match_reason(bob, robert) == "same name + phone"
+
+
+def test_senior_and_junior_at_one_practice_stay_two_therapists() -> None:
+    senior = replace(JANE, id="a1", generation="sr")
+    junior = replace(JANE, id="g1", source="guild", generation="jr")
+    assert match_reason(senior, junior) is not None  # everything else agrees
+    assert [c.listing_ids for c in resolve([senior, junior])] == [["a1"], ["g1"]]
+
+
+def test_a_listing_without_the_suffix_joins_the_one_with_it() -> None:
+    junior = replace(JANE, id="a1", generation="jr")
+    plain = replace(JANE, id="g1", source="guild")
+    same = replace(JANE, id="p1", source="pages", generation="jr")
+    assert [c.listing_ids for c in resolve([junior, plain, same])] == [["a1", "g1", "p1"]]
+
+
+def test_generational_suffixes_are_read_in_one_spelling() -> None:
+    assert [generation(s) for s in ("Jr.", "Junior", "JNR", "Sr", "III", "", None)] == [
+        "jr",
+        "jr",
+        "jr",
+        "sr",
+        "iii",
+        None,
+        None,
+    ]
+
+
+def test_names_parsed_from_listings_carry_their_generation() -> None:
+    from indexer.normalize.names import parse_person_name
+
+    parsed = parse_person_name("Robert L. Smith Jr., LMT").value
+    assert parsed is not None and generation(parsed.name.suffix) == "jr"
+    plain = parse_person_name("Robert Smith, LMT").value
+    assert plain is not None and generation(plain.name.suffix) is None
