@@ -41,10 +41,8 @@ KIND_LABELS = {
     "state_license": "State license",
     "board_certification": "Board certification",
     "specialty_certificate": "Specialty certificate",
-    "specialty": "Specialty certificate",
     "membership": "Association membership",
     "identifier": "Provider identifier",
-    "npi": "Provider identifier",
 }
 UNKNOWN_STATUS = StatusStyle("Unknown", "gray", ":material/help:", "no verification recorded")
 
@@ -56,7 +54,7 @@ def kind_label(kind: str | None) -> str:
 
 def is_npi(credential: CredentialCheck) -> bool:
     """True for a National Provider Identifier (the taxonomy files it as an identifier)."""
-    return credential.type == "npi" or credential.kind == "npi"
+    return credential.type == "npi"
 
 
 def boards(states: tuple[str, ...] | list[str]) -> str:

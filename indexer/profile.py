@@ -82,7 +82,7 @@ class CredentialCheck:
 
     type: str  # the taxonomy's credential id, e.g. "lmt", "bctmb", "npi"
     label: str
-    kind: str  # state_license, board_certification, npi, specialty, membership
+    kind: str  # the taxonomy's kind: state_license, board_certification, identifier (the NPI)...
     state: str | None
     number: str | None
     claimed_by: tuple[str, ...]

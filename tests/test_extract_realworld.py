@@ -19,7 +19,7 @@ from crawler.extract import Extraction, extract_structured, provenance_for
 from crawler.extract.graph import jsonld_roots
 from crawler.extract.locations import raw_locations, split_main
 from crawler.extract.nodes import text, types_of
-from crawler.extract.values import parse_address
+from crawler.extract.values import parse_addresses
 from crawler.items import ClaimedCredential, Listing, PostalAddress, PracticeLocation, Review
 from tests.test_extract_schemaorg import REALWORLD, schemaorg_examples
 
@@ -317,9 +317,11 @@ def test_lowercase_keys_and_padded_values_of_an_unnamed_restaurant():
     assert extraction.listings == []
     assert extraction.error_kinds() == ["listing/no-name"]
     node = alltheplaces_node("strip_whitespace.json")
-    assert parse_address(node["address"]) == PostalAddress(
-        street="1901 Lemur Ave", locality="Sunnyvale", region="CA", postal_code="94086"
-    )
+    assert parse_addresses(node["address"]) == [
+        PostalAddress(
+            street="1901 Lemur Ave", locality="Sunnyvale", region="CA", postal_code="94086"
+        )
+    ]
     assert text(node["telephone"]) == "(408) 714-1489"
 
 
@@ -340,7 +342,7 @@ def test_address_array_keeps_every_address_in_order():
 
 def test_address_as_one_flat_string():
     node = alltheplaces_node("flat_properties.json")
-    assert parse_address(node["address"]) == PostalAddress(raw="a, b, c")
+    assert parse_addresses(node["address"]) == [PostalAddress(raw="a, b, c")]
     # A Place without a name is nobody's listing.
     assert extract(alltheplaces("flat_properties.json")).listings == []
 

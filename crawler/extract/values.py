@@ -15,17 +15,6 @@ from crawler.items import PostalAddress
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 
 
-def parse_address(value: Any) -> PostalAddress | None:
-    """Return the first address of a schema.org ``address`` value, or None.
-
-    Accepts a PostalAddress node (keys in any case), one flat string (kept whole in ``raw``) or
-    a list of either; in a list the first value with content is the address (see
-    :func:`parse_addresses` for all of them).
-    """
-    addresses = parse_addresses(value)
-    return addresses[0] if addresses else None
-
-
 def parse_addresses(value: Any) -> list[PostalAddress]:
     """Return every address of a schema.org ``address`` value, in the order given.
 

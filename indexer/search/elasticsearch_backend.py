@@ -39,7 +39,7 @@ from indexer.search.query import (
     decode_cursor,
     encode_cursor,
 )
-from indexer.search.results import Hit, SearchResult, order_facet
+from indexer.search.results import Hit, SearchResult, order_facet, relative_score
 from indexer.taxonomy import Taxonomy, load_taxonomy
 
 MAPPING: dict[str, Any] = {
@@ -506,15 +506,8 @@ def _hit(raw: dict[str, Any], query: SearchQuery, scored: bool, best: float | No
         id=raw["_id"],
         profile=Profile.from_dict(raw["_source"]["profile"]),
         distance_km=distance,
-        score=_relevance(raw.get("_score"), best) if scored else None,
+        score=relative_score(raw.get("_score"), best) if scored else None,
     )
-
-
-def _relevance(score: float | None, best: float | None) -> float:
-    """A Lucene score on 0-1: its share of ``hits.max_score``, the best of the whole match set."""
-    if not score or not best or best <= 0:
-        return 0.0  # no matching profile holds any of the words
-    return min(1.0, max(0.0, score / best))
 
 
 def _describe(exc: Exception) -> str:

@@ -56,6 +56,15 @@ class SearchResult:
         return {v.value: v.count for v in self.facets.get(name, [])}
 
 
+def relative_score(score: float | None, best: float | None) -> float:
+    """A raw text score on 0-1: its share of ``best``, the best raw score of the whole match set
+    (both where higher is better). 0.0 where there is nothing to share: no matching profile
+    holds any of the words."""
+    if not score or not best or best <= 0:
+        return 0.0
+    return min(1.0, max(0.0, score / best))
+
+
 def order_facet(counts: dict[str, int]) -> list[FacetValue]:
     """Order facet values by count, most first, then by value, as every backend must."""
     return [FacetValue(v, c) for v, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]

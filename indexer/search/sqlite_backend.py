@@ -38,7 +38,7 @@ from indexer.search.query import (
     decode_cursor,
     encode_cursor,
 )
-from indexer.search.results import Hit, SearchResult, order_facet
+from indexer.search.results import Hit, SearchResult, order_facet, relative_score
 from indexer.taxonomy import Taxonomy, load_taxonomy
 from tdir.sqlite import connect, immediate_transaction
 
@@ -290,7 +290,10 @@ class SqliteBackend:
                 id=r[0],
                 profile=Profile.from_dict(json.loads(r[3])),
                 distance_km=r[1],
-                score=_relevance(r[2], best) if matched.scored else None,
+                # FTS5's bm25 is negative, lower is better (0 here: no optional word matched).
+                score=relative_score(-r[2], -best if best is not None else None)
+                if matched.scored
+                else None,
             )
             for r in rows[: query.page_size]
         ]
@@ -427,14 +430,3 @@ def _all_of(words: tuple[str, ...]) -> str:
 
 def _any_of(texts: tuple[str, ...]) -> str:
     return " OR ".join(_quoted(t) for t in dict.fromkeys(texts))
-
-
-def _relevance(bm25: float | None, best: float | None) -> float:
-    """A bm25 value on 0-1: its share of the best (lowest, most negative) bm25 in the match set.
-
-    FTS5's bm25 is negative for every match (lower is better) and 0 here for a profile that
-    matched none of the optional words, so this is the hit's raw score over the best raw score.
-    """
-    if bm25 is None or best is None or best >= 0:
-        return 0.0  # no matching profile holds any of the words
-    return min(1.0, max(0.0, bm25 / best))
