@@ -151,9 +151,7 @@ def score(answers_path: Path, truth_dir: Path) -> dict[str, Any]:
                 for o in offices
             )
             reported_mi = reported_km / KM_PER_MILE
-            wrong = abs(reported_mi - true_mi) > TOLERANCE_MI or (
-                true_mi > radius + TOLERANCE_MI
-            )
+            wrong = abs(reported_mi - true_mi) > TOLERANCE_MI or (true_mi > radius + TOLERANCE_MI)
             if not wrong:
                 continue
             if people & stale:

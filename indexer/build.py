@@ -59,6 +59,8 @@ class BuildSummary:
     orphan_reviews: int = 0  # reviews whose listing was not crawled
     suppressed_profiles: int = 0  # left out at their therapist's request
     corrected_profiles: int = 0  # with a field corrected at their therapist's request
+    candidate_pairs: int = 0  # listing pairs entity resolution compared
+    refused_merges: int = 0  # matches refused: they would join different licenses or NPIs
 
 
 @dataclass
@@ -106,7 +108,10 @@ def build_profiles(
         for snap in snapshots
         for record in snap.credential_records.values()
     )
-    clusters = resolve([listing_keys(f.listing, f.normalized) for f in facts.values()])
+    resolution = resolve([listing_keys(f.listing, f.normalized) for f in facts.values()])
+    clusters = resolution.clusters
+    summary.candidate_pairs = resolution.candidate_pairs
+    summary.refused_merges = resolution.refused_merges
     reviews_by_listing, orphans = _attach_reviews(snapshots, facts)
     summary.orphan_reviews = orphans
     profiles: dict[str, Profile] = {}
@@ -144,11 +149,7 @@ def listing_keys(listing: Listing, normalized: NormalizedListing) -> ListingKeys
     person = normalized.name.name if normalized.name else None
     address = normalized.address
     place = normalized.location
-    licenses = frozenset(
-        (c.state, c.number)
-        for c in normalized.credentials
-        if c.kind == "state_license" and c.state and c.number
-    )
+    licenses = [c for c in normalized.credentials if c.kind == "state_license" and c.number]
     return ListingKeys(
         id=listing.id,
         source=listing.provenance.source,
@@ -164,8 +165,10 @@ def listing_keys(listing: Listing, normalized: NormalizedListing) -> ListingKeys
         lat=place.point.lat if place and place.precision == "rooftop" else None,
         lon=place.point.lon if place and place.precision == "rooftop" else None,
         npi=normalized.npi,
-        licenses=licenses,
+        licenses=frozenset((c.state, c.number) for c in licenses if c.state and c.number),
         generation=generation(person.suffix) if person else None,
+        first_name=fold(person.first).replace(" ", "") or None if person else None,
+        unstated_licenses=frozenset(c.number for c in licenses if c.number and not c.state),
     )
 
 
@@ -237,12 +240,16 @@ class WriteStats:
 # would make each daily recrawl a full reindex. They are left out of the content hash, and a
 # profile is rewritten for them alone once its stored ``last_confirmed`` is REFRESH_AFTER old.
 FRESHNESS_KEYS = frozenset({"last_seen", "last_confirmed", "checked_on", "license_checked_on"})
+# Merge evidence's weights come from a model re-estimated on every build: a little more data
+# shifts every weight a little. Which listings merged, and by which rule, is the content; the
+# weights shown are those of the build that last changed the profile.
+EXPLANATION_KEYS = frozenset({"match_weight", "fields"})
 REFRESH_AFTER = timedelta(days=7)
 
 
 def content_hash(profile: Profile) -> str:
-    """The hash of a profile's content (its freshness dates aside); equal hashes mean nothing to
-    rewrite."""
+    """The hash of a profile's content (its freshness dates and merge weights aside); equal hashes
+    mean nothing to rewrite."""
     content = _without_freshness(profile.to_dict())
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -250,7 +257,11 @@ def content_hash(profile: Profile) -> str:
 
 def _without_freshness(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _without_freshness(v) for k, v in value.items() if k not in FRESHNESS_KEYS}
+        return {
+            k: _without_freshness(v)
+            for k, v in value.items()
+            if k not in FRESHNESS_KEYS and k not in EXPLANATION_KEYS
+        }
     if isinstance(value, list | tuple):
         return [_without_freshness(v) for v in value]
     return value

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from crawler.runs import CrawlStore
 from indexer.build import Build, BuildSummary, IndexState, WriteStats, build_profiles, write_index
-from indexer.evaluate import pair_scores
+from indexer.evaluate import TruthError, load_truth, mistakes, pair_scores
 from indexer.search import open_backend
 from tdir.config import Settings
 
@@ -38,9 +38,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         "evaluate",
         help="score entity resolution against a ground truth",
         description="Pairwise precision, recall and F1 of the profiles built from the crawled "
-        "records, against a demo web's ground truth.",
+        "records against a ground truth, and the worst false merges and false splits.",
     )
-    evaluate.add_argument("--truth", type=Path, required=True, help="a generated demo world")
+    evaluate.add_argument(
+        "--truth",
+        type=Path,
+        required=True,
+        help="a generated demo world, or a truth file "
+        '({"listings": [{"site", "path", "person"}, ...]})',
+    )
+    evaluate.add_argument(
+        "--worst", type=int, default=5, metavar="N", help="list the N worst merges and splits"
+    )
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -101,12 +110,14 @@ def summary_text(summary: BuildSummary, stats: WriteStats, backend: str) -> str:
         f"{summary.profiles} profiles from {summary.listings} listings of {summary.sources} "
         f"sources ({summary.merged_listings} listings merged, {summary.inactive_listings} "
         "no longer listed)",
+        f"resolution: {summary.candidate_pairs} candidate pairs weighed, "
+        f"{summary.refused_merges} matches refused (they would join different licenses, NPIs, "
+        "suffixes or given names)",
         f"{summary.reviews} reviews ({summary.copied_reviews} copies counted once, "
         f"{summary.orphan_reviews} without a crawled listing)",
         f"credentials: {creds}; {summary.license_verified} profiles with a state license "
         f"verified active; {summary.flagged_profiles} profiles flagged",
-        f"ratings: {summary.published_ratings} source ratings are the source's published "
-        "aggregate",
+        f"ratings: {summary.published_ratings} source ratings are the source's published aggregate",
         f"therapists' requests: {summary.suppressed_profiles} profiles removed, "
         f"{summary.corrected_profiles} corrected",
         f"unknown terms: {sum(summary.unknown_terms.values())} "
@@ -120,26 +131,49 @@ def summary_text(summary: BuildSummary, stats: WriteStats, backend: str) -> str:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    """Print entity-resolution scores against the truth of a demo world."""
-    from crawler.demoweb import GroundTruth
-
+    """Print entity-resolution scores against a ground truth, and the worst mistakes."""
+    try:
+        truth = load_truth(args.truth)
+    except TruthError as error:
+        print(f"tdir evaluate: {error}", file=sys.stderr)
+        return 2
     settings = Settings.from_env()
     build: Build = build_profiles(CrawlStore(settings.home), progress=_bar)
-    truth = GroundTruth(args.truth).person_by_listing()
     urls = {
         listing.id: (listing.source, listing.url)
         for profile in build.profiles.values()
         for listing in profile.listings
     }
     scores = pair_scores(build.listing_to_profile, urls, truth)
+    merges, splits = mistakes(build.profiles, truth, limit=args.worst)
     if args.json:
-        json.dump(vars(scores), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(
-            f"entity resolution: precision {scores.precision:.4f}  recall {scores.recall:.4f}  "
-            f"F1 {scores.f1:.4f}  ({scores.correct_pairs} of {scores.predicted_pairs} predicted "
-            f"pairs correct, {scores.true_pairs} true pairs, {scores.listings} listings, "
-            f"{scores.unknown_listings} unknown to the truth)"
+        json.dump(
+            {
+                **vars(scores),
+                "false_merges": [vars(m) for m in merges],
+                "false_splits": [vars(m) for m in splits],
+            },
+            sys.stdout,
+            indent=2,
         )
+        sys.stdout.write("\n")
+        return 0
+    print(
+        f"entity resolution: precision {scores.precision:.4f}  recall {scores.recall:.4f}  "
+        f"F1 {scores.f1:.4f}  ({scores.correct_pairs} of {scores.predicted_pairs} predicted "
+        f"pairs correct, {scores.true_pairs} true pairs, {scores.listings} listings, "
+        f"{scores.unknown_listings} unknown to the truth)"
+    )
+    for title, found in (("worst false merges", merges), ("worst false splits", splits)):
+        print(f"\n{title}: {'none' if not found else ''}")
+        for mistake in found:
+            print(f"  {mistake.wrong_pairs} wrong pairs:")
+            for n, group in enumerate(mistake.groups, 1):
+                who = "person" if mistake.kind == "false merge" else "profile"
+                print(f"    {who} {n}: " + "; ".join(group))
+            for item in mistake.evidence:
+                print(
+                    f"    joined by {item.get('reason')} (weight {item.get('match_weight')}): "
+                    f"{item.get('fields')}"
+                )
     return 0

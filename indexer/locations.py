@@ -161,9 +161,7 @@ def _office_for(claim: PlaceClaim, offices: list[list[PlaceClaim]]) -> list[Plac
     best: tuple[float, list[PlaceClaim]] | None = None
     for group in offices:
         position = _best(group).place.point
-        km = distance_km(
-            claim.place.point.lat, claim.place.point.lon, position.lat, position.lon
-        )
+        km = distance_km(claim.place.point.lat, claim.place.point.lon, position.lat, position.lon)
         if km <= reach and (best is None or km < best[0]):
             best = (km, group)
     return best[1] if best else None

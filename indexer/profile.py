@@ -136,9 +136,7 @@ class Verification:
         """Summarise the checks of one therapist's claimed credentials."""
         licenses = [c for c in credentials if c.kind == "state_license"]
         standings = {c.status for c in licenses}
-        license: LicenseStanding = next(
-            (s for s in _LICENSE_ORDER if s in standings), "none"
-        )
+        license: LicenseStanding = next((s for s in _LICENSE_ORDER if s in standings), "none")
         active = [c for c in licenses if c.status == "verified"]
         checked = max((c.checked_on for c in active if c.checked_on), default=None)
         return cls(

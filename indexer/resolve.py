@@ -1,27 +1,64 @@
 """Entity resolution: which listings, across sources and within one, are the same therapist.
 
-Never all pairs. Strong keys first (the same NPI; the same license number in the same state),
-then blocking (candidates share a phone number, a name key and ZIP, a name key and city, or a
-last name and street address) and scoring within blocks. Two listings that carry *different*
-strong keys are never merged, whatever else they share, nor are two whose names carry different
-generational suffixes (Sr. and Jr. at one practice share name, phone and address). Every merge
-records its evidence, so a profile can say why its listings were put together.
+Never all pairs. Blocking rules (the same NPI, license number, phone, name and ZIP, name and
+city, surname and building, surname sound and initial in a city, given name and building) pick
+candidate pairs; each pair is compared field by field (:mod:`indexer.comparisons`) and weighed
+by a Fellegi-Sunter model whose parameters are estimated from the same listings
+(:mod:`indexer.linkage`). Clusters are then built on the whole set at once:
+
+1. Hard rules first. The same NPI, or the same license number in the same state, is one
+   therapist whatever the names say (a married name, a moved office). So is a distinctive
+   number given without its state that matches, when the name or the place is compatible.
+2. Then the weighed pairs, strongest first, while their match probability clears
+   ``MATCH_PROBABILITY``. A pair is only weighed if its names are compatible (given names equal,
+   nicknames or an initial; surnames equal or a typo apart): colleagues share a practice's
+   phone and address, which a model of independent fields would count twice.
+3. A merge that would put different NPIs, different license numbers of one state, different
+   generational suffixes (Sr. and Jr.) or incompatible given names in one cluster is refused.
+   Because the strongest links are taken first, a listing without a license joins the licensed
+   namesake it resembles most and cannot glue two licensed people together.
+
+The result does not depend on the order of the listings: they are sorted by id before anything
+is drawn or compared, and ties are broken by id. Every merge keeps its evidence, the weight of
+each field, for the profile to show.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+import math
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import combinations
 
-from rapidfuzz import fuzz
-
-from indexer.geo import distance_km
+from indexer.comparisons import (
+    FIELDS,
+    Licenses,
+    Place,
+    compare_first,
+    compare_last,
+    compare_licenses,
+    compare_npi,
+    compare_phone,
+    compare_place,
+    license_core,
+    surname_code,
+)
+from indexer.linkage import (
+    LinkageModel,
+    Pattern,
+    Prior,
+    Session,
+    Term,
+    estimate_model,
+    random_pairs,
+)
 
 MAX_BLOCK = 40  # a bigger block is a common key (a chain's phone number), not one person
-NAME_SIMILAR = 90  # rapidfuzz token_sort_ratio of full names for "the same name, spelt apart"
-NEAR_KM = 0.25
+MATCH_PROBABILITY = 0.95
+MIN_DISTINCT_DIGITS = 4  # a stateless license number needs this many digits to identify anyone
+
+_FIRST, _LAST, _PHONE, _PLACE, _LICENSE, _NPI = range(len(FIELDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,17 +68,29 @@ class ListingKeys:
     id: str
     source: str
     name_key: str | None  # formal first name + last name, folded ("robert smith")
-    last_name: str | None
-    full_name: str  # folded display name, for fuzzy comparison
+    last_name: str | None  # folded, without spaces ("delacruz")
+    full_name: str  # folded display name, for reports
     phone: str | None  # E.164
     zip5: str | None
     city_key: str | None  # "austin tx"
     street_key: str | None  # address match key
-    lat: float | None
+    lat: float | None  # rooftop positions only
     lon: float | None
     npi: str | None
     licenses: frozenset[tuple[str, str]] = frozenset()  # (state, number)
     generation: str | None = None  # "jr", "sr", "ii"...: a father and son share the rest
+    first_name: str | None = None  # folded given name as written ("bill", "j")
+    unstated_licenses: frozenset[str] = frozenset()  # license numbers shown without a state
+
+    @property
+    def place(self) -> Place:
+        """Where the listing says the therapist works."""
+        return Place(self.street_key, self.zip5, self.city_key, self.lat, self.lon)
+
+    @property
+    def license_numbers(self) -> Licenses:
+        """The license numbers shown, with and without their state."""
+        return Licenses(self.licenses, self.unstated_licenses)
 
 
 @dataclass
@@ -52,95 +101,16 @@ class Cluster:
     evidence: list[dict[str, str]] = field(default_factory=list)
 
 
-class _UnionFind:
-    def __init__(self, items: Iterable[str]) -> None:
-        self.parent = {i: i for i in items}
+@dataclass
+class Resolution:
+    """The clusters, the fitted model and how much work finding them took."""
 
-    def find(self, item: str) -> str:
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: str, b: str) -> bool:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return False
-        self.parent[max(ra, rb)] = min(ra, rb)
-        return True
-
-
-def resolve(listings: list[ListingKeys]) -> list[Cluster]:
-    """Group listings into therapists; return clusters sorted by their smallest listing id."""
-    by_id = {item.id: item for item in listings}
-    groups = _UnionFind(by_id)
-    # Strong keys a cluster already holds: merging two clusters with different ones is refused.
-    npis: dict[str, set[str]] = {i: ({k.npi} if k.npi else set()) for i, k in by_id.items()}
-    licenses: dict[str, set[tuple[str, str]]] = {i: set(k.licenses) for i, k in by_id.items()}
-    generations: dict[str, set[str]] = {
-        i: ({k.generation} if k.generation else set()) for i, k in by_id.items()
-    }
-    evidence: list[tuple[str, str, str]] = []
-
-    def merge(a: str, b: str, why: str) -> None:
-        ra, rb = groups.find(a), groups.find(b)
-        if (
-            ra == rb
-            or _conflict(npis[ra], npis[rb])
-            or _license_conflict(licenses[ra], licenses[rb])
-            or _conflict(generations[ra], generations[rb])
-        ):
-            return
-        groups.union(ra, rb)
-        root = groups.find(ra)
-        other = rb if root == ra else ra
-        npis[root] |= npis.pop(other)
-        licenses[root] |= licenses.pop(other)
-        generations[root] |= generations.pop(other)
-        evidence.append((a, b, why))
-
-    for key_name, key_of in (
-        ("same NPI", lambda k: [k.npi] if k.npi else []),
-        ("same license number", lambda k: [f"{s}:{n}" for s, n in sorted(k.licenses)]),
-    ):
-        for members in _blocks(listings, key_of).values():
-            first = members[0]
-            for other in members[1:]:
-                if _names_agree(by_id[first.id], other):
-                    merge(first.id, other.id, key_name)
-
-    blockers = (
-        lambda k: [k.phone] if k.phone else [],
-        lambda k: [f"{k.name_key}|{k.zip5}"] if k.name_key and k.zip5 else [],
-        lambda k: [f"{k.name_key}|{k.city_key}"] if k.name_key and k.city_key else [],
-        lambda k: [f"{k.last_name}|{k.street_key}"] if k.last_name and k.street_key else [],
-    )
-    seen_pairs: set[tuple[str, str]] = set()
-    for key_of in blockers:
-        for members in _blocks(listings, key_of).values():
-            if len(members) > MAX_BLOCK:
-                continue
-            for a, b in combinations(members, 2):
-                pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-                if pair in seen_pairs:
-                    continue
-                seen_pairs.add(pair)
-                why = match_reason(a, b)
-                if why:
-                    merge(a.id, b.id, why)
-
-    clusters: dict[str, Cluster] = {}
-    for item_id in sorted(by_id):
-        root = groups.find(item_id)
-        clusters.setdefault(root, Cluster(listing_ids=[])).listing_ids.append(item_id)
-    for a, b, why in evidence:
-        clusters[groups.find(a)].evidence.append({"listings": f"{a} {b}", "reason": why})
-    return sorted(clusters.values(), key=lambda c: c.listing_ids[0])
-
-
-_GENERATIONS = {"junior": "jr", "jnr": "jr", "senior": "sr", "snr": "sr"}
+    clusters: list[Cluster]
+    model: LinkageModel
+    candidate_pairs: int
+    hard_merges: int
+    weighed_merges: int
+    refused_merges: int
 
 
 def generation(suffix: str | None) -> str | None:
@@ -151,56 +121,364 @@ def generation(suffix: str | None) -> str | None:
     return _GENERATIONS.get(bare, bare)
 
 
-def match_reason(a: ListingKeys, b: ListingKeys) -> str | None:
-    """Say why two listings are the same therapist, or None if they are not shown to be.
-
-    A name alone never suffices, nor does a shared phone or address alone (colleagues share a
-    practice's phone and suite): the name must agree and one place-or-contact signal must too.
-    """
-    if not _names_agree(a, b):
-        return None
-    same_name = a.name_key is not None and a.name_key == b.name_key
-    signals = []
-    if a.phone and a.phone == b.phone:
-        signals.append("phone")
-    if a.street_key and a.street_key == b.street_key:
-        signals.append("street address")
-    located = None not in (a.lat, a.lon, b.lat, b.lon)
-    if located and distance_km(a.lat, a.lon, b.lat, b.lon) <= NEAR_KM:  # type: ignore[arg-type]
-        signals.append("location within 250 m")
-    if same_name and a.zip5 and a.zip5 == b.zip5:
-        signals.append("ZIP")
-    if same_name and not signals and a.city_key and a.city_key == b.city_key:
-        signals.append("city")
-    if not signals:
-        return None
-    name = "same name" if same_name else "similar name"
-    return f"{name} + {' + '.join(signals)}"
+_GENERATIONS = {"junior": "jr", "jnr": "jr", "senior": "sr", "snr": "sr"}
 
 
-def _names_agree(a: ListingKeys, b: ListingKeys) -> bool:
-    if a.name_key and a.name_key == b.name_key:
-        return True
-    if not a.last_name or a.last_name != b.last_name:
-        # A changed surname (marriage) is not bridged by name; strong keys bridge it.
-        return fuzz.token_sort_ratio(a.full_name, b.full_name) >= 95
-    return fuzz.token_sort_ratio(a.full_name, b.full_name) >= NAME_SIMILAR
+@dataclass(frozen=True, slots=True)
+class _Compared:
+    """A listing's fields in the form the comparisons take, built once per listing."""
+
+    first: str | None
+    last: str | None
+    phone: str | None
+    place: Place
+    licenses: Licenses
+    npi: str | None
 
 
-def _conflict(left: set[str], right: set[str]) -> bool:
-    return bool(left and right and not left & right)
+def _compared(item: ListingKeys) -> _Compared:
+    return _Compared(
+        item.first_name, item.last_name, item.phone, item.place, item.license_numbers, item.npi
+    )
 
 
-def _license_conflict(left: set[tuple[str, str]], right: set[tuple[str, str]]) -> bool:
-    left_states = {s: n for s, n in left}
-    return any(s in left_states and left_states[s] != n for s, n in right)
+def compare(a: _Compared, b: _Compared) -> Pattern:
+    """The comparison level of every field for one pair (None where a value is missing)."""
+    return (
+        compare_first(a.first, b.first),
+        compare_last(a.last, b.last),
+        compare_phone(a.phone, b.phone),
+        compare_place(a.place, b.place),
+        compare_licenses(a.licenses, b.licenses),
+        compare_npi(a.npi, b.npi),
+    )
+
+
+def weigh(model: LinkageModel, a: ListingKeys, b: ListingKeys) -> list[Term]:
+    """Each field's evidence for two listings being one therapist, under ``model``."""
+    return model.terms(compare(_compared(a), _compared(b)), shared_values(a, b))
+
+
+def shared_values(a: ListingKeys, b: ListingKeys) -> tuple[str | None, ...]:
+    """The exact values a pair shares, for term-frequency adjustment (None where they differ)."""
+    return (
+        a.first_name if a.first_name == b.first_name else None,
+        a.last_name if a.last_name == b.last_name else None,
+        a.phone if a.phone == b.phone else None,
+        a.street_key if a.street_key == b.street_key else None,
+        _shared_license(a, b),
+        a.npi if a.npi and a.npi == b.npi else None,
+    )
+
+
+def _shared_license(a: ListingKeys, b: ListingKeys) -> str | None:
+    shared = sorted(a.license_numbers.stated_cores & b.license_numbers.stated_cores)
+    return f"{shared[0][0]} {shared[0][1]}" if shared else None
+
+
+def _term_values(item: ListingKeys) -> Iterator[tuple[int, str]]:
+    """(field, value) for every value term-frequency adjustment counts."""
+    singles = (item.first_name, item.last_name, item.phone, item.street_key, None, item.npi)
+    for f, value in enumerate(singles):
+        if value:
+            yield f, value
+    for state, number in sorted(item.licenses):
+        yield _LICENSE, f"{state} {license_core(number)}"
+
+
+def names_compatible(pattern: Pattern) -> bool:
+    """Given names equal, nicknames, an initial or spelt alike; surnames equal or a typo apart."""
+    first, last = pattern[_FIRST], pattern[_LAST]
+    return (first is None or first <= 3) and (last is None or last <= 1)
+
+
+# -- blocking ---------------------------------------------------------------------------------
+
+
+def _license_keys(item: ListingKeys) -> list[str]:
+    """Blocking keys of the license numbers shown: their digits."""
+    numbers = {n for _, n in item.licenses} | set(item.unstated_licenses)
+    return sorted({license_core(n) for n in numbers})
+
+
+def _building(item: ListingKeys) -> str | None:
+    return Place(item.street_key, None, None, None, None).building
+
+
+def _initial(item: ListingKeys) -> str:
+    return item.first_name[0] if item.first_name else ""
+
+
+# (rule, fields it blocks on, keys of a listing)
+BLOCKING_RULES: tuple[tuple[str, frozenset[str], Callable[[ListingKeys], list[str]]], ...] = (
+    ("same NPI", frozenset({"NPI"}), lambda k: [k.npi] if k.npi else []),
+    ("same license number", frozenset({"license"}), _license_keys),
+    ("same phone", frozenset({"phone"}), lambda k: [k.phone] if k.phone else []),
+    (
+        "same name and ZIP",
+        frozenset({"first name", "surname", "address"}),
+        lambda k: [f"{k.name_key}|{k.zip5}"] if k.name_key and k.zip5 else [],
+    ),
+    (
+        "same name and city",
+        frozenset({"first name", "surname", "address"}),
+        lambda k: [f"{k.name_key}|{k.city_key}"] if k.name_key and k.city_key else [],
+    ),
+    (
+        "same surname and building",
+        frozenset({"surname", "address"}),
+        lambda k: [f"{k.last_name}|{_building(k)}"] if k.last_name and _building(k) else [],
+    ),
+    (
+        "surname sounding alike, same initial and city",
+        frozenset({"address"}),
+        lambda k: (
+            [f"{surname_code(k.last_name)}|{_initial(k)}|{k.city_key}"]
+            if k.last_name and k.city_key
+            else []
+        ),
+    ),
+)
 
 
 def _blocks(
     listings: list[ListingKeys], key_of: Callable[[ListingKeys], list[str]]
-) -> dict[str, list[ListingKeys]]:
-    blocks: dict[str, list[ListingKeys]] = defaultdict(list)
-    for item in listings:
+) -> Iterator[list[int]]:
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for index, item in enumerate(listings):
         for key in key_of(item):
-            blocks[key].append(item)
-    return {k: v for k, v in blocks.items() if len(v) > 1}
+            blocks[key].append(index)
+    for members in blocks.values():
+        if 1 < len(members) <= MAX_BLOCK:
+            yield members
+
+
+@dataclass
+class _Candidates:
+    """Candidate pairs as parallel arrays: listing indexes, the rules that proposed each."""
+
+    left: array = field(default_factory=lambda: array("l"))
+    right: array = field(default_factory=lambda: array("l"))
+    rules: array = field(default_factory=lambda: array("l"))  # bit mask over BLOCKING_RULES
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+
+def candidate_pairs(listings: list[ListingKeys]) -> _Candidates:
+    """Every pair some blocking rule proposes, once, with the rules that proposed it."""
+    position: dict[int, int] = {}
+    found = _Candidates()
+    size = len(listings)
+    for bit, (_, _, key_of) in enumerate(BLOCKING_RULES):
+        for members in _blocks(listings, key_of):
+            for x, i in enumerate(members):
+                for j in members[x + 1 :]:
+                    code = i * size + j if i < j else j * size + i
+                    at = position.get(code)
+                    if at is None:
+                        position[code] = len(found)
+                        found.left.append(min(i, j))
+                        found.right.append(max(i, j))
+                        found.rules.append(1 << bit)
+                    else:
+                        found.rules[at] |= 1 << bit
+    return found
+
+
+# -- clustering -------------------------------------------------------------------------------
+
+
+class _Clusters:
+    """Union-find over listing indexes, refusing merges that would join two people."""
+
+    def __init__(self, listings: list[ListingKeys]) -> None:
+        self.parent = list(range(len(listings)))
+        self.npis = [{k.npi} if k.npi else set() for k in listings]
+        self.licenses = [{s: license_core(n) for s, n in k.licenses} for k in listings]
+        self.generations = [{k.generation} if k.generation else set() for k in listings]
+        self.first_names = [{k.first_name} if k.first_name else set() for k in listings]
+
+    def find(self, item: int) -> int:
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def conflict(self, a: int, b: int, *, hard: bool) -> str | None:
+        """Why the clusters of ``a`` and ``b`` cannot be one therapist, or None."""
+        ra, rb = self.find(a), self.find(b)
+        if _differ(self.npis[ra], self.npis[rb]):
+            return "different NPIs"
+        left, right = self.licenses[ra], self.licenses[rb]
+        if any(s in left and left[s] != n for s, n in right.items()):
+            return "different license numbers in one state"
+        if _differ(self.generations[ra], self.generations[rb]):
+            return "different generations (Sr./Jr.)"
+        if not hard and any(
+            (compare_first(x, y) or 0) > 3
+            for x in self.first_names[ra]
+            for y in self.first_names[rb]
+        ):
+            return "different given names"
+        return None
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        root, other = min(ra, rb), max(ra, rb)
+        self.parent[other] = root
+        self.npis[root] |= self.npis[other]
+        self.licenses[root].update(self.licenses[other])
+        self.generations[root] |= self.generations[other]
+        self.first_names[root] |= self.first_names[other]
+
+
+def _differ(left: set[str], right: set[str]) -> bool:
+    return bool(left and right and not left & right)
+
+
+def _hard_rule(pattern: Pattern, a: ListingKeys, b: ListingKeys) -> str | None:
+    """The rule that makes a pair one therapist whatever else it shows, or None."""
+    if pattern[_NPI] == 0:
+        return "same NPI"
+    if pattern[_LICENSE] == 0:
+        return "same license number and state"
+    if pattern[_LICENSE] == 1 and _distinctive(a, b):
+        first, last, place = pattern[_FIRST], pattern[_LAST], pattern[_PLACE]
+        if (
+            (first is not None and first <= 3)
+            or (last is not None and last <= 1)
+            or (place is not None and place <= 3)
+        ):
+            return "same license number (state not given)"
+    return None
+
+
+def _distinctive(a: ListingKeys, b: ListingKeys) -> bool:
+    numbers = [license_core(n).lstrip("0") for n in a.unstated_licenses | b.unstated_licenses]
+    return any(len(n) >= MIN_DISTINCT_DIGITS for n in numbers)
+
+
+# Shared values worth showing; a given name is in the profile's name, an address key is internal.
+_VALUES_SHOWN = frozenset({"surname", "phone", "license", "NPI"})
+
+
+def explain(terms: Iterable[Term]) -> str:
+    """A pair's evidence in words, each field with its weight: "surname same (+8.1), ..."."""
+    return ", ".join(
+        f"{t.field} {t.level}{f' ({t.value})' if t.value and t.field in _VALUES_SHOWN else ''} "
+        f"({t.weight:+.1f})"
+        for t in terms
+    )
+
+
+def resolve(listings: list[ListingKeys], prior: Prior | None = None) -> Resolution:
+    """Group listings into therapists; clusters sorted by their smallest listing id.
+
+    ``prior``: the parameters the estimates start from (default: the shipped ones).
+    """
+    ordered = sorted(listings, key=lambda k: k.id)
+    if len({k.id for k in ordered}) != len(ordered):
+        raise ValueError("resolve: listing ids must be unique")
+    candidates = candidate_pairs(ordered)
+    fields = [_compared(item) for item in ordered]
+    patterns = [
+        compare(fields[i], fields[j])
+        for i, j in zip(candidates.left, candidates.right, strict=True)
+    ]
+    model = _fit(ordered, fields, candidates, patterns, prior)
+
+    hard: list[tuple[int, int, int, str]] = []
+    weighed: list[tuple[float, int, int, int]] = []
+    threshold = math.log2(MATCH_PROBABILITY / (1 - MATCH_PROBABILITY))
+    for at, (i, j) in enumerate(zip(candidates.left, candidates.right, strict=True)):
+        pattern = patterns[at]
+        rule = _hard_rule(pattern, ordered[i], ordered[j])
+        if rule is not None:
+            hard.append((i, j, at, rule))
+        elif names_compatible(pattern):
+            weight = model.weight(pattern, shared_values(ordered[i], ordered[j]))
+            if weight >= threshold:
+                weighed.append((-weight, i, j, at))
+    hard.sort()
+    weighed.sort()
+
+    clusters = _Clusters(ordered)
+    evidence: list[tuple[int, int, dict[str, str]]] = []
+    refused = 0
+    merges = {"hard": 0, "weighed": 0}
+
+    def attempt(i: int, j: int, at: int, rule: str, is_hard: bool) -> None:
+        nonlocal refused
+        if clusters.find(i) == clusters.find(j):
+            return
+        if clusters.conflict(i, j, hard=is_hard) is not None:
+            refused += 1
+            return
+        clusters.union(i, j)
+        merges["hard" if is_hard else "weighed"] += 1
+        terms = model.terms(patterns[at], shared_values(ordered[i], ordered[j]))
+        weight = model.prior_weight + sum(t.weight for t in terms)
+        if not is_hard:
+            rule = "weighed evidence: " + ", ".join(
+                f"{t.field} {t.level}" for t in terms if t.weight > 0
+            )
+        evidence.append(
+            (
+                i,
+                j,
+                {
+                    "listings": f"{ordered[i].id} {ordered[j].id}",
+                    "reason": rule,
+                    "match_weight": f"{weight:.1f}",
+                    "fields": explain(terms),
+                },
+            )
+        )
+
+    for i, j, at, rule in hard:
+        attempt(i, j, at, rule, True)
+    for _, i, j, at in weighed:
+        attempt(i, j, at, "weighed evidence", False)  # the reason names what agreed
+
+    grouped: dict[int, Cluster] = {}
+    for index, item in enumerate(ordered):
+        grouped.setdefault(clusters.find(index), Cluster(listing_ids=[])).listing_ids.append(
+            item.id
+        )
+    for i, _, doc in evidence:
+        grouped[clusters.find(i)].evidence.append(doc)
+    return Resolution(
+        clusters=sorted(grouped.values(), key=lambda c: c.listing_ids[0]),
+        model=model,
+        candidate_pairs=len(candidates),
+        hard_merges=merges["hard"],
+        weighed_merges=merges["weighed"],
+        refused_merges=refused,
+    )
+
+
+def _fit(
+    ordered: list[ListingKeys],
+    fields: list[_Compared],
+    candidates: _Candidates,
+    patterns: list[Pattern],
+    prior: Prior | None,
+) -> LinkageModel:
+    by_rule: list[Counter[Pattern]] = [Counter() for _ in BLOCKING_RULES]
+    for at, mask in enumerate(candidates.rules):
+        for bit in range(len(BLOCKING_RULES)):
+            if mask >> bit & 1:
+                by_rule[bit][patterns[at]] += 1
+    sessions = [
+        Session(rule, blocked, by_rule[bit])
+        for bit, (rule, blocked, _) in enumerate(BLOCKING_RULES)
+    ]
+    sample = [compare(fields[i], fields[j]) for i, j in random_pairs(len(ordered))]
+    term_counts: list[Counter[str]] = [Counter() for _ in FIELDS]
+    for item in ordered:
+        for f, value in _term_values(item):
+            term_counts[f][value] += 1
+    return estimate_model(sessions, sample, len(ordered), term_counts, prior=prior)

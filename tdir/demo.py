@@ -97,6 +97,6 @@ def run_demo(args: argparse.Namespace) -> int:
             "false",
         ]
         try:
-            return subprocess.call(command, env=os.environ.copy())
+            return subprocess.call(command, env=env)
         except KeyboardInterrupt:
             return 0

@@ -236,7 +236,20 @@ def test_provenance_listings_and_merge_evidence(directory: Any) -> None:
     listings = next(f for f in frames if "Listed as" in f.columns)
     assert list(listings["Source"]) == ["atlas", "reviews"]
     evidence = next(f for f in frames if "Why they are the same therapist" in f.columns)
-    assert list(evidence["Why they are the same therapist"]) == ["same name + phone + ZIP"]
+    assert list(evidence["Why they are the same therapist"]) == [
+        "weighed evidence: first name same, surname same, phone same"
+    ]
+    # Listings in words (as listed, and where), each field's weight beside the total.
+    assert list(evidence["Listings"]) == ["Jane A. Doe (atlas) and Jane A. Doe (reviews)"]
+    assert list(evidence["Match weight"]) == ["21.4"]
+    assert "surname same (doe) (+8.0)" in evidence.iloc[0, 3]
+    # The table cell is cut short on screen; the expander spells every field out.
+    (weights,) = [t.value for t in at.text if "match weight 21.4" in t.value]
+    assert weights.splitlines()[1:] == [
+        "  first name same (+6.7),",
+        "  surname same (doe) (+8.0),",
+        "  phone same (+7.7)",
+    ]
 
 
 def test_a_flagged_credential_is_shown_as_a_red_flag(directory: Any) -> None:

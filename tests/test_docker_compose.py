@@ -125,9 +125,7 @@ def _free_port_block(size: int) -> int:
 
 def _interpolated(value: str) -> str:
     """Compose's ``${NAME:-default}``: the variable's value if set, else the default."""
-    return re.sub(
-        r"\$\{(\w+)(?::-([^}]*))?\}", lambda m: os.environ.get(m[1]) or m[2] or "", value
-    )
+    return re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", lambda m: os.environ.get(m[1]) or m[2] or "", value)
 
 
 def _localised(args: list[str], data: Path, ports: dict[str, str]) -> list[str]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from crawler.items import Listing, PostalAddress, Provenance, Rating, Review, stable_id, to_dict
 from crawler.runs import CrawlStore, RunRecord
-from indexer.build import IndexState, build_profiles, write_index
+from indexer.build import IndexState, build_profiles, content_hash, write_index
 from indexer.search import SearchQuery
 from indexer.search.sqlite_backend import SqliteBackend
 
@@ -94,9 +95,11 @@ def test_listings_of_one_person_become_one_profile(store: CrawlStore) -> None:
     assert jane.conditions == ("sciatica",)  # a condition listed among the techniques
     # (5*4 + 5 + 4) / (5 + 2) = 29/7
     assert jane.rating.combined == pytest.approx(4.143, abs=0.001)
-    assert {e["reason"] for e in jane.merge_evidence} == {
-        "same name + phone + street address + ZIP"
-    }
+    (evidence,) = jane.merge_evidence
+    assert evidence["reason"].startswith("weighed evidence: first name same, surname same")
+    for agreement in ("first name same", "surname same", "phone same", "address same address"):
+        assert agreement in evidence["fields"]
+    assert float(evidence["match_weight"]) > 10
     assert {p["source"] for p in jane.provenance["phones"]} == {"atlas", "guild"}
 
 
@@ -174,3 +177,21 @@ def test_links_to_a_profile_survive_a_new_listing_changing_its_id(
     assert backend.get(old_id).id == new_id
     assert old_id in after.profiles[new_id].alias_ids
     backend.close()
+
+
+def test_merge_weights_alone_do_not_change_a_profile(store: CrawlStore) -> None:
+    """Weights move with every re-estimate; which listings merged, and why, is the content."""
+    profile = next(p for p in build_profiles(store).profiles.values() if p.merge_evidence)
+    reweighed = replace(
+        profile,
+        merge_evidence=tuple(
+            {**e, "match_weight": "1.0", "fields": "phone same (+1.0)"}
+            for e in profile.merge_evidence
+        ),
+    )
+    assert content_hash(reweighed) == content_hash(profile)
+    other_rule = replace(
+        profile,
+        merge_evidence=tuple({**e, "reason": "same NPI"} for e in profile.merge_evidence),
+    )
+    assert content_hash(other_rule) != content_hash(profile)

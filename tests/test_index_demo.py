@@ -201,8 +201,9 @@ def test_condition_search_near_a_zip_finds_exactly_who_addresses_it(
         backend.rebuild(profiles)
     try:
         result = backend.search(
-            SearchQuery(near=center.point, radius_km=radius_km, conditions=["sciatica"],
-                        page_size=100)
+            SearchQuery(
+                near=center.point, radius_km=radius_km, conditions=["sciatica"], page_size=100
+            )
         )
     finally:
         if backend_name == "elasticsearch":

@@ -153,9 +153,7 @@ def test_one_office_is_one_location_at_its_most_precise_position(
 ) -> None:
     """Against the truth: each location of a profile is a distinct office, and an office any
     source gives exactly is served at that exact point, never beside a city-centre guess."""
-    stale = {
-        p["person"] for p in truth.people() if any(i["stale_address"] for i in p["listings"])
-    }
+    stale = {p["person"] for p in truth.people() if any(i["stale_address"] for i in p["listings"])}
     checked_exact_and_city = 0
     for pid, profile in profiles.items():
         people = people_of[pid]
@@ -205,8 +203,7 @@ def test_every_office_a_listing_publishes_is_served(
             several += len(listed) > 1
             for loc in listed:
                 assert any(
-                    distance_km(s.lat, s.lon, loc.location.lat, loc.location.lon)
-                    <= SAME_OFFICE_KM
+                    distance_km(s.lat, s.lon, loc.location.lat, loc.location.lon) <= SAME_OFFICE_KM
                     for s in profile.locations
                 ), (pid, listing.url, loc)
     assert several >= 5, "the demo web has listings with two exact offices"
@@ -216,7 +213,9 @@ def test_every_office_a_listing_publishes_is_served(
 
 
 def test_verified_only_means_an_active_license_its_board_confirms(
-    demo_backend: Any, profiles: dict[str, Profile], people_of: dict[str, set[int]],
+    demo_backend: Any,
+    profiles: dict[str, Profile],
+    people_of: dict[str, set[int]],
     truth: GroundTruth,
 ) -> None:
     result = demo_backend.search(SearchQuery(verified_only=True, page_size=100))

@@ -163,8 +163,17 @@ def test_the_summary_table_sums_changes_over_record_types() -> None:
 
 def profile(pid: str, confirmed: str, name: str = "Jane Doe") -> Profile:
     license = CredentialCheck(
-        "lmt", "LMT", "state_license", "TX", "MT1", ("atlas",), "verified", confirmed[:10],
-        "TX board", None, "found by number",
+        "lmt",
+        "LMT",
+        "state_license",
+        "TX",
+        "MT1",
+        ("atlas",),
+        "verified",
+        confirmed[:10],
+        "TX board",
+        None,
+        "found by number",
     )
     return Profile(
         id=pid,

@@ -419,16 +419,33 @@ def provenance(profile: Profile) -> None:
     ]
     if listings:
         st.dataframe(pd.DataFrame(listings), hide_index=True, width="stretch")
+    listed_as = {item.id: f"{item.name} ({item.source})" for item in profile.listings}
     evidence = [
         {
-            "Listings": plain_text(item.get("listings")),
+            "Listings": plain_text(
+                " and ".join(listed_as.get(i, i) for i in str(item.get("listings", "")).split())
+            ),
             "Why they are the same therapist": plain_text(item.get("reason")),
+            "Match weight": plain_text(item.get("match_weight", "")),
+            "Evidence, field by field (weight in bits)": plain_text(item.get("fields", "")),
         }
         for item in profile.merge_evidence
     ]
     if evidence:
         st.markdown("**Merge evidence**")
         st.dataframe(pd.DataFrame(evidence), hide_index=True, width="stretch")
+        with st.expander("Each field's weight, merge by merge"):
+            st.caption(
+                "Positive weights are evidence that two listings are one therapist, negative "
+                "against; a rare shared name or number weighs more than a common one."
+            )
+            for row in evidence:
+                # st.text: listing names are the sources' text, never read as markup.
+                st.text(
+                    f"{row['Listings']}: {row['Why they are the same therapist']} "
+                    f"(match weight {row['Match weight']})\n  "
+                    + row["Evidence, field by field (weight in bits)"].replace("), ", "),\n  ")
+                )
     elif len(listings) <= 1:
         st.caption("One listing: nothing was merged.")
     flags = [

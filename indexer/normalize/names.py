@@ -58,6 +58,7 @@ class ParsedName:
 @dataclass(frozen=True)
 class _NameData:
     formal: dict[str, str]
+    short_forms: dict[str, frozenset[str]]  # a folded given name -> names it may stand for
     post_nominals: frozenset[str]
     business_words: frozenset[str]
 
@@ -73,8 +74,14 @@ def _name_data() -> _NameData:
             owner = formal.setdefault(fold(name), canonical)
             if owner != canonical:
                 raise ValueError(f"person_names: {name!r} is in two groups: {owner}, {canonical}")
+    short_forms: dict[str, set[str]] = {}
+    for short, *formal_names in data["short_forms"]:
+        for name in formal_names:
+            short_forms.setdefault(fold(short), set()).add(fold(name))
+            short_forms.setdefault(fold(name), set()).add(fold(short))
     return _NameData(
         formal=formal,
+        short_forms={name: frozenset(names) for name, names in short_forms.items()},
         post_nominals=frozenset(_bare(word) for word in data["post_nominals"]),
         business_words=frozenset(fold(word) for word in data["business_words"]),
     )
@@ -112,6 +119,14 @@ def formal_first_name(first: str) -> str:
     """Return the folded formal given name a nickname stands for ("Bob" -> "robert")."""
     folded = fold(first)
     return _name_data().formal.get(folded, folded)
+
+
+def short_form_names(first: str) -> frozenset[str]:
+    """The formal names an ambiguous short form stands for, or the short forms of a formal name.
+
+    Not transitive: Christine and Christopher both answer to Chris, not to each other.
+    """
+    return _name_data().short_forms.get(first, frozenset())
 
 
 def name_key(first: str, last: str) -> str | None:

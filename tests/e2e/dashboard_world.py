@@ -209,7 +209,12 @@ def _profile(
             for source in sources
         ),
         merge_evidence=(
-            {"listings": f"{id_}-atlas {id_}-reviews", "reason": "same name + phone + ZIP"},
+            {
+                "listings": f"{id_}-atlas {id_}-reviews",
+                "reason": "weighed evidence: first name same, surname same, phone same",
+                "match_weight": "21.4",
+                "fields": "first name same (+6.7), surname same (doe) (+8.0), phone same (+7.7)",
+            },
         )
         if len(sources) > 1
         else (),

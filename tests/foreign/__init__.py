@@ -1,0 +1,1 @@
+"""An independent entity-resolution test population: two directory sites and their truth."""
