@@ -6,24 +6,68 @@ stale cached page, except when the page said ``Cache-Control: no-cache``: it the
 (5.2.2.4) reads ``no-cache`` as "revalidate before each use", which is a conditional request,
 and sites send it on pages they do answer with 304. This policy adds the validators whenever a
 cached page is not fresh.
+
+A damaged page is never trusted: a response cut short (a body shorter than its Content-Length,
+Scrapy's ``dataloss`` flag, an empty 200) is not
+stored, and a damaged entry already in the cache (a half-written body file) is neither used nor
+revalidated — with an ETag, a 304 would otherwise confirm the broken copy on every recrawl — but
+fetched again in full.
 """
 
 from __future__ import annotations
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Response
+from scrapy.settings import BaseSettings, Settings
 from scrapy.statscollectors import StatsCollector
 
 NETWORK_BYTES = "tdir/network/bytes"
 
 
+DAMAGED_NOT_CACHED = "tdir/httpcache/damaged_not_cached"
+DAMAGED_DROPPED = "tdir/httpcache/damaged_dropped"
+
+
+def damage(response: Response) -> str | None:
+    """Why a response cannot be a whole page, or None if nothing says it is cut short."""
+    if "dataloss" in response.flags or "partial" in response.flags:
+        return "connection lost mid-body"
+    body = response.body
+    declared = response.headers.get(b"Content-Length")
+    if declared is not None and declared.strip().isdigit() and len(body) < int(declared):
+        return f"body {len(body)} of {int(declared)} bytes"
+    if response.status == 200 and not body:
+        return "empty body"
+    # A body cut short under a Content-Length that matches it leaves no trace in HTTP; the
+    # spiders' own checks (a profile page that yields nothing) are what can catch it.
+    return None
+
+
 class RevalidatingPolicy(RFC2616Policy):
-    """RFC2616Policy that revalidates ``no-cache`` pages with a conditional request."""
+    """RFC2616Policy that revalidates ``no-cache`` pages and never trusts a damaged one."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.stats: StatsCollector | None = None  # set by CheckedHttpCacheMiddleware
+
+    def should_cache_response(self, response: Response, request: Request) -> bool:
+        """Store only whole pages."""
+        if damage(response) is not None:
+            self._count(DAMAGED_NOT_CACHED)
+            return False
+        return super().should_cache_response(response, request)
 
     def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
-        """Whether the cached page may be used as is; if not, make the request conditional."""
+        """Whether the cached page may be used as is; if not, make the request conditional.
+
+        A damaged entry is neither: the page is fetched in full, with no validators.
+        """
+        if damage(cachedresponse) is not None:
+            self._count(DAMAGED_DROPPED)
+            return False
         if super().is_cached_response_fresh(cachedresponse, request):
             return True
         last_modified = cachedresponse.headers.get(b"Last-Modified")
@@ -33,6 +77,27 @@ class RevalidatingPolicy(RFC2616Policy):
         if etag:
             request.headers[b"If-None-Match"] = etag
         return False
+
+    def is_cached_response_valid(
+        self, cachedresponse: Response, response: Response, request: Request
+    ) -> bool:
+        """A damaged entry is never confirmed, whatever the server answers."""
+        if damage(cachedresponse) is not None:
+            return False
+        return super().is_cached_response_valid(cachedresponse, response, request)
+
+    def _count(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
+
+
+class CheckedHttpCacheMiddleware(HttpCacheMiddleware):
+    """Scrapy's HTTP cache, with the policy told the crawl's stats to count damaged pages."""
+
+    def __init__(self, settings: Settings, stats: StatsCollector) -> None:
+        super().__init__(settings, stats)
+        if isinstance(self.policy, RevalidatingPolicy):
+            self.policy.stats = stats
 
 
 class NetworkBytesMiddleware:

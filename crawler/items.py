@@ -69,6 +69,7 @@ class ClaimedCredential:
     issuer_raw: str | None = None
     state: str | None = None
     category_raw: str | None = None  # e.g. "license", "certification" (credentialCategory)
+    alternate_name_raw: str | None = None  # schema.org alternateName: "BCTMB" beside a long name
 
 
 @dataclass(slots=True)

@@ -70,6 +70,9 @@ def crawl_settings(
             # Redirects as Scrapy follows them, but a loop is refused (and counted) at once.
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
             "crawler.redirects.LoopAwareRedirectMiddleware": 600,
+            # The HTTP cache, refusing to store or revalidate a page cut short (httpcache.py).
+            "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+            "crawler.httpcache.CheckedHttpCacheMiddleware": 900,
             # Next to the downloader, after the HTTP cache (900): bytes really transferred.
             "crawler.httpcache.NetworkBytesMiddleware": 950,
         },

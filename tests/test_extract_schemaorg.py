@@ -205,6 +205,24 @@ def test_credential_of_an_organisation_parses_but_a_college_is_no_listing():
     ]
 
 
+def test_a_credentials_alternate_name_is_kept_beside_its_name():
+    credential = {
+        "@type": "EducationalOccupationalCredential",
+        "name": "Board Certified in Therapeutic Massage and Bodywork (NCBTMB)",
+        "alternateName": "BCTMB",
+        "identifier": "9132422",
+    }
+    assert claimed_credentials(credential) == [
+        ClaimedCredential(
+            name_raw="Board Certified in Therapeutic Massage and Bodywork (NCBTMB)",
+            number="9132422",
+            alternate_name_raw="BCTMB",
+        )
+    ]
+    alone = {"@type": "EducationalOccupationalCredential", "alternateName": "LMT"}
+    assert claimed_credentials(alone) == [ClaimedCredential(name_raw="LMT")]
+
+
 def test_credential_category_as_defined_term():
     [credential] = extract_example("eg-0259", "MICRODATA").credentials
     assert credential.name_raw == "HNC Facilities Management"

@@ -54,6 +54,19 @@ def test_board_certification_in_words() -> None:
     )
 
 
+def test_an_unknown_name_falls_back_to_its_alternate_name() -> None:
+    claim = ClaimedCredential(
+        name_raw="Certified by the National Board (NCB)", alternate_name_raw="BCTMB"
+    )
+    normalized = normalize_credential(claim)
+    assert normalized.value is not None
+    assert (normalized.value.credential_id, normalized.value.kind) == (
+        "bctmb",
+        "board_certification",
+    )
+    assert [f.reason for f in normalized.flags] == []
+
+
 def test_a_title_one_state_issues_supplies_the_state() -> None:
     assert _claim(name_raw="LMBT", number="12345") == (
         ("lmbt", "state_license", "12345", "NC"),

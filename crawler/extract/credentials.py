@@ -40,11 +40,13 @@ def _credential(item: Any) -> ClaimedCredential | None:
         name = text(item)
         return ClaimedCredential(name_raw=name) if name else None
     category = _term(get(item, "credentialCategory"))
-    name = text(get_first(item, "name", "alternateName")) or category
+    alternate = text(get(item, "alternateName"))
+    name = text(get(item, "name")) or alternate or category
     if not name:
         return None
     return ClaimedCredential(
         name_raw=name,
+        alternate_name_raw=alternate if alternate != name else None,
         number=identifier_text(get(item, "identifier")),
         issuer_raw=text(get_first(item, "recognizedBy", "issuedBy", "provider")),
         state=text(get(item, "validIn")),

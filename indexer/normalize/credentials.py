@@ -89,6 +89,12 @@ def normalize_credential(
     flags: list[Flag] = []
     matched = normalize_terms("credential", claim.name_raw, field=field, taxonomy=taxonomy)
     ids = matched.value.ids if matched.value else ()
+    if not ids and claim.alternate_name_raw:
+        # A long name the taxonomy does not know may come with the short form it does ("BCTMB").
+        matched = normalize_terms(
+            "credential", claim.alternate_name_raw, field=field, taxonomy=taxonomy
+        )
+        ids = matched.value.ids if matched.value else ()
     credential_id = ids[0] if ids else None
     if credential_id is None:
         flags.append(Flag(field, "unknown_credential", claim.name_raw))
