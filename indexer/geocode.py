@@ -1,7 +1,11 @@
 """Offline geocoding of US places from the ZIP code data the ``zipcodes`` package ships.
 
-A ZIP resolves to its centroid; "City, ST" to the centroid of the city's ZIP centroids. Each
-answer records its precision, so a profile (or a search) can say how exact its point is.
+``geocode_place`` takes any place a person types: a ZIP or ZIP+4, "City, ST", "City State" with
+the state's code or name in any case, a city alone ("Austin": the likeliest, with the others as
+``alternatives``), a nickname from ``data/place_aliases.yaml`` ("NYC"), a street address (placed
+at its ZIP, else its city: there is no street database), or "lat,lon". A ZIP resolves to its
+centroid; a city to the centroid of the city's ZIP centroids. Each answer records its
+precision, so a profile (or a search) can say how exact its point is.
 """
 
 from __future__ import annotations
@@ -9,19 +13,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from statistics import fmean
 from typing import Literal
 
 import zipcodes
 
+from indexer.gazetteer import (
+    STATE_MAX_WORDS,
+    STATES,
+    City,
+    aliases,
+    city_key,
+    gazetteer,
+    normalize_spaces,
+    state_code,
+)
 from indexer.geo import GeoPoint
-from indexer.taxonomy import fold
 
 Precision = Literal["rooftop", "zip", "city"]
 
 _ZIP = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$")
-_LAT_LON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
-_CITY_STATE = re.compile(r"^\s*(?P<city>[^,]+?)\s*,\s*(?P<state>[A-Za-z]{2})\s*$")
+_LAT_LON = re.compile(r"^\s*\(?\s*([-+]?\d+(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d+(?:\.\d+)?)\s*\)?\s*$")
+# A ZIP or ZIP+4 at the end of a longer text ("Austin, TX 78704").
+_TRAILING_ZIP = re.compile(r"(?:^|[\s,])(\d{5})(?:-\d{4})?\s*\.?\s*$")
+# How many other places an ambiguous name's answer lists.
+MAX_ALTERNATIVES = 8
 
 
 class PlaceNotFoundError(ValueError):
@@ -35,6 +50,8 @@ class Place:
     point: GeoPoint
     precision: Precision
     label: str
+    # Other places the text could have meant ("Austin, MN" for "Austin"), likeliest first.
+    alternatives: tuple[str, ...] = ()
 
 
 def zip_centroid(zip_code: str) -> Place | None:
@@ -54,52 +71,132 @@ def _zip_centroid(zip5: str) -> Place | None:
     return Place(GeoPoint(float(row["lat"]), float(row["long"])), "zip", label)
 
 
-@cache
-def _cities() -> dict[tuple[str, str], tuple[float, float, str]]:
-    grouped: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    names: dict[tuple[str, str], str] = {}
-    for row in zipcodes.list_all():
-        if not row.get("lat") or row.get("zip_code_type") == "MILITARY":
-            continue
-        key = (fold(row["city"]), row["state"])
-        grouped.setdefault(key, []).append((float(row["lat"]), float(row["long"])))
-        names.setdefault(key, f"{row['city']}, {row['state']}")
-    return {
-        key: (fmean(p[0] for p in pts), fmean(p[1] for p in pts), names[key])
-        for key, pts in grouped.items()
-    }
-
-
 def city_centroid(city: str, state: str) -> Place | None:
     """Return the centroid of a city's ZIP centroids, or None if the city is unknown."""
-    found = _cities().get((fold(city), state.strip().upper()))
-    if not found:
-        return None
-    lat, lon, label = found
-    return Place(GeoPoint(lat, lon), "city", label)
+    code = state_code(state)
+    found = gazetteer().find(city, code) if code else ()
+    return _city_place(found[0]) if found else None
+
+
+def _city_place(city: City, alternatives: tuple[City, ...] = ()) -> Place:
+    return Place(
+        GeoPoint(city.lat, city.lon),
+        "city",
+        city.label,
+        tuple(other.label for other in alternatives[:MAX_ALTERNATIVES]),
+    )
 
 
 def geocode_place(text: str) -> Place:
-    """Resolve what a user typed for "where": a ZIP, "City, ST" or "lat,lon".
+    """Resolve what a user typed for "where" to a point, offline.
 
-    Raises PlaceNotFoundError naming the input when it is none of those or is unknown.
+    Accepts a ZIP (or ZIP+4), a city with or without its state (code or name, any case,
+    commas optional), a street address, a nickname such as "NYC", or "lat,lon". A city named
+    without a state is the likeliest one (most ZIP codes), the others in ``alternatives``. A
+    street address is placed at its ZIP's centroid, else its city's: ``precision`` says which.
+
+    Raises PlaceNotFoundError naming the input (with a suggestion when one is close) when it
+    is none of those or is unknown.
     """
-    if match := _LAT_LON.match(text):
+    typed = normalize_spaces(text or "")
+    if not typed:
+        raise PlaceNotFoundError("no place given: use a ZIP code, 'City, ST' or 'lat,lon'")
+    if match := _LAT_LON.match(typed):
         try:
             point = GeoPoint(float(match[1]), float(match[2]))
         except ValueError as exc:
-            raise PlaceNotFoundError(f"{text!r}: {exc}") from None
+            raise PlaceNotFoundError(f"{typed!r}: {exc}") from None
         return Place(point, "rooftop", f"{point.lat:.5f}, {point.lon:.5f}")
-    if _ZIP.match(text):
-        place = zip_centroid(text)
+    if _ZIP.match(typed):
+        place = zip_centroid(typed)
         if place is None:
-            raise PlaceNotFoundError(f"{text.strip()!r} is not a known US ZIP code")
+            raise PlaceNotFoundError(f"{typed!r} is not a known US ZIP code")
         return place
-    if match := _CITY_STATE.match(text):
-        place = city_centroid(match["city"], match["state"])
-        if place is None:
-            raise PlaceNotFoundError(f"no US city {match['city']!r} in {match['state'].upper()}")
-        return place
-    raise PlaceNotFoundError(
-        f"{text!r} is not a place: use a ZIP code, 'City, ST' or 'latitude,longitude'"
-    )
+    rest, zip5 = typed, None
+    if match := _TRAILING_ZIP.search(typed):
+        rest, zip5 = typed[: match.start()].strip(" ,"), match[1]
+        place = zip_centroid(zip5)
+        if place is not None:
+            return place
+    return _by_name(typed, rest, zip5)
+
+
+def _by_name(typed: str, rest: str, zip5: str | None) -> Place:
+    """Resolve the text before any ZIP as a city, its state and perhaps a street before it."""
+    segments = [city_key(part) for part in rest.split(",")]
+    segments = [part for part in segments if part]
+    if not segments:
+        raise PlaceNotFoundError(f"{zip5!r} is not a known US ZIP code")
+    nickname = aliases().get(" ".join(segments))
+    if nickname is not None:
+        return _city_place(gazetteer().find(*nickname)[0])
+    state, words, street = _split_state(segments)
+    books = gazetteer()
+    if words:
+        found = _find_suffix(words, state)
+        if found:
+            city, others = found
+            return _city_place(city, () if state else others)
+    elif state is not None and not street:
+        # Only a state: it may still be a city ("New York", "Washington").
+        found = books.find(segments[-1])
+        if found:
+            return _city_place(found[0], found[1:])
+        raise PlaceNotFoundError(f"{typed!r} is a state: add a city or a ZIP code")
+    raise PlaceNotFoundError(_not_found(typed, words, state, zip5))
+
+
+def _split_state(segments: list[str]) -> tuple[str | None, list[str], bool]:
+    """Split the state off the end: (its code or None, the city's words, whether more came
+    before the city)."""
+    last = segments[-1].split()
+    for size in range(min(STATE_MAX_WORDS, len(last)), 0, -1):
+        code = state_code(" ".join(last[-size:]))
+        if code is None:
+            continue
+        words = last[:-size]
+        if words:
+            return code, words, len(segments) > 1
+        if len(segments) > 1:
+            return code, segments[-2].split(), len(segments) > 2
+        return code, [], False
+    return None, last, len(segments) > 1
+
+
+def _find_suffix(words: list[str], state: str | None) -> tuple[City, tuple[City, ...]] | None:
+    """The city named by the longest run of words at the end ("1200 S Lamar Blvd Austin")."""
+    books = gazetteer()
+    for size in range(min(len(words), 6), 0, -1):
+        name = " ".join(words[-size:])
+        nickname = aliases().get(name)
+        if nickname is not None and state in (None, nickname[1]):
+            return books.find(*nickname)[0], ()
+        found = books.find(name, state)
+        if found:
+            return found[0], found[1:]
+    return None
+
+
+def _not_found(typed: str, words: list[str], state: str | None, zip5: str | None) -> str:
+    """Say what was not found and, when a known place is close, suggest it."""
+    name = " ".join(words)
+    where = f"no US city {typed!r}"
+    if zip5 is not None:
+        where = f"{typed!r}: {zip5!r} is not a known US ZIP code and there is no such US city"
+    suggestion = gazetteer().suggest(name, state) if name else None
+    if suggestion is None and state is None and len(words) > 1:
+        # "Austin Texsa": perhaps the last word is a misspelt state.
+        code = _close_state(words[-1])
+        if code is not None:
+            suggestion = gazetteer().suggest(" ".join(words[:-1]), code)
+    if suggestion is not None:
+        return f"{where}; did you mean {suggestion.label}?"
+    return f"{where}: use a ZIP code, 'City, ST' or 'latitude,longitude'"
+
+
+def _close_state(word: str) -> str | None:
+    from rapidfuzz import fuzz, process
+
+    names = {name.lower(): code for code, name in STATES.items()}
+    found = process.extractOne(word, list(names), scorer=fuzz.ratio, score_cutoff=80)
+    return names[found[0]] if found else None

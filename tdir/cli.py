@@ -11,7 +11,7 @@ from typing import Any
 
 from crawler.catalog import CatalogError
 from indexer.geo import KM_PER_MILE
-from indexer.geocode import PlaceNotFoundError, geocode_place
+from indexer.geocode import Place, PlaceNotFoundError, geocode_place
 from indexer.search import BackendError, QueryError, SearchQuery, SearchResult, open_backend
 from indexer.search.query import DEFAULT_RADIUS_MI, FLAG_KINDS, SortOrder, parse_radius
 from indexer.taxonomy import load_taxonomy
@@ -98,6 +98,8 @@ def run_search(args: argparse.Namespace) -> int:
         except PlaceNotFoundError as exc:
             raise CommandError(f"near: {exc}") from None
         near, place_label = place.point, place.label
+        if place.alternatives:
+            print(_did_you_mean(args.near, place), file=sys.stderr)
     radius = _radius(args.radius, near is not None)
     query = SearchQuery(
         text=args.text,
@@ -127,6 +129,17 @@ def run_search(args: argparse.Namespace) -> int:
     else:
         _print_table(result, place_label, radius)
     return 0
+
+
+def _did_you_mean(typed: str, place: Place) -> str:
+    """The note for a place name that several places share: which one was taken, and others."""
+    shown = list(place.alternatives[:3])
+    others = ", ".join(shown[:-1]) + f" or {shown[-1]}" if len(shown) > 1 else shown[0]
+    more = " (or another)" if len(place.alternatives) > len(shown) else ""
+    return (
+        f"tdir: near: {typed.strip()!r} taken as {place.label}. Did you mean {others}{more}? "
+        "Add the state to choose."
+    )
 
 
 @dataclass(frozen=True, slots=True)
