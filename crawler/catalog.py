@@ -117,14 +117,36 @@ def load_catalog(
 
     Raises CatalogError naming the source and field for anything that would break a crawl.
     """
+    text, label = _catalog_text(path)
+    return parse_catalog(text, label, variables)
+
+
+def source_titles(path: Path | str | None = None) -> dict[str, str]:
+    """Each source's title by name, read without filling the catalog's ``${...}`` URLs (a page
+    that only names sources needs no site manifest). Raises CatalogError for an unreadable file."""
+    text, label = _catalog_text(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{label}: not valid YAML: {exc}") from None
+    sources = data.get("sources") if isinstance(data, dict) else None
+    return {
+        str(item["name"]): str(item.get("title") or item["name"])
+        for item in sources or []
+        if isinstance(item, dict) and item.get("name")
+    }
+
+
+def _catalog_text(path: Path | str | None) -> tuple[str, str]:
+    """The catalog's text and how errors name it (default: ``TDIR_CATALOG``, else the demo's)."""
     path = path or os.environ.get("TDIR_CATALOG")
     if path:
-        text = Path(path).read_text(encoding="utf-8")
-        label = str(path)
-    else:
-        text = resources.files("crawler").joinpath(DEFAULT_CATALOG).read_text(encoding="utf-8")
-        label = f"crawler/{DEFAULT_CATALOG}"
-    return parse_catalog(text, label, variables)
+        try:
+            return Path(path).read_text(encoding="utf-8"), str(path)
+        except OSError as exc:
+            raise CatalogError(f"{path}: {exc.strerror or exc}") from None
+    text = resources.files("crawler").joinpath(DEFAULT_CATALOG).read_text(encoding="utf-8")
+    return text, f"crawler/{DEFAULT_CATALOG}"
 
 
 def parse_catalog(text: str, label: str, variables: Mapping[str, str] | None = None) -> Catalog:

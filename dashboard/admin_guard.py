@@ -2,14 +2,15 @@
 
 The navigation already hides admin pages from everyone else; this second check means a page
 never renders for a visitor who is not a signed-in admin, however it was reached. It also makes
-sure the page knows who the admin is, since every change is recorded with a name.
+sure the page knows who the admin is, since every change is recorded with a name, and has the
+browser keep the signed session cookie that survives a reload.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.auth import admin_name, current_access, is_admin, set_admin_name
+from dashboard.auth import admin_name, cookie_writer, current_access, is_admin, set_admin_name
 
 
 def require_admin() -> str:
@@ -19,6 +20,7 @@ def require_admin() -> str:
     if not is_admin(access):
         st.error("This page is for signed-in admins.", icon=":material/lock:")
         st.stop()
+    cookie_writer()  # keeps the admin signed in across reloads (password sign-in)
     name = admin_name(access)
     if name:
         return name

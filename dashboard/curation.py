@@ -3,15 +3,16 @@ a correction, or lifting one.
 
 Each action is a widget callback: it runs before the page is drawn, applies the request through
 :mod:`indexer.corrections` (which changes the index at once), drops every cached result the
-change makes stale, and leaves a notice for the page. Widget keys live here, beside the
-callbacks that read them.
+change makes stale, records the action in the audit log (:mod:`dashboard.audit`), and leaves a
+notice for the page. A removal is asked for first (``ask_remove``) and done only once the admin
+confirms it (``remove``). Widget keys live here, beside the callbacks that read them.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import admin_data, services
+from dashboard import admin_data, audit, services
 from dashboard.corrected import FIELD_LABELS
 from dashboard.formatting import plural
 from dashboard.locations import first_location, place_line
@@ -69,6 +70,11 @@ def reason_key(profile_id: str) -> str:
     return f"supp_reason_{profile_id}"
 
 
+def confirm_key(profile_id: str) -> str:
+    """The key set while a removal of the profile waits for the admin's confirmation."""
+    return f"supp_confirm_{profile_id}"
+
+
 def value_key(profile_id: str, field: str) -> str:
     """The key of the corrected value of one field of a profile."""
     return f"corr_value_{profile_id}_{field}"
@@ -83,20 +89,41 @@ def _applied() -> None:
     admin_data.flagged.clear()
 
 
-def remove(profile_id: str, name: str, by: str) -> None:
-    """Remove the profile with the reason typed for it."""
+def _audit(action: str, by: str, detail: str, outcome: audit.Outcome = "ok") -> None:
+    audit.record(admin_data.settings().home, action, by, outcome=outcome, detail=detail)
+
+
+def ask_remove(profile_id: str) -> None:
+    """The first click on "Remove listing": check there is a reason, then ask to confirm."""
     reason = str(st.session_state.get(reason_key(profile_id)) or "").strip()
+    if not reason:
+        notify(FIND, "error", "Not removed: say why. The reason is recorded with the removal.")
+        return
+    st.session_state[confirm_key(profile_id)] = reason
+
+
+def cancel_remove(profile_id: str) -> None:
+    """Drop a removal waiting for confirmation."""
+    st.session_state.pop(confirm_key(profile_id), None)
+
+
+def remove(profile_id: str, name: str, by: str) -> None:
+    """Remove the profile (confirmed) with the reason typed for it."""
+    confirmed = st.session_state.pop(confirm_key(profile_id), None)
+    reason = str(st.session_state.get(reason_key(profile_id)) or confirmed or "").strip()
     if not reason:
         notify(FIND, "error", "Not removed: say why. The reason is recorded with the removal.")
         return
     try:
         suppression = suppress_profile(admin_data.settings(), profile_id, by=by, reason=reason)
     except CorrectionError as exc:
+        _audit("removal", by, f"{profile_id}: {exc}", "failed")
         notify(FIND, "error", f"Not removed: {escape_markdown(exc)}")
         return
     except BackendError:
         notify(FIND, "error", "The index is unavailable right now; nothing was removed.")
         return
+    _audit("removal", by, f"{name} ({profile_id}): {reason}")
     _applied()
     st.session_state.pop(K_CHOSEN, None)
     notify(
@@ -121,6 +148,7 @@ def correct(profile_id: str, field: str, by: str) -> None:
     except BackendError:
         notify(FIND, "error", "The index is unavailable right now; nothing was corrected.")
         return
+    _audit("correction", by, f"{profile_id}: {field} set to {text!r}")
     _applied()
     notify(
         FIND,
@@ -140,6 +168,7 @@ def lift_removal(home: str, by: str) -> None:
     except CorrectionError as exc:
         notify(REMOVALS, "error", escape_markdown(exc))
         return
+    _audit("removal_lifted", by, str(profile_id))
     notify(
         REMOVALS,
         "success",
@@ -158,6 +187,7 @@ def lift_correction(home: str, by: str) -> None:
     except CorrectionError as exc:
         notify(CORRECTIONS, "error", escape_markdown(exc))
         return
+    _audit("correction_lifted", by, f"{profile_id}: {field}")
     notify(
         CORRECTIONS,
         "success",

@@ -8,11 +8,13 @@ alike: a published figure rests on reviews this directory has mostly not seen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dashboard.formatting import MISSING, format_date, format_rating, plural, stars
 from dashboard.markup import plain_text
 from indexer.profile import Rating, SourceRating
+from indexer.ratings import PRIOR_MEAN, PRIOR_WEIGHT
 
 COMBINED_SITE = "Combined (tdir)"
 
@@ -47,11 +49,12 @@ def source_rating_cell(rating: SourceRating | None) -> str:
     return f"{score} from {plural(rating.count, 'review')}"
 
 
-def source_rows(rating: Rating) -> list[dict[str, Any]]:
-    """One row per source, then the combined score: the profile's "Ratings by site" table."""
+def source_rows(rating: Rating, title_of: Callable[[str], str] = str) -> list[dict[str, Any]]:
+    """One row per source (named by ``title_of``), then the combined score: the profile's
+    "Ratings by site" table."""
     rows: list[dict[str, Any]] = [
         {
-            "Site": plain_text(source),
+            "Site": plain_text(title_of(source)),
             "Score": values.rating,
             "Stars": stars(values.rating),
             "Rating": source_rating_text(values),
@@ -72,6 +75,25 @@ def source_rows(rating: Rating) -> list[dict[str, Any]]:
         }
     )
     return rows
+
+
+def combined_arithmetic(rating: Rating) -> str | None:
+    """The combined score worked out for this therapist, in words and numbers.
+
+    "5 imaginary reviews of 4.0 + 112 ratings averaging 4.70 = (20.0 + 526.4) / 117 = 4.67".
+    The average is recovered from the stored combined score, so it agrees with it to the shown
+    precision; None without ratings.
+    """
+    if rating.combined is None or not rating.review_count:
+        return None
+    n = rating.review_count
+    total = rating.combined * (PRIOR_WEIGHT + n) - PRIOR_WEIGHT * PRIOR_MEAN
+    return (
+        f"{PRIOR_WEIGHT:g} imaginary reviews of {PRIOR_MEAN:.1f} + "
+        f"{plural(n, 'rating')} averaging {total / n:.2f} = "
+        f"({PRIOR_WEIGHT * PRIOR_MEAN:.1f} + {total:.1f}) / {PRIOR_WEIGHT + n:g} = "
+        f"{format_score(rating.combined)}"
+    )
 
 
 def distribution_counts(rating: Rating) -> list[int]:

@@ -95,6 +95,9 @@ def run_demo(args: argparse.Namespace) -> int:
             "true",
             "--browser.gatherUsageStats",
             "false",
+            # Clients see the directory, not Streamlit's Deploy button and developer menu.
+            "--client.toolbarMode",
+            "viewer",
         ]
         try:
             return subprocess.call(command, env=env)

@@ -76,6 +76,10 @@ def test_a_removed_therapist_is_gone_from_search_at_once(directory: Any, home: P
     pick(at, "Jane Doe", "t-doe")
     at.text_area(key="supp_reason_t-doe").input("asked by e-mail: retired")
     at.button(key="supp_go_t-doe").click().run()
+    # Nothing happens before the admin confirms.
+    assert "Remove Jane A. Doe (t-doe) from the directory?" in texts(at.warning)[0]
+    assert CorrectionBook(home).suppressions() == []
+    at.button(key="supp_yes_t-doe").click().run()
     done = next(s for s in texts(at.success) if "is removed from the directory" in s)
     assert done.startswith("Jane A. Doe (t-doe) is removed from the directory")
     assert f"Recorded as requested by {ADMIN}." in done
@@ -100,6 +104,16 @@ def test_a_removal_needs_a_reason(directory: Any, home: Path) -> None:
     at.button(key="supp_go_t-doe").click().run()
     assert "Not removed: say why. The reason is recorded with the removal." in texts(at.error)
     assert CorrectionBook(home).suppressions() == []
+
+
+def test_a_removal_can_be_cancelled_at_the_confirmation(directory: Any, home: Path) -> None:
+    at = pick(corrections_page(), "Jane Doe", "t-doe")
+    at.text_area(key="supp_reason_t-doe").input("asked by e-mail: retired")
+    at.button(key="supp_go_t-doe").click().run()
+    at.button(key="supp_no_t-doe").click().run()
+    assert CorrectionBook(home).suppressions() == []
+    assert at.button(key="supp_go_t-doe")  # back to the form
+    assert not any("from the directory?" in w for w in texts(at.warning))
 
 
 def test_a_corrected_phone_shows_as_corrected_on_the_profile(directory: Any, home: Path) -> None:
@@ -175,6 +189,7 @@ def test_removals_and_corrections_are_lifted(directory: Any, home: Path) -> None
     pick(at, "Maria Garcia", "t-garcia")
     at.text_area(key="supp_reason_t-garcia").input("moved away")
     at.button(key="supp_go_t-garcia").click().run()
+    at.button(key="supp_yes_t-garcia").click().run()
     assert [t.label for t in at.tabs] == ["Find a therapist", "Removals (1)", "Corrections (1)"]
 
     at.selectbox(key="supp_lift_choice").set_value("t-garcia")

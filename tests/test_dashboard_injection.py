@@ -104,5 +104,7 @@ def test_corrections_and_removals(directory: Any) -> None:
     at.text_input(key="corr_query").input("t-hostile").run()
     at.text_area(key="supp_reason_t-hostile").input(HOSTILE_BIO)
     at.button(key="supp_go_t-hostile").click().run()
+    assert_no_raw_markup(at)  # the confirmation names the therapist too
+    at.button(key="supp_yes_t-hostile").click().run()
     assert any(v.startswith(HOSTILE_NAME) for v in map(shown, (s.value for s in at.success)))
     assert_no_raw_markup(at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ def test_the_header_sums_the_therapist_up(directory: Any) -> None:
         "Distance": "1.0 mi",
         "Listed on": "2 sites",
         "Last confirmed": "Nov 20, 2026",
+        # The Reviews tab's site-by-site columns, by the sites' titles in the catalog.
+        "Bodywork Atlas": "4.7 ★",
+        "Knead Reviews": "4.5 ★",
     }
     assert header_badges(at) == (
         ":green-badge[:material/verified: License verified (TX)] "
@@ -174,7 +178,7 @@ def test_an_expired_license_says_so_and_is_not_verified(directory: Any) -> None:
 def test_ratings_per_source_beside_the_combined_score(directory: Any) -> None:
     at = doe()
     table = at.dataframe[0].value
-    assert list(table["Site"]) == ["atlas", "reviews", "Combined (tdir)"]
+    assert list(table["Site"]) == ["Bodywork Atlas", "Knead Reviews", "Combined (tdir)"]
     assert list(table["Score"]) == [4.7, 4.5, 4.67]
     # atlas publishes its own average; the reviews site's rating is computed from its reviews.
     assert list(table["Rating"]) == [
@@ -185,6 +189,11 @@ def test_ratings_per_source_beside_the_combined_score(directory: Any) -> None:
     assert list(table["Note"]) == ["", DOE_REVIEWS_NOTE, ""]
     assert list(table["Newest review shown"]) == ["Oct 1, 2026", "Sep 12, 2026", ""]
     assert "5 imaginary reviews of 4 stars" in " ".join(captions(at))
+    # ... and worked out for this therapist: 4.67 * 127 - 20 = 573.1 over 122 ratings.
+    assert (
+        "For this therapist: 5 imaginary reviews of 4.0 + 122 ratings averaging 4.70 = "
+        "(20.0 + 573.1) / 127 = 4.67." in captions(at)
+    )
 
 
 def test_the_star_chart_is_of_the_reviews_read_here(directory: Any) -> None:
@@ -213,11 +222,11 @@ def test_reviews_newest_first_then_filtered_and_sorted(directory: Any) -> None:
     at = doe()
     lines = review_lines(at)
     assert [line.split(" · ")[1:] for line in lines] == [
-        ["atlas", "Oct 1, 2026", "Ann"],
-        ["reviews", "Sep 12, 2026", "Bo"],
-        ["atlas", "Jan 5, 2025", "Cy"],
-        ["reviews", "Jun 30, 2024", "Di"],
-        ["atlas", "undated", "Ed"],
+        ["Bodywork Atlas", "Oct 1, 2026", "Ann"],
+        ["Knead Reviews", "Sep 12, 2026", "Bo"],
+        ["Bodywork Atlas", "Jan 5, 2025", "Cy"],
+        ["Knead Reviews", "Jun 30, 2024", "Di"],
+        ["Bodywork Atlas", "undated", "Ed"],
     ]
     at.button_group(key="review_sources_t-doe").set_value(["reviews"]).run()
     assert [line.split(" · ")[-1] for line in review_lines(at)] == ["Bo", "Di"]
@@ -231,17 +240,21 @@ def test_provenance_listings_and_merge_evidence(directory: Any) -> None:
     frames = [d.value for d in at.dataframe]
     provenance = next(f for f in frames if "Fact" in f.columns)
     assert list(provenance["Fact"]) == ["Name", "Name", "Phone"]
-    assert list(provenance["Source"]) == ["atlas", "reviews", "atlas"]
+    assert list(provenance["Source"]) == ["Bodywork Atlas", "Knead Reviews", "Bodywork Atlas"]
     assert list(provenance["Last seen"]) == ["Nov 20, 2026"] * 3
     listings = next(f for f in frames if "Listed as" in f.columns)
-    assert list(listings["Source"]) == ["atlas", "reviews"]
+    assert list(listings["Source"]) == ["Bodywork Atlas", "Knead Reviews"]
     evidence = next(f for f in frames if "Why they are the same therapist" in f.columns)
     assert list(evidence["Why they are the same therapist"]) == [
         "weighed evidence: first name same, surname same, phone same"
     ]
     # Listings in words (as listed, and where), each field's weight beside the total.
-    assert list(evidence["Listings"]) == ["Jane A. Doe (atlas) and Jane A. Doe (reviews)"]
+    assert list(evidence["Listings"]) == [
+        "Jane A. Doe (Bodywork Atlas) and Jane A. Doe (Knead Reviews)"
+    ]
     assert list(evidence["Match weight"]) == ["21.4"]
+    # Pages are links to follow.
+    assert list(listings["Page"]) == ["https://atlas.example/t-doe", "https://reviews.example/t-doe"]
     assert "surname same (doe) (+8.0)" in evidence.iloc[0, 3]
     # The table cell is cut short on screen; the expander spells every field out.
     (weights,) = [t.value for t in at.text if "match weight 21.4" in t.value]
@@ -285,3 +298,14 @@ def test_an_unknown_id_says_the_listing_is_gone(directory: Any) -> None:
 def test_without_an_id_it_points_to_search(directory: Any) -> None:
     at = open_page(PROFILE, {})
     assert "Choose a therapist from the search results" in at.info[0].value
+
+
+def test_reviews_site_by_site_each_with_its_own_rating_and_newest_reviews(directory: Any) -> None:
+    at = doe()
+    assert "Site by site" in [s.value for s in at.subheader]
+    notes = captions(at)
+    assert "Newest review Oct 1, 2026" in notes and "Newest review Sep 12, 2026" in notes
+    # Each column: that site's reviews only, newest first, at most three.
+    per_site = [c for c in notes if re.match(r"^(\d(\.\d)? ★|no rating) · ", c)]
+    authors = [c.split(" · ")[2] for c in per_site]
+    assert authors == ["Ann", "Cy", "Ed", "Bo", "Di"]

@@ -25,6 +25,7 @@ from dashboard.curation import (
     NEXT_INDEX,
     REMOVALS,
     candidate_label,
+    confirm_key,
     find_profiles,
     place_of,
     reason_key,
@@ -94,9 +95,35 @@ def therapist_card(profile: Profile, taxonomy: Taxonomy) -> None:
 
 
 def removal_form(profile: Profile, by: str) -> None:
-    """Remove the listing: why, and the button."""
+    """Remove the listing: why, the button, then a confirmation before anything happens."""
     profile_id = profile.id
     st.markdown("**Remove from the directory**")
+    if confirm_key(profile_id) in st.session_state:
+        name = plain_text(profile.name) or "this therapist"
+        st.warning(
+            f"Remove {escape_markdown(name)} ({escape_markdown(profile_id)}) from the "
+            "directory? They are gone from search at once and kept out of every rebuild until "
+            "the removal is lifted.",
+            icon=":material/warning:",
+        )
+        yes, no = st.columns(2)
+        yes.button(
+            "Yes, remove",
+            key=f"supp_yes_{profile_id}",
+            icon=":material/person_remove:",
+            type="primary",
+            on_click=curation.remove,
+            args=(profile_id, plain_text(profile.name), by),
+            width="stretch",
+        )
+        no.button(
+            "Cancel",
+            key=f"supp_no_{profile_id}",
+            on_click=curation.cancel_remove,
+            args=(profile_id,),
+            width="stretch",
+        )
+        return
     st.text_area(
         "Why",
         key=reason_key(profile_id),
@@ -108,9 +135,10 @@ def removal_form(profile: Profile, by: str) -> None:
         key=f"supp_go_{profile_id}",
         icon=":material/person_remove:",
         type="primary",
-        on_click=curation.remove,
-        args=(profile_id, plain_text(profile.name), by),
-        help="Takes the therapist out of search at once and out of every later build.",
+        on_click=curation.ask_remove,
+        args=(profile_id,),
+        help="Asks you to confirm, then takes the therapist out of search at once and out of "
+        "every later build.",
     )
 
 

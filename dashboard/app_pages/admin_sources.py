@@ -1,9 +1,10 @@
 """Admin: every catalog source with its alerts, health, schedule and runs; recrawl now; change a
-schedule, pause or resume it."""
+schedule, pause or resume it. Recrawl requests and schedule changes go to the audit log."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +12,7 @@ import streamlit as st
 from crawler.catalog import CatalogError
 from crawler.scheduling import ScheduleError, SourceSchedule
 from crawler.scheduling.leases import LeaseHolder
-from dashboard import admin_data
+from dashboard import admin_data, audit, notices
 from dashboard.admin_guard import require_admin
 from dashboard.alert_panel import alerts_by_source, alerts_panel, severity
 from dashboard.crawl_panel import crawls_tab
@@ -184,12 +185,48 @@ def source_detail(
         crawls_tab(home, item)
 
 
+AUDITED_KEY = "tdir_audited_notices"
+AUDITED_SCOPES = {"schedule": "schedule", "recrawl": "recrawl"}
+
+
+def audit_outcomes(home: str, by: str) -> None:
+    """Record in the audit log the schedule changes and recrawl requests made since the last run.
+
+    Their callbacks (in :mod:`dashboard.schedule_form` and :mod:`dashboard.source_runs`) run
+    before this page is drawn and leave their outcome as a notice for the source; each such
+    notice is recorded once, as the action it reports.
+    """
+    # The notices' store belongs to dashboard.notices; it is only read here.
+    pending = st.session_state.get(notices._KEY, {})
+    audited: set[int] = st.session_state.get(AUDITED_KEY, set())
+    live: set[int] = set()
+    for scope, items in pending.items():
+        prefix, _, source = str(scope).partition(":")
+        action = AUDITED_SCOPES.get(prefix)
+        if action is None:
+            continue
+        for item in items:
+            live.add(id(item))
+            if id(item) in audited:
+                continue
+            kind, markdown = item
+            audit.record(
+                Path(home),
+                action,
+                by,
+                outcome="ok" if kind in ("success", "info") else "failed",
+                detail=f"{source}: {audit.unescape(markdown)}",
+            )
+    st.session_state[AUDITED_KEY] = live
+
+
 def main() -> None:
     """Draw the sources page."""
     by = require_admin()
     st.title("Sources")
     config = admin_data.settings()
     home = str(config.home)
+    audit_outcomes(home, by)
     book = admin_data.schedule_book(home)
     try:
         schedules = {s.source: s for s in book.list()}

@@ -48,16 +48,27 @@ from dashboard.locations import (
 )
 from dashboard.maps import MapPoint, legend, therapist_map
 from dashboard.markup import escape_markdown, http_url, plain_text
-from dashboard.ratings import distribution_counts, source_rows
+from dashboard.ratings import (
+    combined_arithmetic,
+    distribution_counts,
+    format_score,
+    source_rating_text,
+    source_rows,
+)
 from dashboard.reviews import ORDER_LABELS, review_sources, select_reviews
 from dashboard.search_state import SearchState, read_state
+from dashboard.sources import source_title
 from dashboard.widgets import badge_markdown, show_problems, term_labels
-from indexer.profile import CredentialCheck, Profile, Rating, ReviewEntry
+from indexer.profile import CredentialCheck, Profile, Rating, ReviewEntry, SourceRating
 from indexer.ratings import PRIOR_MEAN, PRIOR_WEIGHT
 from indexer.search import BackendError
 from indexer.taxonomy import Taxonomy, load_taxonomy
 
 REVIEWS_PER_STEP = 20
+SITES_PER_ROW = 3
+REVIEWS_PER_SITE = 3
+# Pages as links a person can follow (http(s) only: markup.http_url drops anything else).
+PAGE_LINK = {"Page": st.column_config.LinkColumn("Page")}
 FIELD_LABELS = {
     "name": "Name",
     "locations": "Locations",
@@ -235,7 +246,7 @@ def ratings(profile: Profile) -> None:
     with combined:
         st.subheader("Ratings by site")
         st.dataframe(
-            pd.DataFrame(source_rows(rating)),
+            pd.DataFrame(source_rows(rating, source_title)),
             hide_index=True,
             width="stretch",
             column_config={"Score": st.column_config.NumberColumn(format="%.2f")},
@@ -250,6 +261,9 @@ def ratings(profile: Profile) -> None:
             f"{PRIOR_MEAN:g} stars: a 5.0 from two reviews is weaker evidence than a 4.7 from "
             f"a hundred, and the score says so."
         )
+        arithmetic = combined_arithmetic(rating)
+        if arithmetic:
+            st.caption(f"For this therapist: {arithmetic}.")
     with spread:
         star_chart(rating)
 
@@ -281,7 +295,7 @@ def review_card(review: ReviewEntry) -> None:
         details = " · ".join(
             p
             for p in (
-                escape_markdown(review.source),
+                escape_markdown(source_title(review.source)),
                 escape_markdown(format_date(review.published) or "undated"),
                 escape_markdown(review.author, max_length=60),
             )
@@ -294,6 +308,45 @@ def review_card(review: ReviewEntry) -> None:
                 f"The same text also appeared in {plural(len(review.copied_to), 'other listing')}"
                 "; it counts once."
             )
+
+
+def reviews_side_by_side(profile: Profile) -> None:
+    """One column per site: its own rating, count and newest review date, then its latest
+    reviews, so what each site says can be read across."""
+    by_source = profile.rating.by_source
+    sites = sorted(set(by_source) | {r.source for r in profile.reviews}, key=source_title)
+    if len(sites) < 2:
+        return
+    st.subheader("Site by site")
+    for start in range(0, len(sites), SITES_PER_ROW):
+        row = sites[start : start + SITES_PER_ROW]
+        for column, site in zip(st.columns(len(row), gap="medium"), row, strict=True):
+            with column:
+                site_column(profile, site, by_source.get(site))
+
+
+def site_column(profile: Profile, site: str, rating: SourceRating | None) -> None:
+    """One site's rating and its newest reviews."""
+    if rating is not None and rating.rating is not None:
+        st.metric(plain_text(source_title(site)), f"{format_score(rating.rating)} ★")
+        st.caption(source_rating_text(rating))
+        if rating.latest:
+            st.caption(f"Newest review {format_date(rating.latest)}")
+    else:
+        st.metric(plain_text(source_title(site)), MISSING)
+        st.caption("No rating from this site.")
+    newest = select_reviews([r for r in profile.reviews if r.source == site], [site], "newest")[
+        :REVIEWS_PER_SITE
+    ]
+    for review in newest:
+        with st.container(border=True):
+            value = f"{review.rating:g} ★" if review.rating is not None else "no rating"
+            st.caption(
+                f"{value} · {escape_markdown(format_date(review.published) or 'undated')}"
+                f" · {escape_markdown(review.author, max_length=40)}"
+                + (" · also on another listing, counted once" if review.copied_to else "")
+            )
+            st.text(plain_text(review.body, max_length=240) or "(no text)")
 
 
 def review_list(profile: Profile) -> None:
@@ -311,7 +364,7 @@ def review_list(profile: Profile) -> None:
         selection_mode="multi",
         default=sources,
         key=f"review_sources_{profile.id}",
-        format_func=plain_text,
+        format_func=lambda site: plain_text(source_title(site)),
     )
     ordering = order.selectbox(
         "Order",
@@ -387,8 +440,10 @@ def provenance_rows(profile: Profile) -> list[dict[str, Any]]:
     return [
         {
             "Fact": FIELD_LABELS.get(field_name, field_name.replace("_", " ").capitalize()),
-            "Source": SOURCE_LABEL if is_correction(entry) else plain_text(entry.get("source")),
-            "Page": plain_text(entry.get("url")),
+            "Source": SOURCE_LABEL
+            if is_correction(entry)
+            else plain_text(source_title(str(entry.get("source") or ""))),
+            "Page": http_url(entry.get("url")) or plain_text(entry.get("url")),
             "Last seen": format_date(entry.get("last_seen")),
             "Age": format_age(entry.get("last_seen")),
         }
@@ -403,23 +458,25 @@ def provenance(profile: Profile) -> None:
     st.subheader("Where each fact came from")
     rows = provenance_rows(profile)
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=PAGE_LINK)
     else:
         st.caption("No provenance recorded.")
     st.subheader("Listings merged into this profile")
     listings = [
         {
-            "Source": plain_text(item.source),
+            "Source": plain_text(source_title(item.source)),
             "Listed as": plain_text(item.name),
-            "Page": plain_text(item.url),
+            "Page": http_url(item.url) or plain_text(item.url),
             "Last seen": format_date(item.last_seen),
             "Still listed": item.active,
         }
         for item in profile.listings
     ]
     if listings:
-        st.dataframe(pd.DataFrame(listings), hide_index=True, width="stretch")
-    listed_as = {item.id: f"{item.name} ({item.source})" for item in profile.listings}
+        st.dataframe(
+            pd.DataFrame(listings), hide_index=True, width="stretch", column_config=PAGE_LINK
+        )
+    listed_as = {item.id: f"{item.name} ({source_title(item.source)})" for item in profile.listings}
     evidence = [
         {
             "Listings": plain_text(
@@ -504,6 +561,7 @@ def main() -> None:
         overview(profile, taxonomy)
     with tabs[1]:
         ratings(profile)
+        reviews_side_by_side(profile)
         review_list(profile)
     with tabs[2]:
         credentials(profile)

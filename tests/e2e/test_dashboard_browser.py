@@ -163,6 +163,8 @@ def test_search_compare_profile_and_admin(
     where = page.get_by_role("textbox", name="Where")
     expect(where).to_be_visible()
     settle(page)
+    # Clients get the directory, not Streamlit's Deploy button and developer options.
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
 
     # Search near the ZIP with a modality filter.
     where.fill(code)
@@ -294,6 +296,8 @@ def remove_a_listing(page: Page, server: StreamlitServer, home: Path) -> None:
     expect(chosen).to_have_value(re.compile(re.escape(f"({profile_id})")))
     page.get_by_role("textbox", name="Why").fill("The therapist asked by e-mail: retired.")
     page.get_by_role("button", name="Remove listing").click()
+    settle(page)
+    page.get_by_role("button", name="Yes, remove").click()
     settle(page)
     expect(page.get_by_text(f"({profile_id}) is removed from the directory")).to_be_visible()
     page.get_by_role("tab", name="Removals (1)").click()

@@ -104,6 +104,9 @@ def streamlit_server(
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # Clients see the directory, not Streamlit's Deploy button and developer menu.
+        "--client.toolbarMode",
+        "viewer",
         "--server.fileWatcherType",
         "none",
     ]
