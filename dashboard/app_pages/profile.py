@@ -6,6 +6,7 @@ back and for the distance from the searched place.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -65,6 +66,7 @@ from indexer.search import BackendError
 from indexer.taxonomy import Taxonomy, load_taxonomy
 
 REVIEWS_PER_STEP = 20
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 SITES_PER_ROW = 3
 REVIEWS_PER_SITE = 3
 # Pages as links a person can follow (http(s) only: markup.http_url drops anything else).
@@ -183,7 +185,11 @@ def about(profile: Profile, taxonomy: Taxonomy) -> None:
     st.subheader("Contact")
     _corrected(profile, "phones", "website")
     for phone in profile.phones:
-        st.text(f"☎ {format_phone(phone)}")
+        if E164.match(phone):
+            # A link a phone dials when tapped.
+            st.link_button(f"Call {format_phone(phone)}", f"tel:{phone}", icon=":material/call:")
+        else:
+            st.text(f"☎ {format_phone(phone)}")
     website = profile.website
     if website:
         st.text(f"🌐 {plain_text(website, max_length=200)}")
