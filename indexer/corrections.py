@@ -125,6 +125,11 @@ def profile_keys(profile: Profile) -> frozenset[str]:
     return frozenset(keys)
 
 
+# The longest correction a field takes: a therapist's own bio runs to a few paragraphs.
+MAX_VALUE_CHARS = {"bio": 5_000, "*": 500}
+MAX_REASON_CHARS = 2_000
+
+
 def parse_value(field: str, raw: str, taxonomy: Taxonomy) -> Any:
     """The value a correction of ``field`` puts in the profile, from an admin's text.
 
@@ -137,6 +142,9 @@ def parse_value(field: str, raw: str, taxonomy: Taxonomy) -> Any:
         raise CorrectionError(
             f"field {field!r} cannot be corrected; one of: {', '.join(CORRECTABLE)}"
         )
+    limit = MAX_VALUE_CHARS.get(field, MAX_VALUE_CHARS["*"])
+    if len(text) > limit:
+        raise CorrectionError(f"{field}: {len(text):,} characters; at most {limit:,}")
     if field == "name":
         if not text:
             raise CorrectionError("name: a profile cannot be left without a name")
@@ -195,6 +203,8 @@ class CorrectionBook:
         """Remove the profile (and any later profile sharing its keys) from the directory."""
         if not reason.strip():
             raise CorrectionError("say why the listing is removed (--reason)")
+        if len(reason) > MAX_REASON_CHARS:
+            raise CorrectionError(f"reason: at most {MAX_REASON_CHARS:,} characters")
         keys = profile_keys(profile)
         with self._write() as conn:
             try:

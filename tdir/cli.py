@@ -92,7 +92,7 @@ def run_search(args: argparse.Namespace) -> int:
     """Run ``tdir search``: print a table, or JSON with ``--json``."""
     near = None
     place_label = None
-    if args.near:
+    if args.near is not None:  # an empty --near is an error, not "anywhere"
         try:
             place = geocode_place(args.near)
         except PlaceNotFoundError as exc:

@@ -127,6 +127,8 @@ def test_table_output_lists_names(home: Path) -> None:
         (["--min-rating", "7"], "min_rating: must be between 0 and 5"),
         (["--modality", "basket weaving"], "modalities: unknown modality 'basket weaving'"),
         (["--sort", "distance"], "sort: sorting by distance needs a point"),
+        (["--near", ""], "near: no place given"),  # not silently "anywhere"
+        (["--state", "ZZ"], "state: 'ZZ' is not a US state code"),
     ],
 )
 def test_bad_input_is_a_clear_error(home: Path, args: list[str], message: str) -> None:

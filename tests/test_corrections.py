@@ -213,6 +213,8 @@ def test_correction_values_are_checked_and_normalised() -> None:
         ("modalities", "NMT, banana", "modalities: unknown modality 'banana'"),
         ("website", "ftp://example.org", "website: 'ftp://example.org' is not an http(s) URL"),
         ("rating", "5", "field 'rating' cannot be corrected"),
+        ("bio", "x" * 100_000, "bio: 100,000 characters; at most 5,000"),
+        ("name", "Jane " * 200, "name: 999 characters; at most 500"),
     ]:
         with pytest.raises(CorrectionError, match=re.escape(message)):
             parse_value(field, raw, taxonomy)

@@ -40,6 +40,7 @@ from enum import StrEnum
 from typing import Any
 
 from indexer.geo import KM_PER_MILE, GeoPoint
+from indexer.normalize.states import state_code
 from indexer.ratings import PRIOR_MEAN
 from indexer.taxonomy import Taxonomy, Vocabulary, fold, load_taxonomy
 
@@ -137,8 +138,8 @@ class SearchQuery:
             set_(self, name, self._resolve_all(name, vocabulary, getattr(self, name)))
         if self.state is not None:
             state = self.state.strip().upper()
-            if not re.fullmatch(r"[A-Z]{2}", state):
-                raise QueryError("state", f"{self.state!r} is not a two-letter state code")
+            if not re.fullmatch(r"[A-Z]{2}", state) or state_code(state) != state:
+                raise QueryError("state", f"{self.state!r} is not a US state code (TX, FL...)")
             set_(self, "state", state)
         if self.min_rating is not None and not (
             isinstance(self.min_rating, int | float) and 0 <= self.min_rating <= 5
