@@ -38,6 +38,9 @@ class CatalogError(ValueError):
     """The catalog cannot be used; the message names the source and the field."""
 
 
+MAX_INTERVAL_SECONDS = 365 * 86400  # a source recrawled less than yearly is not scheduled
+
+
 @dataclass(frozen=True, slots=True)
 class Schedule:
     """When a source is recrawled: every ``interval_seconds`` or on a cron expression."""
@@ -60,6 +63,8 @@ class Schedule:
             seconds = int(match[1]) * unit
             if seconds < 60:
                 raise CatalogError(f"{where}: schedule.every must be at least 1m")
+            if seconds > MAX_INTERVAL_SECONDS:
+                raise CatalogError(f"{where}: schedule.every must be at most 365d")
             return cls(interval_seconds=seconds)
         if "cron" in raw:
             cron = str(raw["cron"]).strip()

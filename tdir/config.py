@@ -57,6 +57,8 @@ class Settings:
             raise ConfigError(
                 "TDIR_BACKEND=elasticsearch needs TDIR_ES_URL (e.g. http://localhost:9200)"
             )
+        if es_url:
+            _check_es_url(es_url)
         return cls(
             home=home,
             backend=backend,  # type: ignore[arg-type]
@@ -67,6 +69,20 @@ class Settings:
             es_replicas=_int(env, "TDIR_ES_REPLICAS", 0, minimum=0),
             es_api_key=env.get("TDIR_ES_API_KEY") or None,
             sites_manifest=Path(env.get("TDIR_SITES") or home / "sites.json"),
+        )
+
+
+def _check_es_url(url: str) -> None:
+    """An Elasticsearch node's URL: http(s), a host and a port (the client needs all three)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
+        shown = url.replace(f"{parts.password}@", "***@") if parts.password else url
+        raise ConfigError(
+            f"TDIR_ES_URL={shown!r} must be http(s)://host:port, e.g. http://localhost:9200"
         )
 
 

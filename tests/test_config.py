@@ -35,8 +35,18 @@ def test_explicit_backend_wins() -> None:
         ({"TDIR_BACKEND": "elasticsearch"}, "TDIR_ES_URL"),
         ({"TDIR_ES_REPLICAS": "two"}, "TDIR_ES_REPLICAS"),
         ({"TDIR_ES_SHARDS": "0"}, "TDIR_ES_SHARDS"),
+        ({"TDIR_ES_URL": "http://127.0.0.1"}, "TDIR_ES_URL='http://127.0.0.1' must be http"),
+        ({"TDIR_ES_URL": "ftp://x:21"}, "TDIR_ES_URL='ftp://x:21' must be http"),
+        ({"TDIR_ES_URL": "http://es:99999"}, "TDIR_ES_URL"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], names: str) -> None:
     with pytest.raises(ConfigError, match=names):
         Settings.from_env(env)
+
+
+def test_a_bad_elasticsearch_url_never_shows_its_password() -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({"TDIR_ES_URL": "http://elastic:s3cret@es"})
+    assert "s3cret" not in str(err.value) and "***@es" in str(err.value)
+    assert Settings.from_env({"TDIR_ES_URL": "https://elastic:s3cret@es:9243"}).es_url

@@ -44,6 +44,7 @@ def book(home: Path) -> ScheduleBook:
     [
         ("banana", None, "schedule.every 'banana' is not like 12h or 1d"),
         ("30s", None, "schedule.every '30s' is not like 12h or 1d"),
+        ("100000000d", None, "schedule.every must be at most 365d"),  # no date overflow
         (None, "0 3 * * * *", "schedule.cron '0 3 * * * *' must have five fields"),
         (None, "61 3 * * *", "schedule.cron '61 3 * * *'"),
         (None, "0 3 * 13 *", "schedule.cron '0 3 * 13 *'"),
