@@ -7,6 +7,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,7 +16,7 @@ from tqdm import tqdm
 from crawler.runs import CrawlStore
 from indexer.build import Build, BuildSummary, IndexState, WriteStats, build_profiles, write_index
 from indexer.evaluate import TruthError, load_truth, mistakes, pair_scores
-from indexer.search import open_backend
+from indexer.search import DamagedIndexError, open_backend
 from tdir.config import Settings
 
 T = TypeVar("T")
@@ -72,8 +73,16 @@ def state_file(settings: Settings) -> Path:
 def run_index(args: argparse.Namespace) -> int:
     """Build profiles, write them, print the summary."""
     settings = Settings.from_env()
+    # The backend first: an unreachable node or a damaged file is reported before the build.
+    try:
+        backend = open_backend(settings)
+    except DamagedIndexError:
+        if not (args.rebuild and settings.backend == "sqlite"):
+            raise
+        aside = set_aside(settings.sqlite_path)
+        print(f"the damaged index was moved to {aside}; building a new one", file=sys.stderr)
+        backend = open_backend(settings)
     build = build_profiles(CrawlStore(settings.home), progress=_bar)
-    backend = open_backend(settings)
     try:
         stats = write_index(
             backend,
@@ -90,6 +99,17 @@ def run_index(args: argparse.Namespace) -> int:
     else:
         print(summary_text(build.summary, stats, settings.backend))
     return 0
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged SQLite index (and its WAL files) aside, keeping it for inspection."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.rename(aside.with_name(aside.name + suffix))
+    return aside
 
 
 def summary_json(summary: BuildSummary, stats: WriteStats) -> dict:

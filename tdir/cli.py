@@ -117,7 +117,7 @@ def run_search(args: argparse.Namespace) -> int:
         page_size=args.limit,
         cursor=args.cursor,
     )
-    backend = open_backend()
+    backend = open_backend(must_exist=True)
     try:
         result = backend.search(query)
     finally:

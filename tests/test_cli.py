@@ -15,8 +15,8 @@ from indexer.search.sqlite_backend import SqliteBackend
 
 
 def tdir(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "TDIR_HOME": str(home), **env}
-    environment.pop("TDIR_ES_URL", None)
+    ambient = {k: v for k, v in os.environ.items() if k != "TDIR_ES_URL"}
+    environment = {**ambient, "TDIR_HOME": str(home), **env}
     return subprocess.run(
         [sys.executable, "-m", "tdir.cli", *args],
         capture_output=True,
@@ -142,3 +142,39 @@ def test_bad_configuration_is_a_clear_error(home: Path) -> None:
     done = tdir(home, "search", TDIR_BACKEND="elasticsearch")
     assert done.returncode == 2
     assert "TDIR_ES_URL" in done.stderr
+
+
+def test_no_index_yet_says_how_to_build_one_and_creates_nothing(tmp_path: Path) -> None:
+    done = tdir(tmp_path, "search", "--near", "78704")
+    assert done.returncode == 2
+    assert "no index yet at" in done.stderr and "run `tdir index`" in done.stderr
+    assert not (tmp_path / "index.sqlite3").exists()
+
+
+def test_a_damaged_index_is_named_and_a_rebuild_replaces_it(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    index.write_bytes(b"this is not a database" * 100)
+    done = tdir(tmp_path, "search")
+    assert done.returncode == 2
+    assert "is damaged" in done.stderr and "tdir index --rebuild" in done.stderr
+    assert "Traceback" not in done.stderr
+    refused = tdir(tmp_path, "index")  # an incremental write cannot fix it: it says so
+    assert refused.returncode == 2 and "tdir index --rebuild" in refused.stderr
+    rebuilt = tdir(tmp_path, "index", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "the damaged index was moved to" in rebuilt.stderr
+    (kept,) = tmp_path.glob("index.sqlite3.damaged-*")
+    assert kept.read_bytes().startswith(b"this is not a database")
+    assert tdir(tmp_path, "search").returncode == 0
+
+
+def test_an_unreachable_elasticsearch_node_is_named_before_any_build(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = tdir(tmp_path, "index", TDIR_ES_URL=f"http://127.0.0.1:{port}")
+    assert done.returncode == 2
+    assert "no Elasticsearch node answers (check TDIR_ES_URL" in done.stderr
+    assert "profiles from" not in done.stdout + done.stderr  # nothing was built first

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from indexer.search.backend import BackendError, SearchBackend
+from indexer.search.backend import BackendError, DamagedIndexError, SearchBackend
 from indexer.search.query import QueryError, SearchQuery, SortOrder, parse_radius
 from indexer.search.results import FacetValue, Hit, SearchResult
 from tdir.config import Settings
 
 __all__ = [
     "BackendError",
+    "DamagedIndexError",
     "FacetValue",
     "Hit",
     "QueryError",
@@ -21,9 +22,15 @@ __all__ = [
 ]
 
 
-def open_backend(settings: Settings | None = None) -> SearchBackend:
-    """Open the backend the configuration names (embedded SQLite unless told otherwise)."""
+def open_backend(settings: Settings | None = None, *, must_exist: bool = False) -> SearchBackend:
+    """Open the backend the configuration names (embedded SQLite unless told otherwise).
+
+    ``must_exist``: for readers. A missing index is then an error that says how to build one,
+    not an empty index created on the spot ("0 therapists").
+    """
     settings = settings or Settings.from_env()
+    if must_exist and settings.backend == "sqlite" and not settings.sqlite_path.exists():
+        raise BackendError(f"no index yet at {settings.sqlite_path}: run `tdir index`")
     if settings.backend == "elasticsearch":
         from indexer.search.elasticsearch_backend import ElasticsearchBackend
 

@@ -17,6 +17,10 @@ class BackendError(RuntimeError):
     """
 
 
+class DamagedIndexError(BackendError):
+    """The index's storage cannot be read; a rebuild starts it afresh."""
+
+
 class SearchBackend(Protocol):
     """Search, fetch, write and rebuild served profiles."""
 

@@ -22,7 +22,15 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+from elasticsearch import (
+    ApiError,
+    ConnectionTimeout,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+    helpers,
+)
+from elasticsearch import ConnectionError as NodeConnectionError
 
 from indexer.geo import distance_km
 from indexer.profile import Profile
@@ -513,4 +521,9 @@ def _hit(raw: dict[str, Any], query: SearchQuery, scored: bool, best: float | No
 def _describe(exc: Exception) -> str:
     if isinstance(exc, ApiError):
         return f"{exc.meta.status} {exc.message}"
+    if isinstance(exc, NodeConnectionError | ConnectionTimeout):
+        # The client nests three exceptions deep; the person needs the node and the setting.
+        cause = exc.errors[0] if getattr(exc, "errors", None) else exc
+        reason = str(getattr(cause, "reason", None) or cause).split(": ")[-1].rstrip(")")
+        return f"no Elasticsearch node answers (check TDIR_ES_URL and that the node runs): {reason}"
     return str(exc)

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from indexer.geo import bounding_box, distance_km
 from indexer.profile import Profile
-from indexer.search.backend import BackendError
+from indexer.search.backend import BackendError, DamagedIndexError
 from indexer.search.document import LAYOUT_VERSION, SearchDocument, to_search_document
 from indexer.search.query import (
     FACETS,
@@ -110,6 +110,11 @@ class SqliteBackend:
                     " WHERE NOT EXISTS (SELECT 1 FROM profiles)",
                     (LAYOUT_VERSION,),
                 )
+        except sqlite3.DatabaseError as exc:
+            raise DamagedIndexError(
+                f"sqlite: the index at {self.path} is damaged ({exc}): "
+                "run `tdir index --rebuild` to build it again"
+            ) from exc
         except (OSError, sqlite3.Error) as exc:
             raise BackendError(f"sqlite: cannot open index at {self.path}: {exc}") from exc
 
