@@ -38,6 +38,7 @@ class CatalogError(ValueError):
     """The catalog cannot be used; the message names the source and the field."""
 
 
+DEFAULT_TRAP_BUDGET = 500
 MAX_INTERVAL_SECONDS = 365 * 86400  # a source recrawled less than yearly is not scheduled
 
 
@@ -88,6 +89,8 @@ class Source:
     schedule: Schedule = field(default_factory=lambda: Schedule(interval_seconds=86400))
     enabled: bool = True
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Pages a URL template may cost without ever leading to a record (crawler/traps.py).
+    trap_budget: int = DEFAULT_TRAP_BUDGET
 
     @property
     def hosts(self) -> set[str]:
@@ -238,7 +241,14 @@ def _source(raw: Any, label: str, index: int) -> Source:
         schedule=Schedule.parse(raw.get("schedule", {"every": "1d"}), where),
         enabled=bool(raw.get("enabled", True)),
         options=options,
+        trap_budget=_trap_budget(raw.get("trap_budget", DEFAULT_TRAP_BUDGET), where),
     )
+
+
+def _trap_budget(raw: Any, where: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 10 <= raw <= 1_000_000:
+        raise CatalogError(f"{where}: trap_budget must be a whole number of pages, 10 to 1000000")
+    return raw
 
 
 def _urls(raw: Any, where: str) -> tuple[str, ...]:

@@ -27,8 +27,9 @@ from scrapy.statscollectors import StatsCollector
 NETWORK_BYTES = "tdir/network/bytes"
 
 
-DAMAGED_NOT_CACHED = "tdir/httpcache/damaged_not_cached"
-DAMAGED_DROPPED = "tdir/httpcache/damaged_dropped"
+# Counted as error kinds of the run (run.json): "download/cut-short", "cache/damaged-entry".
+DAMAGED_NOT_CACHED = "tdir/error/download/cut-short"
+DAMAGED_DROPPED = "tdir/error/cache/damaged-entry"
 
 
 def damage(response: Response) -> str | None:

@@ -91,6 +91,9 @@ def crawl_settings(
         "HTTPCACHE_STORAGE": "scrapy.extensions.httpcache.FilesystemCacheStorage",
         "HTTPCACHE_DIR": str(http_cache_dir),
         "HTTPCACHE_IGNORE_HTTP_CODES": [500, 502, 503, 504, 408, 429],
+        # Links of a URL template that costs pages and never leads to a record stop being
+        # followed past the source's trap budget (traps.py); the run counts what it dropped.
+        "SPIDER_MIDDLEWARES": {"crawler.traps.TrapGuard": 600},
         "ITEM_PIPELINES": {"crawler.pipelines.RecordPipeline": 100},
         "EXTENSIONS": {
             "crawler.extensions.RunRecorder": 500,

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ HUGE = 50 * 1024 * 1024
 # Generous enough that a loaded test machine does not time out the ordinary pages.
 SLOW_SECONDS = 10.0
 TIMEOUT_SECONDS = "3"
+TRAP_BUDGET = 40
 
 
 def profile_page(number: int) -> bytes:
@@ -43,6 +45,22 @@ def profile_page(number: int) -> bytes:
         "review": {"@type": "Review", "author": "Pat", "reviewRating": {"ratingValue": 5}},
     }
     return html(f'<script type="application/ld+json">{json.dumps(document)}</script>', "")
+
+
+def calendar_page(path: str) -> str:
+    """An events calendar without end: a page per month and per day, every one different."""
+    parts = [int(p) for p in path.split("/")[2:] if p.isdigit()]
+    year, month = parts[0], parts[1]
+    day = parts[2] if len(parts) > 2 else None
+    following = (year + month // 12, month % 12 + 1)
+    title = date(year, month, day or 1).strftime("%A %d %B %Y" if day else "%B %Y")
+    links = [f'<a href="/calendar/{following[0]}/{following[1]}">Next month</a>']
+    if day is None:
+        links += [f'<a href="/calendar/{year}/{month}/{d}">{d}</a>' for d in range(1, 29)]
+    # Letters, not digits, tell the pages apart: no repeat of another page "but for numbers".
+    ordinal = (year * 12 + month) * 32 + (day or 0)
+    code = "".join(chr(97 + (ordinal // 26**i) % 26) for i in range(4))
+    return f"<h1>Events: {title}</h1><p>No events {title} ({code}).</p>" + "".join(links)
 
 
 def html(head: str, body: str) -> bytes:
@@ -59,6 +77,7 @@ LINKS = [
     "/loop/a",
     "/redirects/1",
     "/trap?page=1",
+    "/calendar/2026/1",
     "/huge",
     "/huge-unsized",
     "/private/secret",
@@ -124,6 +143,8 @@ class HostileHandler(BaseHTTPRequestHandler):
             body = f"<h1>Results, page {page}</h1><p>Nothing new here.</p>"
             body += f'<a rel="next" href="/trap?page={page + 1}">Next</a>'
             self.send(html("", body))
+        elif path.startswith("/calendar/"):
+            self.send(html("", calendar_page(path)))
         elif path == "/huge":
             self.stream(HUGE, sized=True)
         elif path == "/huge-unsized":
@@ -201,6 +222,9 @@ def hostile_crawl(
         follow=["."],
         profile_pages=["/profile/"],
     )
+    source = json.loads(catalog.read_text())
+    source["sources"][0]["trap_budget"] = TRAP_BUDGET
+    catalog.write_text(json.dumps(source), encoding="utf-8")
     started = time.monotonic()
     done = run_tdir(
         home,
@@ -242,7 +266,7 @@ def test_good_pages_among_bad_ones_are_all_read(hostile_crawl: tuple):
 
 def test_each_problem_is_counted_by_a_readable_kind(hostile_crawl: tuple):
     _, record, _ = hostile_crawl
-    assert record.errors == {
+    assert {k: v for k, v in record.errors.items() if not k.startswith("trap/")} == {
         "download/timeout": 1,
         "download/too-large": 2,
         "html/unclosed-elements": 1,
@@ -275,6 +299,21 @@ def test_traps_are_left_early(hostile_crawl: tuple, hostile: HostileServer):
     chain = [r for r in hostile.requests if r.startswith("/redirects/")]
     assert len(chain) == 6  # the request and REDIRECT_MAX_TIMES (5) redirects
     assert sorted(r for r in hostile.requests if r.startswith("/loop/")) == ["/loop/a", "/loop/b"]
+
+
+def test_a_calendar_trap_is_left_past_its_budget_and_reported(
+    hostile_crawl: tuple, hostile: HostileServer
+):
+    _, record, _ = hostile_crawl
+    calendar = [r for r in hostile.requests if r.startswith("/calendar/")]
+    # Without the guard: a month and 28 days per page, month after month, to the depth limit.
+    # Past the budget a template is left; what was already queued still comes.
+    assert TRAP_BUDGET <= len(calendar) <= 3 * TRAP_BUDGET
+    traps = {k: v for k, v in record.errors.items() if k.startswith("trap/")}
+    assert set(traps) <= {"trap//calendar/{n}/{n}", "trap//calendar/{n}/{n}/{n}"}
+    assert sum(traps.values()) > 0
+    # Productive templates are never cut: every profile was read (see above), none dropped.
+    assert not [k for k in traps if "profile" in k]
 
 
 def test_pages_disallowed_by_robots_txt_are_never_requested(
