@@ -9,6 +9,7 @@ message, which names the value at fault, is shown as it is.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Literal
 
 import streamlit as st
@@ -16,7 +17,7 @@ import streamlit as st
 from crawler.catalog import Schedule
 from crawler.scheduling import ScheduleError, SourceSchedule
 from dashboard import admin_data
-from dashboard.formatting import format_moment
+from dashboard.formatting import format_moment, parse_when
 from dashboard.markup import escape_markdown
 from dashboard.notices import notify, show_notices
 from dashboard.source_health import describe_schedule
@@ -81,6 +82,25 @@ def in_force_text(item: SourceSchedule) -> str:
     return text
 
 
+def next_run_text(item: SourceSchedule) -> str:
+    """When the source runs next, as ``tdir schedule list`` says it (markdown).
+
+    Both read ``SourceSchedule.next_run_at`` from ``ScheduleBook.list()``: the time the
+    scheduler service planned in its job store (for a cron schedule, the trigger's next fire
+    time), or nothing when paused, disabled or not planned yet. Nothing is computed here, so
+    the form and the command line cannot disagree; the time is shown to the second, as there.
+    """
+    if item.state in ("paused", "disabled"):
+        return f"**Next run (UTC):** none — {item.state}"
+    when = parse_when(item.next_run_at) if item.next_run_at else None
+    if when is None:
+        return (
+            "**Next run (UTC):** not planned yet — the scheduler service plans it when it "
+            "starts (`tdir schedule list` shows “-”)"
+        )
+    return f"**Next run (UTC):** {when.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
+
+
 # -- actions (widget callbacks: they run before the page is drawn) ---------------------------
 
 
@@ -135,6 +155,7 @@ def schedule_editor(home: str, item: SourceSchedule, by: str) -> None:
     source = item.source
     keys = _keys(source)
     st.markdown(in_force_text(item))
+    st.markdown(next_run_text(item))
     show_notices(notice_scope(source))
     mode, amount, unit, cron = form_values(item.schedule)
     chosen = st.radio(

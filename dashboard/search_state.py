@@ -9,6 +9,7 @@ once the place has been geocoded.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -28,6 +29,8 @@ SORT_LABELS: dict[str, str] = {
     SortOrder.RATING.value: "Combined rating",
     SortOrder.REVIEWS.value: "Number of reviews",
 }
+# What a filter's display label adds to a term's name: its count among the results, "(9)".
+_COUNT_SUFFIX = re.compile(r"\s*\((?:\d[\d,]*)\)\s*$")
 
 
 class ParamSource(Protocol):
@@ -195,6 +198,33 @@ def read_state(params: ParamSource, taxonomy: Taxonomy) -> tuple[SearchState, li
         compare=tuple(dict.fromkeys(v for v in params.get_all("compare") if v))[:MAX_COMPARE],
     )
     return state, problems
+
+
+def option_id(value: object, vocabulary: Vocabulary, taxonomy: Taxonomy) -> str | None:
+    """The taxonomy id a filter widget's value stands for, or None if it stands for none.
+
+    A filter's options are ids and only their display labels carry counts, but a browser holds
+    a multiselect's choice by the label it showed ("Neuromuscular therapy (9)"). When the count
+    has changed since, Streamlit hands that stale label back as the value; it is mapped back
+    to its id here (count taken off, then looked up like any spelling).
+    """
+    text = str(value).strip()
+    if text in taxonomy.terms[vocabulary]:
+        return text
+    return taxonomy.lookup(vocabulary, text) or taxonomy.lookup(
+        vocabulary, _COUNT_SUFFIX.sub("", text)
+    )
+
+
+def option_ids(values: object, vocabulary: Vocabulary, taxonomy: Taxonomy) -> list[str]:
+    """A filter widget's values as taxonomy ids, in order, without repeats; values that stand
+    for no term are left out."""
+    ids: list[str] = []
+    for value in values if isinstance(values, list | tuple) else ():
+        term_id = option_id(value, vocabulary, taxonomy)
+        if term_id is not None and term_id not in ids:
+            ids.append(term_id)
+    return ids
 
 
 def _terms(

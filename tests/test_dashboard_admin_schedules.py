@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,13 @@ from streamlit.testing.v1 import AppTest
 from crawler.runs import CrawlStore
 from crawler.scheduling import ScheduleBook
 from crawler.scheduling import history as runs
-from crawler.scheduling.book import SERVICE_LEASE
+from crawler.scheduling.book import SERVICE_LEASE, job_id, jobs_path
 from crawler.scheduling.database import ScheduleDatabase
 from crawler.scheduling.leases import Lease
-from crawler.scheduling.triggers import describe
+from crawler.scheduling.service import job_scheduler, scheduled_run
+from crawler.scheduling.triggers import describe, to_trigger
 from dashboard import admin_data
+from tests.crawling import run_tdir
 from tests.e2e.admin_session import ADMIN, admin_page, make_crawl_home, write_run
 from tests.e2e.apptest import point_app_at, shown
 from tests.e2e.dashboard_world import profiles
@@ -284,3 +286,67 @@ def test_without_a_scheduler_the_dashboard_runs_the_request_and_shows_why_it_fai
     )
     assert first["Error"].startswith("crawl: run ")
     assert overview(at).loc["atlas", "Health"] == "failing"
+
+
+# -- the next run, as the form and ``tdir schedule list`` show it ---------------------------
+
+
+def plan_like_the_service(home: Path, source: str) -> datetime:
+    """Put the source's job in the job store as the scheduler service does for a schedule it
+    has just read: due at its trigger's next fire time. Returns that time."""
+    schedule = book(home).get(source).schedule
+    assert schedule is not None
+    trigger = to_trigger(schedule)
+    when = trigger.get_next_fire_time(None, datetime.now(UTC))
+    assert when is not None
+    scheduler = job_scheduler(str(jobs_path(home)))
+    scheduler.start(paused=True)
+    try:
+        scheduler.add_job(
+            scheduled_run,
+            trigger,
+            args=[source],
+            id=job_id(source),
+            name=f"crawl {source}",
+            next_run_time=when,
+            replace_existing=True,
+        )
+    finally:
+        scheduler.shutdown()
+    return when.astimezone(UTC)
+
+
+def form_next_run(at: AppTest) -> str:
+    """What the schedule form says of the next run."""
+    line = next(t for t in texts(at.markdown) if t.startswith("**Next run (UTC):**"))
+    return line.removeprefix("**Next run (UTC):**").strip()
+
+
+def cli_next_run(home: Path, source: str) -> str:
+    """The "next run (UTC)" column of ``tdir schedule list`` for one source."""
+    done = run_tdir(home, "schedule", "list", timeout=120)
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if line.startswith(f"{source} "))
+    # Columns: source (16), state (10), schedule (22), next run (20), last run.
+    return row[51:71].strip()
+
+
+def test_the_forms_next_run_agrees_with_tdir_schedule_list(directory: Any, home: Path) -> None:
+    at = source_page()
+    # No service has planned anything: neither invents a time.
+    assert form_next_run(at).startswith("not planned yet")
+    assert cli_next_run(home, "atlas") == "-"
+
+    at.radio(key="sched_mode_atlas").set_value("cron").run()
+    at.text_input(key="sched_cron_atlas").input("0 3 * * 1-5")
+    at.button(key="sched_save_atlas").click().run()
+    planned = plan_like_the_service(home, "atlas")
+    at.run()
+    shown_here = form_next_run(at)
+    assert shown_here == cli_next_run(home, "atlas")
+    assert shown_here == f"{planned:%Y-%m-%d %H:%M:%S}"
+    assert shown_here.endswith(" 03:00:00") and planned.weekday() < 5
+
+    at.button(key="sched_pause_atlas").click().run()
+    assert form_next_run(at) == "none — paused"
+    assert cli_next_run(home, "atlas") == "-"

@@ -256,7 +256,10 @@ def test_provenance_listings_and_merge_evidence(directory: Any) -> None:
     ]
     assert list(evidence["Match weight"]) == ["21.4"]
     # Pages are links to follow.
-    assert list(listings["Page"]) == ["https://atlas.example/t-doe", "https://reviews.example/t-doe"]
+    assert list(listings["Page"]) == [
+        "https://atlas.example/t-doe",
+        "https://reviews.example/t-doe",
+    ]
     assert "surname same (doe) (+8.0)" in evidence.iloc[0, 3]
     # The table cell is cut short on screen; the expander spells every field out.
     (weights,) = [t.value for t in at.text if "match weight 21.4" in t.value]

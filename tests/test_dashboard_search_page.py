@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.e2e.apptest import SEARCH, card_names, open_page, point_app_at, shown
+from tests.e2e.browser_selections import BrowserSelections
 from tests.e2e.dashboard_world import HOSTILE_NAME, SAN_ANTONIO_ZIP, WACO_ZIP, ZIP, profiles
+
+NMT = "neuromuscular_therapy"
+# Round Rock therapists offering NMT: 19 mi from 78704, inside 25 mi and outside 10, so the
+# NMT count in the filter's label changes with the radius.
+ROUND_ROCK_NMT = {"t-rr00", "t-rr01", "t-rr02"}
 
 
 @pytest.fixture
@@ -125,7 +132,7 @@ def test_paging_with_a_bookmarkable_cursor(directory: Any) -> None:
     # The URL alone reopens the same page.
     again = search(params)
     assert card_names(again) == second_page
-    again.button(key="page_first").click().run()
+    again.button(key="page_1").click().run()
     assert card_names(again) == first_page
     assert "cursor" not in again.query_params
 
@@ -263,3 +270,152 @@ def map_pins(at: AppTest) -> list[dict[str, Any]]:
     """The therapists' pins on the results map (the searched place and area left out)."""
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     return [row for layer in spec["layers"] for row in layer.get("data", []) if "name" in row]
+
+
+# -- filter values are ids; labels and counts are for display only --------------------------
+
+
+@pytest.fixture
+def nmt_directory(
+    backend: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Any:
+    """The test directory with three Round Rock therapists offering NMT."""
+    backend.rebuild(
+        [
+            replace(p, modalities=(NMT, *p.modalities)) if p.id in ROUND_ROCK_NMT else p
+            for p in profiles()
+        ]
+    )
+    point_app_at(backend, tmp_path, monkeypatch, request)
+    return backend
+
+
+def nmt_label(at: AppTest) -> str:
+    """How the NMT option reads in the technique filter."""
+    return next(o for o in at.multiselect(key="s_modality").options if o.startswith("Neuromus"))
+
+
+def assert_nmt_kept(at: AppTest) -> None:
+    """The NMT filter is still chosen, by its id, in the widget and the URL; no error shown."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == []
+    assert at.multiselect(key="s_modality").value == [NMT]
+    assert at.query_params["modality"] == NMT
+
+
+def test_the_filter_survives_a_count_change_where_radius_sort(
+    nmt_directory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where 78704 → Technique NMT → Within 10 → Sort by Distance, as a browser sends it."""
+    browser = BrowserSelections(monkeypatch)
+    at = search({})
+    at.text_input(key="s_near").input(ZIP)
+    browser.run(at)
+    assert nmt_label(at) == "Neuromuscular therapy (5)"
+    browser.pick(at, "s_modality", [NMT])
+    browser.run(at)
+    assert_nmt_kept(at)
+    assert len(card_names(at)) == 5
+    at.number_input(key="s_radius").set_value(10)
+    browser.run(at)
+    assert_nmt_kept(at)
+    assert nmt_label(at) == "Neuromuscular therapy (2)"
+    assert sorted(card_names(at)) == sorted(["Jane A. Doe", HOSTILE_NAME])
+    at.selectbox(key="s_sort").set_value("distance")
+    browser.run(at)
+    assert_nmt_kept(at)
+    assert card_names(at) == ["Jane A. Doe", HOSTILE_NAME]
+    assert at.query_params == {
+        "near": ZIP,
+        "radius": "10",
+        "modality": NMT,
+        "sort": "distance",
+    }
+
+
+def test_the_rating_slider_and_the_reviews_step_keep_the_filter(
+    nmt_directory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser = BrowserSelections(monkeypatch)
+    at = search({"near": ZIP})
+    browser.pick(at, "s_modality", [NMT])
+    browser.run(at)
+    assert nmt_label(at) == "Neuromuscular therapy (5)"
+    at.slider(key="s_min_rating").set_value(4.0)
+    browser.run(at)
+    assert_nmt_kept(at)
+    assert nmt_label(at) == "Neuromuscular therapy (1)"
+    assert card_names(at) == ["Jane A. Doe"]
+    at.number_input(key="s_min_reviews").increment()
+    browser.run(at)
+    assert_nmt_kept(at)
+    at.number_input(key="s_min_reviews").increment()
+    browser.run(at)
+    assert_nmt_kept(at)
+    assert at.query_params["min_reviews"] == "2"
+    assert card_names(at) == ["Jane A. Doe"]
+
+
+def test_a_chosen_term_whose_count_fell_to_zero_stays_chosen(
+    nmt_directory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser = BrowserSelections(monkeypatch)
+    at = search({"near": ZIP})
+    browser.pick(at, "s_modality", [NMT])
+    browser.run(at)
+    at.number_input(key="s_min_reviews").set_value(1000)
+    browser.run(at)
+    assert_nmt_kept(at)
+    assert nmt_label(at) == "Neuromuscular therapy (0)"
+    assert at.subheader[0].value == "No therapist matches this search"
+    # Another change: the "(0)" label the browser now holds still means NMT.
+    at.number_input(key="s_min_reviews").set_value(0)
+    browser.run(at)
+    assert_nmt_kept(at)
+    assert len(card_names(at)) == 5
+    # A term no result carries and nobody chose shows its name alone.
+    assert "Sports massage" in at.multiselect(key="s_modality").options
+
+
+def test_a_stale_label_is_read_back_as_its_id(nmt_directory: Any) -> None:
+    """Whatever label a browser sends for a term, the search gets the term's id."""
+    at = search({"near": ZIP})
+    at.session_state["s_modality"] = ["Neuromuscular therapy (9)"]
+    at.run()
+    assert_nmt_kept(at)
+
+
+# -- the pager ---------------------------------------------------------------------------
+
+
+def test_previous_next_and_page_numbers(directory: Any) -> None:
+    at = search({"near": "Round Rock, TX", "radius": "10", "sort": "rating"})
+    first_page = card_names(at)
+    assert at.button(key="page_prev").disabled
+    assert at.button(key="page_1").disabled  # the page shown
+    assert not at.button(key="page_2").disabled
+    assert "page 1 of 2" in at.caption[-1].value or any(
+        "page 1 of 2" in c.value for c in at.caption
+    )
+    at.button(key="page_2").click().run()
+    assert card_names(at)[0] == "Round Rock Therapist 04"
+    assert at.query_params["page"] == "2"
+    assert at.button(key="page_next").disabled
+    at.button(key="page_prev").click().run()
+    assert card_names(at) == first_page
+    assert "page" not in at.query_params and "cursor" not in at.query_params
+    # A page number not reached yet is found by walking from the pages known.
+    at.session_state["s_cursors"] = {}
+    at.button(key="page_2").click().run()
+    assert card_names(at)[0] == "Round Rock Therapist 04"
+    assert at.query_params["cursor"]
+
+
+def test_a_page_change_asks_to_scroll_back_to_the_results(directory: Any) -> None:
+    at = search({"near": "Round Rock, TX", "radius": "10"})
+    assert not any("scrollIntoView" in str(h.proto) for h in at.get("html"))
+    at.button(key="page_next").click().run()
+    scripts = [h for h in at.get("html") if "scrollIntoView" in str(h.proto)]
+    assert len(scripts) == 1
+    at.slider(key="s_min_rating").set_value(1.0).run()
+    assert not any("scrollIntoView" in str(h.proto) for h in at.get("html"))

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.search_state import DEFAULT_RADIUS, SearchState, read_state
+from dashboard.search_state import (
+    DEFAULT_RADIUS,
+    SearchState,
+    option_id,
+    option_ids,
+    read_state,
+)
 from indexer.geo import GeoPoint
 from indexer.search import SortOrder
 from indexer.taxonomy import load_taxonomy
@@ -99,3 +105,32 @@ def test_the_query_converts_units_and_drops_an_impossible_distance_sort() -> Non
         GeoPoint(30.25, -97.75), taxonomy
     )
     assert in_km.radius_km == 10
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "neuromuscular_therapy",
+        "Neuromuscular therapy",
+        "Neuromuscular therapy (9)",
+        "Neuromuscular therapy (1,204)",
+        "Neuromuscular therapy (0)",
+        "NMT",
+    ],
+)
+def test_a_filter_value_is_read_back_as_its_id(value: str) -> None:
+    """An id stays an id; a label the browser held, count and all, is mapped to its id."""
+    assert option_id(value, "modality", load_taxonomy()) == "neuromuscular_therapy"
+
+
+def test_filter_values_become_ids_in_order_without_repeats() -> None:
+    taxonomy = load_taxonomy()
+    values = ["Deep tissue massage (3)", "neuromuscular_therapy", "NMT", "Nonsense (4)"]
+    assert option_ids(values, "modality", taxonomy) == ["deep_tissue", "neuromuscular_therapy"]
+    assert option_ids(None, "modality", taxonomy) == []
+
+
+def test_the_url_holds_ids_only() -> None:
+    state, problems = read({"modality": ["Neuromuscular therapy"], "near": "78704"})
+    assert problems == []
+    assert state.to_params()["modality"] == ["neuromuscular_therapy"]

@@ -57,6 +57,10 @@ def next_run_text(
         return item.state
     if item is not None and item.next_run_at:
         return format_moment(item.next_run_at)
+    if health.schedule.cron:
+        # A cron schedule's next time is the service's to plan (as `tdir schedule list` shows
+        # it); "last run + a period" would be a time the schedule never fires at.
+        return "not planned" if compact else "not planned yet (the scheduler service plans it)"
     if health.next_due is None:
         return "now" if compact else "due now"
     if health.next_due <= datetime.now(UTC):

@@ -7,6 +7,8 @@ widgets drive the search and the URL follows them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from dashboard import routes, services
@@ -37,6 +39,7 @@ from dashboard.search_state import (
     PAGE_SIZE,
     SORT_LABELS,
     SearchState,
+    option_ids,
     read_state,
 )
 from dashboard.suggestions import constraints, suggest
@@ -54,7 +57,20 @@ K_VERIFIED, K_MIN_RATING, K_MIN_REVIEWS = "s_verified", "s_min_rating", "s_min_r
 # Not widgets: where paging and the compare selection stand.
 K_CURSOR, K_PAGE, K_COMPARE = "s_cursor", "s_page", "s_compare"
 K_URL = "s_url"  # the parameters this page last wrote, to tell our own URL from a new one
+# The parameters this page wrote before the last: a rerun the browser asked for before it had
+# taken the last ones up still carries one of these, and must not turn the widgets back.
+K_WRITTEN = "s_written"
+WRITTEN_KEPT = 20
 K_CRITERIA = "s_criteria"  # the last search's criteria: a change returns to page one
+K_SHOWN = "s_shown"  # per filter, the labels of its chosen ids the browser was last sent
+K_CURSORS = "s_cursors"  # the cursor of each page reached so far, for the search in K_CRITERIA
+K_SCROLL = "s_scroll"  # a page change asks the next run to scroll back to the results' top
+TERM_FILTERS: tuple[tuple[str, Vocabulary], ...] = (
+    (K_MODALITY, "modality"),
+    (K_CONDITION, "condition"),
+    (K_CREDENTIAL, "credential"),
+)
+PAGER_SPAN = 2  # page numbers shown either side of the current one
 
 
 def seed_widgets(state: SearchState) -> None:
@@ -74,6 +90,21 @@ def seed_widgets(state: SearchState) -> None:
     ss[K_CURSOR] = state.cursor
     ss[K_PAGE] = state.page
     ss[K_COMPARE] = list(state.compare)
+
+
+def normalize_filters(taxonomy: Taxonomy) -> None:
+    """Make every term filter's value a list of taxonomy ids again.
+
+    The browser holds a multiselect's choice by the label it showed; once a count in that
+    label changed, Streamlit returns the old label itself as the value. Mapped back to its id
+    here, before anything reads the filters, so the search, the URL and the widget keep ids.
+    """
+    ss = st.session_state
+    for key, vocabulary in TERM_FILTERS:
+        values = ss.get(key, [])
+        ids = option_ids(values, vocabulary, taxonomy)
+        if ids != list(values):
+            ss[key] = ids
 
 
 def state_from_widgets() -> SearchState:
@@ -97,20 +128,39 @@ def state_from_widgets() -> SearchState:
     )
     criteria = state.first_page().to_params()
     criteria.pop("compare", None)
-    if ss.get(K_CRITERIA) not in (None, criteria) and state.cursor:
-        # The search changed: its old cursor belongs to another search.
-        state = state.first_page()
-        ss[K_CURSOR], ss[K_PAGE] = None, 1
+    if ss.get(K_CRITERIA) not in (None, criteria):
+        # The search changed: its old cursors belong to another search.
+        ss[K_CURSORS] = {}
+        if state.cursor or state.page > 1:
+            state = state.first_page()
+            ss[K_CURSOR], ss[K_PAGE] = None, 1
     ss[K_CRITERIA] = criteria
     return state
 
 
+def _flat(params: dict[str, str | list[str]]) -> dict[str, str]:
+    """Parameters as ``st.query_params.to_dict()`` gives them (the last of repeated ones)."""
+    return {k: v[-1] if isinstance(v, list) else v for k, v in params.items()}
+
+
+def is_new_url(params: dict[str, str | list[str]]) -> bool:
+    """Whether the URL says something this page did not write: a shared link, or a link from
+    another page. The URL this page wrote last is not new, nor is one it wrote before that (a
+    rerun the browser asked for while the script was still running carries the URL from before
+    that run: seeding the widgets from it would undo the client's last changes)."""
+    ss = st.session_state
+    return params != ss.get(K_URL) and params not in ss.get(K_WRITTEN, [])
+
+
 def sync_url(state: SearchState) -> None:
-    """Make the URL say what the page shows."""
+    """Make the URL say what the page shows (again, when the browser sent an older one)."""
     params = state.to_params()
-    if st.session_state.get(K_URL) != params:
+    ss = st.session_state
+    if ss.get(K_URL) != params or st.query_params.to_dict() != _flat(params):
         st.query_params.from_dict(params)
-        st.session_state[K_URL] = params
+        if K_URL in ss:
+            ss[K_WRITTEN] = [*ss.get(K_WRITTEN, [])[-WRITTEN_KEPT + 1 :], ss[K_URL]]
+        ss[K_URL] = params
 
 
 # -- callbacks (run before the next rerun) ---------------------------------------------------
@@ -119,6 +169,13 @@ def sync_url(state: SearchState) -> None:
 def _go_to_page(cursor: str | None, page: int) -> None:
     st.session_state[K_CURSOR] = cursor
     st.session_state[K_PAGE] = page
+
+
+def _turn_to(page: int) -> None:
+    """Go to a page of the results (its cursor is found on the next run if not known yet)."""
+    known: dict[int, str | None] = st.session_state.get(K_CURSORS, {})
+    _go_to_page(known.get(page) if page > 1 else None, page)
+    st.session_state[K_SCROLL] = st.session_state.get(K_SCROLL, 0) + 1
 
 
 def _toggle_compare(profile_id: str) -> None:
@@ -182,13 +239,15 @@ def filters(result: SearchResult | None, taxonomy: Taxonomy) -> None:
             "Clear filters",
             icon=":material/filter_alt_off:",
             on_click=_clear_filters,
+            key="s_clear",
             disabled=state_from_session_filter_count() == 0,
         )
-        facet = result.facet_counts if result is not None else (lambda _name: {})
-        _term_filter("Technique (modality)", K_MODALITY, "modality", facet("modality"), taxonomy)
-        _term_filter("Condition treated", K_CONDITION, "condition", facet("condition"), taxonomy)
-        _term_filter("Credential", K_CREDENTIAL, "credential", facet("credential"), taxonomy)
-        verified = facet("verified").get("true")
+        for (key, vocabulary), label in zip(
+            TERM_FILTERS, ("Technique (modality)", "Condition treated", "Credential"), strict=True
+        ):
+            counts = result.facet_counts(vocabulary) if result is not None else None
+            _term_filter(label, key, vocabulary, counts, taxonomy)
+        verified = result.facet_counts("verified").get("true") if result is not None else None
         st.toggle(
             "Verified license only" + (f" ({verified})" if verified is not None else ""),
             key=K_VERIFIED,
@@ -227,21 +286,50 @@ def state_from_session_filter_count() -> int:
     )
 
 
+def term_caption(
+    taxonomy: Taxonomy,
+    vocabulary: Vocabulary,
+    term_id: str,
+    counts: dict[str, int] | None,
+    selected: bool,
+) -> str:
+    """A filter option's display label: "Neuromuscular therapy (9)". A chosen term no result
+    carries any more reads "(0)"; without results (no counts at all) only the name is shown."""
+    name = taxonomy.label(vocabulary, term_id)
+    count = (counts or {}).get(term_id, 0)
+    if counts is None or (not count and not selected):
+        return name
+    return f"{name} ({count:,})"
+
+
 def _term_filter(
-    label: str, key: str, vocabulary: Vocabulary, counts: dict[str, int], taxonomy: Taxonomy
+    label: str,
+    key: str,
+    vocabulary: Vocabulary,
+    counts: dict[str, int] | None,
+    taxonomy: Taxonomy,
 ) -> None:
-    selected = list(st.session_state[key])
+    """A multiselect of taxonomy ids; names and counts come from ``format_func`` only."""
+    ss = st.session_state
+    selected = option_ids(ss.get(key, []), vocabulary, taxonomy)
+    known = counts or {}
     # Values present in the results first (most common first), then the rest of the taxonomy.
+    # Every id stays an option, so a chosen one whose count fell to 0 stays chosen.
     options = sorted(
         taxonomy.ids(vocabulary),
-        key=lambda t: (t not in selected, -counts.get(t, 0), taxonomy.label(vocabulary, t)),
+        key=lambda t: (t not in selected, -known.get(t, 0), taxonomy.label(vocabulary, t)),
     )
 
     def caption(term_id: str) -> str:
-        count = counts.get(term_id)
-        name = taxonomy.label(vocabulary, term_id)
-        return f"{name} ({count})" if count else name
+        return term_caption(taxonomy, vocabulary, term_id, counts, term_id in selected)
 
+    # The browser holds the choice by its labels: when they change, send them again, or its
+    # next message would carry labels this run no longer shows.
+    labels = [caption(t) for t in selected]
+    shown: dict[str, list[str]] = ss.setdefault(K_SHOWN, {})
+    if shown.get(key) != labels:
+        ss[key] = selected
+        shown[key] = labels
     st.multiselect(label, options, key=key, format_func=caption, placeholder="Any")
 
 
@@ -382,28 +470,107 @@ def placed_locations(
     ]
 
 
+def page_count(total: int) -> int:
+    """How many pages ``total`` results fill (at least one)."""
+    return max(1, -(-total // PAGE_SIZE))
+
+
+def pager_pages(current: int, last: int, span: int = PAGER_SPAN) -> list[int]:
+    """The page numbers the pager offers: the first, the last, and ``span`` either side of the
+    current page, in order."""
+    near = range(max(1, current - span), min(last, current + span) + 1)
+    return sorted({1, last, *near})
+
+
 def pager(result: SearchResult, state: SearchState) -> None:
-    """Where this page sits in the results, and the way to the next one."""
+    """Where this page sits in the results: Previous, the page numbers, Next."""
     first = (state.page - 1) * PAGE_SIZE + 1
     last = first + len(result.hits) - 1
-    info, back, forward = st.columns([3, 1.2, 1.2], vertical_alignment="center")
-    info.caption(f"Showing {first}\u2013{last} of {result.total:,}")
-    back.button(
-        "First page",
-        icon=":material/first_page:",
-        on_click=_go_to_page,
-        args=(None, 1),
-        disabled=state.cursor is None,
-        key="page_first",
+    pages = page_count(result.total)
+    st.caption(f"Showing {first}\u2013{last} of {result.total:,} · page {state.page} of {pages}")
+    with st.container(horizontal=True, gap="small", key="pager"):
+        st.button(
+            "Previous",
+            icon=":material/navigate_before:",
+            on_click=_turn_to,
+            args=(state.page - 1,),
+            disabled=state.page <= 1,
+            key="page_prev",
+        )
+        for number in pager_pages(state.page, pages):
+            st.button(
+                str(number),
+                on_click=_turn_to,
+                args=(number,),
+                disabled=number == state.page,
+                type="primary" if number == state.page else "secondary",
+                key=f"page_{number}",
+            )
+        st.button(
+            "Next",
+            icon=":material/navigate_next:",
+            on_click=_turn_to,
+            args=(state.page + 1,),
+            disabled=result.next_cursor is None,
+            key="page_next",
+        )
+
+
+def scroll_to_results() -> None:
+    """After a page change, bring the top of the results back into view (the pager sits at
+    their bottom). The script is the dashboard's own; nothing crawled goes into it."""
+    asked = int(st.session_state.get(K_SCROLL, 0))
+    if not asked or st.session_state.get(f"{K_SCROLL}_done") == asked:
+        return
+    st.session_state[f"{K_SCROLL}_done"] = asked
+    st.html(
+        f"""<script>/* page change {asked} */
+(() => {{
+  const doc = (window.parent || window).document;
+  const go = () => {{
+    const top = doc.getElementById("tdir-results-top");
+    if (!top) return;
+    top.style.scrollMarginTop = "4.5rem";  /* below the app's top bar */
+    top.scrollIntoView({{block: "start"}});
+  }};
+  go(); setTimeout(go, 100); setTimeout(go, 400);
+}})();</script>""",
+        unsafe_allow_javascript=True,
+        width="content",
     )
-    forward.button(
-        "Next page",
-        icon=":material/navigate_next:",
-        on_click=_go_to_page,
-        args=(result.next_cursor, state.page + 1),
-        disabled=result.next_cursor is None,
-        key="page_next",
-    )
+
+
+def resolve_cursor(state: SearchState, point: GeoPoint | None, taxonomy: Taxonomy) -> SearchState:
+    """The state with the cursor of its page, found by walking from the nearest page whose
+    cursor is known (a page number was chosen that has not been reached yet)."""
+    if state.page <= 1 or state.cursor is not None:
+        return state
+    known: dict[int, str | None] = st.session_state.setdefault(K_CURSORS, {})
+    start = max((n for n in known if n <= state.page), default=1)
+    cursor = known.get(start) if start > 1 else None
+    for number in range(start, state.page):
+        try:
+            result = services.search(
+                replace(state, cursor=cursor, page=number).to_query(point, taxonomy)
+            )
+        except (QueryError, BackendError):
+            cursor = None
+        else:
+            cursor = result.next_cursor
+        if cursor is None:  # fewer pages than asked for: back to the first
+            _go_to_page(None, 1)
+            return state.first_page()
+        known[number + 1] = cursor
+    _go_to_page(cursor, state.page)
+    return replace(state, cursor=cursor)
+
+
+def remember_cursors(state: SearchState, result: SearchResult) -> None:
+    """Keep this page's and the next page's cursors, for Previous and the page numbers."""
+    known: dict[int, str | None] = st.session_state.setdefault(K_CURSORS, {})
+    known[state.page] = state.cursor
+    if result.next_cursor is not None:
+        known[state.page + 1] = result.next_cursor
 
 
 def empty_state(
@@ -469,7 +636,7 @@ def main() -> None:
     taxonomy = load_taxonomy()
     url_state, problems = read_state(st.query_params, taxonomy)
     url_params = url_state.to_params()
-    if st.session_state.get(K_URL) != url_params or K_NEAR not in st.session_state:
+    if K_NEAR not in st.session_state or is_new_url(url_params):
         seed_widgets(url_state)
         st.session_state[K_URL] = url_params
         st.session_state[K_CRITERIA] = None
@@ -480,15 +647,16 @@ def main() -> None:
         "checked against the state boards' own records."
     )
     show_problems(problems)
+    normalize_filters(taxonomy)
     search_bar()
     state = state_from_widgets()
-    sync_url(state)
 
     place: Place | None = None
     if state.near:
         try:
             place = geocode_place(state.near)
         except PlaceNotFoundError as exc:
+            sync_url(state)
             filters(None, taxonomy)
             st.error(f"Where: {escape_markdown(exc)}", icon=":material/location_off:")
             st.caption("Use a ZIP code (78704), a city and state (Austin, TX) or lat,lon.")
@@ -497,7 +665,11 @@ def main() -> None:
     if state.sort == "distance" and point is None:
         st.caption("Sorting by distance needs a place; showing the best matches first.")
 
+    state = resolve_cursor(state, point, taxonomy)
     result, problem = run_query(state, point, taxonomy)
+    if st.session_state[K_PAGE] != state.page:  # the cursor could not continue: page one
+        state = state.first_page()
+    sync_url(state)
     filters(result, taxonomy)
     if result is None:
         st.error(escape_markdown(problem), icon=":material/error:")
@@ -506,12 +678,15 @@ def main() -> None:
     if not result.hits:
         empty_state(state, point, place, taxonomy)
         return
+    remember_cursors(state, result)
+    st.html('<span id="tdir-results-top"></span>', width="content")
     st.markdown(summary_line(result, state, place))
     listing, map_column = st.columns([3, 2], gap="medium")
     with listing:
         for hit in result.hits:
             result_card(hit, point, state, taxonomy)
         pager(result, state)
+        scroll_to_results()
     with map_column:
         results_map(result.hits, point, state, show_radius=place is not None)
 
