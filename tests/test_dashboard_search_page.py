@@ -179,6 +179,17 @@ def test_an_unknown_place_says_so(directory: Any) -> None:
     assert "not a known US ZIP code" in shown(at.error[0].value)
 
 
+def test_a_place_typed_as_people_type_it(directory: Any) -> None:
+    at = search({"near": "austin, texas"})
+    assert summary(at).startswith("29 therapists within 25 mi of Austin, TX")
+    at = search({"near": "Austin"})  # several states have one: the likeliest, and the others
+    assert summary(at).startswith("29 therapists within 25 mi of Austin, TX")
+    note = next(c.value for c in at.caption if "Did you mean" in c.value)
+    assert shown(note).startswith("Showing Austin, TX. Did you mean Austin, ")
+    at = search({"near": "Austn, TX"})
+    assert "did you mean Austin, TX?" in shown(at.error[0].value)
+
+
 def test_bad_link_values_are_reported_not_fatal(directory: Any) -> None:
     at = search({"near": ZIP, "radius": "-3", "modality": "<b>x</b>", "sort": "sideways"})
     warning = shown(at.warning[0].value)

@@ -661,6 +661,13 @@ def main() -> None:
             st.error(f"Where: {escape_markdown(exc)}", icon=":material/location_off:")
             st.caption("Use a ZIP code (78704), a city and state (Austin, TX) or lat,lon.")
             return
+        if place.alternatives:
+            # A name several states share: say which was taken and what else it could be.
+            others = ", ".join(place.alternatives[:3])
+            st.caption(
+                f"Showing {escape_markdown(place.label)}. Did you mean "
+                f"{escape_markdown(others)}? Add the state to choose."
+            )
     point = place.point if place else None
     if state.sort == "distance" and point is None:
         st.caption("Sorting by distance needs a place; showing the best matches first.")
