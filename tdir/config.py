@@ -72,8 +72,14 @@ class Settings:
         )
 
 
-def _check_es_url(url: str) -> None:
-    """An Elasticsearch node's URL: http(s), a host and a port (the client needs all three)."""
+def _check_es_url(urls: str) -> None:
+    """Elasticsearch nodes' URLs (comma-separated): each http(s), a host and a port (the client
+    needs all three)."""
+    for url in urls.split(","):
+        _check_node_url(url.strip())
+
+
+def _check_node_url(url: str) -> None:
     parts = urlsplit(url)
     try:
         port = parts.port

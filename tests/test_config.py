@@ -50,3 +50,7 @@ def test_a_bad_elasticsearch_url_never_shows_its_password() -> None:
         Settings.from_env({"TDIR_ES_URL": "http://elastic:s3cret@es"})
     assert "s3cret" not in str(err.value) and "***@es" in str(err.value)
     assert Settings.from_env({"TDIR_ES_URL": "https://elastic:s3cret@es:9243"}).es_url
+    several = "http://es1:9200,http://es2:9200"  # a cluster's nodes
+    assert Settings.from_env({"TDIR_ES_URL": several}).es_url == several
+    with pytest.raises(ConfigError, match="'http://es2'"):
+        Settings.from_env({"TDIR_ES_URL": "http://es1:9200,http://es2"})
