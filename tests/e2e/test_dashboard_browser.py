@@ -407,3 +407,30 @@ def test_the_search_page_answers_within_a_second(
     at.run()
     timings["with a modality"] = time.perf_counter() - started
     assert max(timings.values()) < 1.0, timings
+
+
+def test_readme_screenshots_search_with_map_and_reviews_side_by_side(
+    server: StreamlitServer, crawled_home: Path, page: Page
+) -> None:
+    """The two pictures the README shows, taken from the demo crawl by this test."""
+    code = zip_with_results(crawled_home)
+    page.goto(f"{server.url}/?near={code}&radius=25")
+    settle(page)
+    expect(page.get_by_text(re.compile(r"therapists? within 25 mi of"))).to_be_visible()
+    expect(page.get_by_test_id("stDeckGlJsonChart")).to_have_count(1)
+    shoot(page, "readme-search.png")
+
+    backend = SqliteBackend(crawled_home / "index.sqlite3")
+    try:
+        hits = backend.search(SearchQuery(sort="reviews", page_size=100)).hits
+    finally:
+        backend.close()
+    profile_id = next(h.id for h in hits if len(h.profile.rating.by_source) >= 3)
+    page.goto(f"{server.url}/profile?id={profile_id}")
+    settle(page)
+    page.get_by_role("tab", name=re.compile(r"^Reviews")).click()
+    settle(page)
+    side_by_side = page.get_by_role("heading", name="Site by site")
+    expect(side_by_side).to_be_visible()
+    side_by_side.scroll_into_view_if_needed()
+    shoot(page, "readme-profile-reviews.png")
