@@ -47,7 +47,8 @@ def current_target() -> IndexTarget:
 def _backend(target: IndexTarget) -> SearchBackend:
     # The target is the cache key; the settings are read again to open it.
     del target
-    return open_backend(Settings.from_env())
+    # Not cached when it fails: once `tdir index` has built the index, the next run opens it.
+    return open_backend(Settings.from_env(), must_exist=True)
 
 
 def search_backend() -> SearchBackend:

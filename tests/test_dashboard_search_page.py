@@ -430,3 +430,17 @@ def test_a_page_change_asks_to_scroll_back_to_the_results(directory: Any) -> Non
     assert len(scripts) == 1
     at.slider(key="s_min_rating").set_value(1.0).run()
     assert not any("scrollIntoView" in str(h.proto) for h in at.get("html"))
+
+
+def test_no_index_yet_says_so_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TDIR_ES_URL", "TDIR_ES_INDEX", "TDIR_SQLITE_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TDIR_HOME", str(tmp_path))
+    monkeypatch.setenv("TDIR_BACKEND", "sqlite")
+    monkeypatch.setenv("TDIR_SQLITE_PATH", str(tmp_path / "never-built.sqlite3"))
+    at = search({"near": ZIP})
+    assert "has not been built yet" in shown(at.error[0].value)
+    assert "tdir index" in shown(at.error[0].value)
+    assert not (tmp_path / "never-built.sqlite3").exists()

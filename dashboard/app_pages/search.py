@@ -47,7 +47,7 @@ from dashboard.widgets import badge_markdown, show_problems, term_labels
 from indexer.geo import GeoPoint, distance_km
 from indexer.geocode import Place, PlaceNotFoundError, geocode_place
 from indexer.profile import Location, Profile
-from indexer.search import BackendError, Hit, QueryError, SearchResult
+from indexer.search import BackendError, Hit, NoIndexError, QueryError, SearchResult
 from indexer.taxonomy import Taxonomy, Vocabulary, load_taxonomy
 
 # Widget keys; the URL is read into them and written from them.
@@ -627,6 +627,8 @@ def run_query(
         return services.search(query), None
     except QueryError as exc:  # a cursor the backend cannot continue
         return None, f"{exc.field}: {exc.message}"
+    except NoIndexError:
+        return None, "The directory has not been built yet: its operator runs `tdir index`."
     except BackendError:
         return None, "The search service is unavailable right now. Please try again shortly."
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.search.backend import BackendError, DamagedIndexError, SearchBackend
+from indexer.search.backend import BackendError, DamagedIndexError, NoIndexError, SearchBackend
 from indexer.search.query import QueryError, SearchQuery, SortOrder, parse_radius
 from indexer.search.results import FacetValue, Hit, SearchResult
 from tdir.config import Settings
@@ -12,6 +12,7 @@ __all__ = [
     "DamagedIndexError",
     "FacetValue",
     "Hit",
+    "NoIndexError",
     "QueryError",
     "SearchBackend",
     "SearchQuery",
@@ -30,7 +31,7 @@ def open_backend(settings: Settings | None = None, *, must_exist: bool = False) 
     """
     settings = settings or Settings.from_env()
     if must_exist and settings.backend == "sqlite" and not settings.sqlite_path.exists():
-        raise BackendError(f"no index yet at {settings.sqlite_path}: run `tdir index`")
+        raise NoIndexError(f"no index yet at {settings.sqlite_path}: run `tdir index`")
     if settings.backend == "elasticsearch":
         from indexer.search.elasticsearch_backend import ElasticsearchBackend
 

@@ -21,6 +21,10 @@ class DamagedIndexError(BackendError):
     """The index's storage cannot be read; a rebuild starts it afresh."""
 
 
+class NoIndexError(BackendError):
+    """No index has been built yet where the configuration points."""
+
+
 class SearchBackend(Protocol):
     """Search, fetch, write and rebuild served profiles."""
 
