@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.credentials import Badge
 from dashboard.markup import escape_markdown
+from indexer.profile import Profile
 from indexer.taxonomy import Taxonomy, Vocabulary
 
 
@@ -36,3 +37,29 @@ def show_problems(problems: list[str]) -> None:
             + "\n".join(f"- {escape_markdown(p)}" for p in problems),
             icon=":material/link_off:",
         )
+
+
+def condition_matches(taxonomy: Taxonomy, conditions: Iterable[str], profile: Profile) -> list[str]:
+    """Why a profile matches each searched condition, in words (escaped markdown).
+
+    "Treats sciatica (listed)" when the therapist lists it; "Matches sciatica through
+    neuromuscular therapy" when a technique they offer addresses it (the taxonomy's
+    ``addressed_by``), which is how search found them.
+    """
+    lines = []
+    for condition in conditions:
+        term = taxonomy.terms["condition"].get(condition)
+        if term is None:
+            continue
+        label = escape_markdown(taxonomy.label("condition", condition).lower())
+        if condition in profile.conditions:
+            lines.append(f"Treats {label} (listed)")
+            continue
+        through = [
+            taxonomy.label("modality", m).lower()
+            for m in profile.modalities
+            if set(taxonomy.expand_modalities([m])).intersection(term.addressed_by)
+        ]
+        if through:
+            lines.append(f"Matches {label} through {escape_markdown(' and '.join(through[:2]))}")
+    return lines

@@ -444,3 +444,15 @@ def test_no_index_yet_says_so_and_creates_nothing(
     assert "has not been built yet" in shown(at.error[0].value)
     assert "tdir index" in shown(at.error[0].value)
     assert not (tmp_path / "never-built.sqlite3").exists()
+
+
+def test_a_condition_match_says_how_the_therapist_matches(directory: Any) -> None:
+    at = search({"near": ZIP, "condition": "sciatica"})
+    cards = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    reasons = [shown(c.value) for c in at.caption if "sciatica" in c.value]
+    assert cards and len(reasons) == len(cards)  # one reason per card
+    listed = [r for r in reasons if r == "Treats sciatica (listed)"]
+    through = [r for r in reasons if r.startswith("Matches sciatica through ")]
+    assert len(listed) + len(through) == len(reasons)
+    # Found through a technique that addresses it (the taxonomy's addressed_by).
+    assert through, reasons

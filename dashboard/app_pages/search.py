@@ -43,7 +43,7 @@ from dashboard.search_state import (
     read_state,
 )
 from dashboard.suggestions import constraints, suggest
-from dashboard.widgets import badge_markdown, show_problems, term_labels
+from dashboard.widgets import badge_markdown, condition_matches, show_problems, term_labels
 from indexer.geo import GeoPoint, distance_km
 from indexer.geocode import Place, PlaceNotFoundError, geocode_place
 from indexer.profile import Location, Profile
@@ -363,6 +363,8 @@ def result_card(hit: Hit, point: GeoPoint | None, state: SearchState, taxonomy: 
             modalities = term_labels(taxonomy, "modality", profile.modalities, 5)
             if modalities:
                 st.markdown(f":material/spa: {modalities}")
+            for reason in condition_matches(taxonomy, state.conditions, profile):
+                st.caption(reason)
         with side:
             distance = card_distance(nearest, hit.distance_km, state.unit)
             if distance:
