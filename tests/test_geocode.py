@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from indexer.gazetteer import STATES, City, aliases, city_key, gazetteer
 from indexer.geo import distance_km
 from indexer.geocode import Place, PlaceNotFoundError, geocode_place
 from indexer.search.sqlite_backend import SqliteBackend
+from tests.crawling import run_tdir
 
 AUSTIN = (30.267, -97.743)
 SOUTH_AUSTIN = (30.243, -97.766)  # ZIP 78704
@@ -252,18 +252,6 @@ def test_a_zip_lookup_in_a_fresh_process_does_not_build_the_city_index() -> None
 # --- the command line, as a user runs it ---------------------------------------------------------
 
 
-def _tdir(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "TDIR_HOME": str(home)}
-    environment.pop("TDIR_ES_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tdir.cli", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-    )
-
-
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory, contract_data: dict[str, Any]) -> Path:
     home = tmp_path_factory.mktemp("tdir-home")
@@ -274,21 +262,21 @@ def home(tmp_path_factory: pytest.TempPathFactory, contract_data: dict[str, Any]
 
 
 def test_cli_search_near_a_city_and_full_state_name(home: Path) -> None:
-    done = _tdir(home, "search", "--json", "--near", "Austin, Texas")
+    done = run_tdir(home, "search", "--json", "--near", "Austin, Texas")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["near"] == "Austin, TX"
     assert "Did you mean" not in done.stderr
 
 
 def test_cli_says_which_place_it_took_for_an_ambiguous_name(home: Path) -> None:
-    done = _tdir(home, "search", "--near", "Austin")
+    done = run_tdir(home, "search", "--near", "Austin")
     assert done.returncode == 0, done.stderr
     assert "'Austin' taken as Austin, TX. Did you mean Austin, " in done.stderr
     assert done.stdout.splitlines()[0].endswith("of Austin, TX")
 
 
 def test_cli_refuses_a_typo_with_a_suggestion(home: Path) -> None:
-    done = _tdir(home, "search", "--near", "Austn, TX")
+    done = run_tdir(home, "search", "--near", "Austn, TX")
     assert done.returncode == 2
     assert "near: no US city 'Austn, TX'; did you mean Austin, TX?" in done.stderr
     assert done.stdout == ""
