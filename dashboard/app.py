@@ -50,12 +50,9 @@ def navigation() -> StreamlitPage:
 
 def main() -> None:
     """Configure the page, then run the page the visitor is on."""
-    st.set_page_config(
-        page_title="tdir — find a licensed therapist",
-        page_icon=":material/spa:",
-        layout="wide",
-        initial_sidebar_state="expanded",
-    )
+    # Each page titles its own tab (headings.py). "auto" keeps the sidebar of filters open on
+    # a wide screen and closed on a phone, where the search box and the results come first.
+    st.set_page_config(page_icon=":material/spa:", layout="wide", initial_sidebar_state="auto")
     services.warm_up()
     page = navigation()
     if st.session_state.pop(AFTER_SIGN_IN, False) and is_admin(current_access()):

@@ -32,6 +32,7 @@ from dashboard.curation import (
     value_key,
 )
 from dashboard.formatting import MISSING, format_date, format_moment, plural
+from dashboard.headings import page_heading
 from dashboard.markup import escape_markdown, plain_text
 from dashboard.notices import show_notices
 from indexer.corrections import CORRECTABLE
@@ -350,7 +351,7 @@ def lift_control(
 def main() -> None:
     """Draw the corrections and removals page."""
     by = require_admin()
-    st.title("Corrections & removals")
+    page_heading("Corrections & removals")
     st.caption(
         "When a therapist asks for their listing to be removed or a detail corrected: each "
         "request is recorded with who and when, applied to the directory at once, and kept "

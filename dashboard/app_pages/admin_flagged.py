@@ -17,6 +17,7 @@ from dashboard import admin_data, audit, routes, services
 from dashboard.admin_guard import require_admin
 from dashboard.flagged import FlaggedProfile, FlagReview, FlagReviews, ReviewStatus, decision_on
 from dashboard.formatting import format_date, format_moment, plural
+from dashboard.headings import page_heading
 from dashboard.markup import escape_markdown, plain_text
 from dashboard.notices import notify, show_notices
 from indexer.search import BackendError
@@ -154,7 +155,7 @@ def details(item: FlaggedProfile) -> None:
 def main() -> None:
     """Draw the flagged listings page."""
     by = require_admin()
-    st.title("Flagged listings")
+    page_heading("Flagged listings")
     st.caption(
         "Profiles whose claimed credentials the issuer does not confirm, and listings with "
         "values the indexer could not use. Refreshed every few minutes."

@@ -17,6 +17,7 @@ from dashboard.admin_guard import require_admin
 from dashboard.alert_panel import alerts_by_source, alerts_panel, severity
 from dashboard.crawl_panel import crawls_tab
 from dashboard.formatting import MISSING, format_age, format_moment
+from dashboard.headings import page_heading
 from dashboard.markup import escape_markdown, plain_text
 from dashboard.schedule_form import schedule_editor
 from dashboard.source_health import FRESHNESS_ORDER, SourceHealth
@@ -227,7 +228,7 @@ def audit_outcomes(home: str, by: str) -> None:
 def main() -> None:
     """Draw the sources page."""
     by = require_admin()
-    st.title("Sources")
+    page_heading("Sources", tab="Sources and recrawls")
     config = admin_data.settings()
     home = str(config.home)
     audit_outcomes(home, by)

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import routes, services
 from dashboard.credentials import badges, credential_status, license_badge
 from dashboard.formatting import MISSING, format_date, format_rating, plural, short_label
+from dashboard.headings import page_heading
 from dashboard.locations import (
     distance_markdown,
     distance_text,
@@ -141,7 +142,7 @@ def main() -> None:
         icon=":material/arrow_back:",
         query_params=state.to_params(),
     )
-    st.title("Compare therapists")
+    page_heading("Compare therapists")
     show_problems(problems)
     profiles: list[Profile] = []
     missing = 0

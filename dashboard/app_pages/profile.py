@@ -36,6 +36,7 @@ from dashboard.formatting import (
     plural,
     stars,
 )
+from dashboard.headings import page_heading
 from dashboard.locations import (
     Nearest,
     address_line,
@@ -114,7 +115,8 @@ def distance_metric(column: DeltaGenerator, nearest: Nearest | None, state: Sear
 
 def header(profile: Profile, state: SearchState) -> None:
     """Name, practice, badges and the figures a client looks at first."""
-    st.title(escape_markdown(profile.name or "Unnamed therapist", max_length=120))
+    name = profile.name or "Unnamed therapist"
+    page_heading(name, tab=f"{name}, therapist")
     nearest = nearest_location(profile, searched_point(state))
     practice = plain_text(profile.practice_name, max_length=120)
     place = place_line(nearest.location if nearest else first_location(profile))

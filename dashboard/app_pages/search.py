@@ -20,6 +20,7 @@ from dashboard.formatting import (
     format_rating,
     plural,
 )
+from dashboard.headings import page_heading
 from dashboard.locations import (
     Nearest,
     approximate_note,
@@ -65,6 +66,7 @@ K_CRITERIA = "s_criteria"  # the last search's criteria: a change returns to pag
 K_SHOWN = "s_shown"  # per filter, the labels of its chosen ids the browser was last sent
 K_CURSORS = "s_cursors"  # the cursor of each page reached so far, for the search in K_CRITERIA
 K_SCROLL = "s_scroll"  # a page change asks the next run to scroll back to the results' top
+K_FOCUSED = "s_focused"  # the Where field was given the keyboard on this visitor's first page
 TERM_FILTERS: tuple[tuple[str, Vocabulary], ...] = (
     (K_MODALITY, "modality"),
     (K_CONDITION, "condition"),
@@ -208,12 +210,9 @@ def _clear_filters() -> None:
 def search_bar() -> None:
     """Where, how far, what for, and the order of results."""
     where, within, unit, what, order = st.columns([2.6, 1.1, 0.9, 3.0, 1.6])
-    where.text_input(
-        "Where",
-        key=K_NEAR,
-        placeholder="ZIP, City, ST or lat,lon",
-        help="A US ZIP code (78704), a city and state (Austin, TX) or coordinates (30.25,-97.75).",
-    )
+    # No help icon: it would be a tab stop before the field (the placeholder says what to type).
+    where.text_input("Where", key=K_NEAR, placeholder="ZIP or city, e.g. 78704 or Austin, TX")
+    focus_where_once()
     within.number_input(
         "Within",
         key=K_RADIUS,
@@ -229,6 +228,31 @@ def search_bar() -> None:
         placeholder="a name, practice, technique or condition (e.g. sciatica)",
     )
     order.selectbox("Sort by", list(SORT_LABELS), key=K_SORT, format_func=lambda s: SORT_LABELS[s])
+
+
+def focus_where_once() -> None:
+    """On a visitor's first page, put the keyboard in the Where field (the first thing to
+    fill); not on a phone, where focusing would pop the keyboard over the page, and never
+    away from a field the visitor is already in."""
+    if st.session_state.get(K_FOCUSED):
+        return
+    st.session_state[K_FOCUSED] = True
+    st.html(
+        """<script>(() => {
+  const doc = (window.parent || window).document;
+  const view = doc.defaultView || window;
+  if (view.innerWidth < 640) return;
+  const focus = (tries) => {
+    const where = doc.querySelector('input[aria-label="Where"]');
+    const busy = doc.activeElement && doc.activeElement !== doc.body;
+    if (where && !busy) where.focus();
+    else if (!where && tries > 0) setTimeout(() => focus(tries - 1), 100);
+  };
+  focus(20);
+})();</script>""",
+        unsafe_allow_javascript=True,
+        width="content",
+    )
 
 
 def filters(result: SearchResult | None, taxonomy: Taxonomy) -> None:
@@ -645,7 +669,7 @@ def main() -> None:
         st.session_state[K_URL] = url_params
         st.session_state[K_CRITERIA] = None
 
-    st.header("Find a licensed massage or neuromuscular therapist")
+    page_heading("Find a licensed massage or neuromuscular therapist", tab="Find a therapist")
     st.caption(
         "Listings, credentials and reviews from many sites in one place, with licenses "
         "checked against the state boards' own records."

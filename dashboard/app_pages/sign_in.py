@@ -24,6 +24,7 @@ from dashboard.auth import (
     sign_out,
 )
 from dashboard.formatting import format_moment
+from dashboard.headings import page_heading
 from dashboard.markup import escape_markdown, plain_text
 
 K_NAME, K_PASSWORD = "admin_name_input", "admin_password_input"
@@ -143,7 +144,7 @@ def oidc_buttons(access: AdminAccess) -> None:
 def main() -> None:
     """Draw the sign-in page."""
     access = current_access()
-    st.title("Admin")
+    page_heading("Admin", tab="Admin sign-in")
     cookie_writer()
     if is_admin(access):
         signed_in(access)

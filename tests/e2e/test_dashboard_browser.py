@@ -434,3 +434,48 @@ def test_readme_screenshots_search_with_map_and_reviews_side_by_side(
     expect(side_by_side).to_be_visible()
     side_by_side.scroll_into_view_if_needed()
     shoot(page, "readme-profile-reviews.png")
+
+
+def test_each_page_titles_its_tab_and_has_one_h1(server: StreamlitServer, page: Page) -> None:
+    pages = {
+        "/": ("Find a therapist · tdir", "Find a licensed massage or neuromuscular therapist"),
+        "/compare": ("Compare therapists · tdir", "Compare therapists"),
+        "/sign_in": ("Admin sign-in · tdir", "Admin"),
+        "/profile?id=t-garcia": ("Maria Garcia, therapist · tdir", "Maria Garcia"),
+    }
+    for path, (title, h1) in pages.items():
+        page.goto(server.url + path)
+        expect(page.locator("h1")).to_have_text(h1)
+        expect(page).to_have_title(title)
+        expect(page.locator("h1")).to_have_count(1)
+
+
+def active_label(page: Page) -> str | None:
+    return page.evaluate("() => document.activeElement?.getAttribute('aria-label') ?? null")
+
+
+def test_the_keyboard_starts_in_where_and_a_phone_sees_results_first(
+    server: StreamlitServer, browser: Browser
+) -> None:
+    desk = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    desk.goto(server.url + "/")
+    expect(desk.get_by_role("textbox", name="Where")).to_be_focused()
+    desk.keyboard.type(ZIP)
+    desk.keyboard.press("Enter")
+    expect(desk.get_by_text(re.compile(r"therapists? within 25 mi of"))).to_be_visible()
+    assert active_label(desk) == "Where"  # typing went into Where; nothing took the focus
+    expect(desk.get_by_test_id("stSidebar")).to_be_in_viewport()  # the filters are open
+    desk.context.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    phone.goto(f"{server.url}/?near={ZIP}")
+    expect(phone.get_by_text(re.compile(r"therapists? within 25 mi of"))).to_be_visible()
+    # The filters wait behind their button; no field grabbed the keyboard (it would cover
+    # the page); the first result comes before the map.
+    expect(phone.get_by_test_id("stSidebar")).not_to_be_in_viewport()
+    assert active_label(phone) != "Where"
+    first_card = phone.get_by_role("button", name="Add to compare").first.bounding_box()
+    the_map = phone.get_by_test_id("stDeckGlJsonChart").bounding_box()
+    assert first_card is not None and the_map is not None
+    assert first_card["y"] < the_map["y"]
+    phone.context.close()
