@@ -127,6 +127,10 @@ def summary_table(records: list[RunRecord]) -> str:
         )
         for kind, count in r.errors.items():
             lines.append(f"{'':<22}   error {kind}: {count}")
+        if r.in_doubt:
+            lines.append(
+                f"{'':<22}   {r.in_doubt} listings not reached, their pages failed: kept, not gone"
+            )
     return "\n".join(lines)
 
 

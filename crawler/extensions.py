@@ -9,6 +9,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from crawler.httpcache import NETWORK_BYTES
+from crawler.ledger import judge_missing
 from crawler.runs import CrawlStore, RunRecord, count_changes, utc_now
 
 
@@ -93,6 +94,12 @@ class RunRecorder:
         after = store.read_index(record.source, record.run_id)
         record.changes = count_changes(before, after, complete=record.complete)
         record.compared_with = previous.run_id if previous else None
+        listings = record.changes.get("listing")
+        if previous is not None and before is not None and listings and listings["vanished"]:
+            missing = set(before.get("listing", {})) - set(after.get("listing", {}))
+            fates = judge_missing(store, record.source, record.run_id, missing, previous.run_id)
+            record.in_doubt = sum(1 for fate in fates.values() if fate == "in doubt")
+            listings["vanished"] -= record.in_doubt
 
 
 def errors_by_kind(stats: dict[str, Any]) -> dict[str, int]:

@@ -25,6 +25,8 @@ from scrapy.settings import BaseSettings, Settings
 from scrapy.statscollectors import StatsCollector
 
 NETWORK_BYTES = "tdir/network/bytes"
+# Request meta: fetch the page in full and store it, whatever the cache holds.
+REFRESH = "tdir_refresh"
 
 
 # Counted as error kinds of the run (run.json): "download/cut-short", "cache/damaged-entry".
@@ -64,10 +66,13 @@ class RevalidatingPolicy(RFC2616Policy):
     def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
         """Whether the cached page may be used as is; if not, make the request conditional.
 
-        A damaged entry is neither: the page is fetched in full, with no validators.
+        A damaged entry is neither: the page is fetched in full, with no validators; so is
+        a page the ledger asks to refresh (``REFRESH``: it held a listing and now yields none).
         """
         if damage(cachedresponse) is not None:
             self._count(DAMAGED_DROPPED)
+            return False
+        if request.meta.get(REFRESH):
             return False
         if super().is_cached_response_fresh(cachedresponse, request):
             return True
@@ -82,8 +87,8 @@ class RevalidatingPolicy(RFC2616Policy):
     def is_cached_response_valid(
         self, cachedresponse: Response, response: Response, request: Request
     ) -> bool:
-        """A damaged entry is never confirmed, whatever the server answers."""
-        if damage(cachedresponse) is not None:
+        """A damaged entry is never confirmed, whatever the server answers; nor is a refresh."""
+        if damage(cachedresponse) is not None or request.meta.get(REFRESH):
             return False
         return super().is_cached_response_valid(cachedresponse, response, request)
 

@@ -5,6 +5,8 @@ Layout under ``<TDIR_HOME>/crawl/<source>/``:
 - ``runs/<run_id>/items.jsonl``: every record the run gathered (Scrapy feed export, JSON Lines);
 - ``runs/<run_id>/run.json``: the run record (start/end, pages, items per type, errors by kind,
   finished or interrupted, and what changed since the source's previous complete run);
+- ``runs/<run_id>/pages.tsv`` and ``links.tsv``: the page ledger (what became of each page,
+  which page led where), by which a missing listing is judged gone or in doubt (ledger.py);
 - ``runs/<run_id>/index.tsv``: one line per record, ``record_type<TAB>id<TAB>fingerprint``, so
   runs are compared without reading their records again (see :func:`record_fingerprint`);
 - ``job/``: Scrapy's JOBDIR while a run is unfinished, so the next crawl of the source resumes it;
@@ -88,6 +90,9 @@ class RunRecord:
     # source's previous complete run; None for the first); None until the run has ended.
     changes: dict[str, dict[str, int]] | None = None
     compared_with: str | None = None
+    # Listings of the previous complete run that this one did not yield but could not tell gone
+    # (their page, or a page on their way, failed): not counted as vanished (see ledger.py).
+    in_doubt: int = 0
 
     @property
     def complete(self) -> bool:

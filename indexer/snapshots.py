@@ -2,8 +2,11 @@
 
 A source's current records are those of its latest *complete* run, overlaid with anything newer
 that a later, unfinished run fetched. A listing seen in an earlier complete run but missing from
-the latest complete one has vanished from its source: it is kept (its last version) and marked
-inactive, never deleted on the spot. An interrupted run never makes anything vanish.
+the latest complete one has vanished from its source — if that run could tell (see
+:mod:`crawler.ledger`: its page answered 404/410, or came without it, or every path to it was
+walked again) — and is kept (its last version) and marked inactive, never deleted on the spot.
+One the run could not tell gone (its page timed out, a page on its way answered 503) is *in
+doubt* and stays listed as last seen. An interrupted run never makes anything vanish.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.items import CredentialRecord, Listing, Review, from_dict
+from crawler.ledger import VanishJudge
 from crawler.runs import CrawlStore, RunRecord
 
 
@@ -25,6 +29,9 @@ class SourceSnapshot:
     reviews: dict[str, Review] = field(default_factory=dict)
     credential_records: dict[str, CredentialRecord] = field(default_factory=dict)
     vanished: set[str] = field(default_factory=set)  # listing ids gone from the source
+    # Listing ids missing from the latest complete run that it could not tell gone (their page
+    # or a page on their way failed): still listed, as last seen.
+    in_doubt: set[str] = field(default_factory=set)
     latest_complete: RunRecord | None = None
     unreadable: int = 0  # lines that were not tdir records
 
@@ -58,6 +65,7 @@ def load_snapshot(store: CrawlStore, source: str) -> SourceSnapshot:
         _add_all(snapshot, store.records(source, run.run_id))
     # Earlier complete runs, newest first, each giving the last version of the listings it
     # alone still had. Their indexes say which those are, so a run with none is not re-read.
+    judge = VanishJudge(store, source, runs[last].run_id)
     for i in reversed(complete[:-1]):
         run_id = runs[i].run_id
         gone = store.read_index(source, run_id).get("listing", {}).keys() - snapshot.listings.keys()
@@ -66,8 +74,13 @@ def load_snapshot(store: CrawlStore, source: str) -> SourceSnapshot:
         for data in store.records(source, run_id):
             if data.get("record_type") == "listing" and data.get("id") in gone:
                 snapshot.add(data)
-                if data["id"] in snapshot.listings:  # not when the line was no listing
-                    snapshot.vanished.add(data["id"])
+                listing = snapshot.listings.get(data["id"])
+                if listing is None:
+                    continue  # the line was no listing
+                if judge.fate(listing.provenance.url, run_id) == "vanished":
+                    snapshot.vanished.add(listing.id)
+                else:
+                    snapshot.in_doubt.add(listing.id)
     return snapshot
 
 

@@ -10,6 +10,7 @@ Generate a world, serve it on 127.0.0.1 and crawl it as if it were the real web:
     truth = GroundTruth(world.directory)     # who every listing really is (tests only)
 """
 
+from crawler.demoweb.faults import FaultPlan
 from crawler.demoweb.generator import DEFAULT_AS_OF, DIRECTORY_SITES, GenerationConfig
 from crawler.demoweb.identifiers import is_valid_npi
 from crawler.demoweb.mutation import mutate
@@ -27,6 +28,7 @@ __all__ = [
     "SUMMARY_NAME",
     "TRUTH_NAME",
     "DemoWeb",
+    "FaultPlan",
     "GenerationConfig",
     "GroundTruth",
     "Population",

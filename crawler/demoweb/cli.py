@@ -11,9 +11,11 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from crawler.demoweb.faults import FaultPlan
 from crawler.demoweb.mutation import mutate
 from crawler.demoweb.server import MANIFEST_NAME, DemoWeb
 from crawler.demoweb.store import DB_NAME
@@ -68,6 +70,19 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=Path,
         help=f"where to write site name -> base URL (default DATA/{MANIFEST_NAME})",
     )
+    serve.add_argument(
+        "--faults",
+        type=_fault_plan,
+        metavar="SPEC",
+        help="misbehave: e.g. '5xx=0.1,stall=0.05:3s,truncate=0.05,reset=0.02,trap=calendar' "
+        "(rates of requests per fault; stall lasts 30s unless given)",
+    )
+    serve.add_argument(
+        "--fault-seed",
+        type=int,
+        default=0,
+        help="seed of which requests get which fault (default 0)",
+    )
     serve.set_defaults(handler=run_serve)
 
     mut = sub.add_parser("mutate", help="derive the next state of a world (moves, retirements...)")
@@ -75,6 +90,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     mut.add_argument("--out", type=Path, required=True, help="directory for the next state")
     mut.add_argument("--seed", type=int, default=1, help="seed of this mutation (default 1)")
     mut.set_defaults(handler=run_mutate)
+
+
+def _fault_plan(spec: str) -> FaultPlan:
+    try:
+        return FaultPlan.parse(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _progress(count: int) -> None:
@@ -114,6 +136,7 @@ def run_serve(args: argparse.Namespace) -> int:
             )
             generate_world(data, seed=args.seed, therapists=args.therapists, progress=_progress)
         manifest = args.manifest or data / MANIFEST_NAME
+        faults = replace(args.faults, seed=args.fault_seed) if args.faults else None
         web = DemoWeb.start(
             data,
             host=args.host,
@@ -121,10 +144,13 @@ def run_serve(args: argparse.Namespace) -> int:
             request_log=args.request_log,
             manifest=manifest,
             public_host=args.public_host,
+            faults=faults,
         )
         try:
             for name, url in web.urls.items():
                 print(f"  {name:<13} {url}")
+            if faults is not None:
+                print(f"Faults: {faults.spec()} (seed {faults.seed})")
             print(f"Site list written to {manifest}. Ctrl+C to stop.", flush=True)
             web.wait()
         finally:

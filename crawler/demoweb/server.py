@@ -4,16 +4,23 @@ Every response carries ``ETag`` and ``Last-Modified``; ``If-None-Match`` / ``If-
 get a 304 so recrawls are cheap. Every request is logged as one JSON line (site, method, path and
 query, status, bytes, user agent, time), which lets tests prove what a crawler did and did not
 fetch.
+
+With a :class:`~crawler.demoweb.faults.FaultPlan` the sites also misbehave, reproducibly: server
+errors, stalls, bodies cut short, connections reset, an endless calendar (see
+:mod:`crawler.demoweb.faults`); each request's log line then says which fault it got.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import struct
 import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +29,8 @@ from types import TracebackType
 from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.demoweb.eventcalendar import EventCalendar
+from crawler.demoweb.faults import Fault, FaultInjector, FaultPlan
 from crawler.demoweb.sites import Request, Response, Site, build_sites
 from crawler.demoweb.store import Population
 
@@ -88,7 +97,22 @@ def _not_modified(headers: Any, etag: str, modified: datetime | None) -> bool:
     return False
 
 
-def _handler_for(site: Site, log: RequestLog) -> type[BaseHTTPRequestHandler]:
+# A 5xx fault's answer by variant: status, body, extra headers.
+_SERVER_ERRORS: dict[str | None, tuple[int, bytes, dict[str, str]]] = {
+    "503": (
+        503,
+        b"<h1>Service Unavailable</h1><p>Please try again shortly.</p>",
+        {"Retry-After": "1"},
+    ),
+    "500": (500, b"<h1>Internal Server Error</h1>", {}),
+}
+
+
+def _handler_for(
+    site: Site, log: RequestLog, faults: FaultInjector | None
+) -> type[BaseHTTPRequestHandler]:
+    calendar = EventCalendar(site.as_of) if faults is not None and faults.calendar else None
+
     class SiteHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = _SERVER_HEADERS.get(site.name, "nginx")
@@ -117,27 +141,76 @@ def _handler_for(site: Site, log: RequestLog) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, *, send_body: bool) -> None:
             started = time.perf_counter()
+            if faults is None:
+                self._answer(send_body=send_body, started=started)
+                return
+            with faults.in_flight():
+                attempt, fault = faults.next_fault(site.name, self.path)
+                notes: dict[str, Any] = {"fault": None, "attempt": attempt}
+                if fault is not None and fault.kind == "5xx":
+                    self._server_error(fault, send_body=send_body, started=started, notes=notes)
+                elif fault is not None and fault.kind == "stall":
+                    self._stall(started, notes)
+                else:
+                    self._answer(send_body=send_body, started=started, fault=fault, notes=notes)
+
+        def _request(self) -> Request:
             parts = urlsplit(self.path)
             host = (
                 self.headers.get("Host")
                 or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
             )
-            request = Request(
+            return Request(
                 method=self.command,
                 path=parts.path or "/",
                 query=parse_qs(parts.query, keep_blank_values=True),
                 base_url=f"http://{host}",
             )
+
+        def _render(self, request: Request) -> Response:
             try:
+                if calendar is not None:
+                    page = calendar.page(site, request.path)
+                    if page is not None:
+                        return page
                 response = site.handle(request)
             except Exception:  # a bug in one page must not take the site down; report a 500
                 traceback.print_exc()
-                response = Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
+                return Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
+            if (
+                calendar is not None
+                and response.status == 200
+                and response.content_type.startswith("text/html")
+            ):
+                return replace(response, body=calendar.add_widget(response.body))
+            return response
+
+        def _answer(
+            self,
+            *,
+            send_body: bool,
+            started: float,
+            fault: Fault | None = None,
+            notes: dict[str, Any] | None = None,
+        ) -> None:
+            response = self._render(self._request())
             etag = etag_of(response.body)
             status = response.status
             body = response.body
             if status == 200 and _not_modified(self.headers, etag, response.last_modified):
                 status, body = 304, b""
+            has_body = send_body and status != 304 and len(body) >= 2
+            # A fault that needs a body to spoil leaves a HEAD, a 304 or an empty page alone.
+            if fault is not None and not (has_body and (fault.kind == "reset" or status == 200)):
+                fault = None
+            declared = len(body)
+            if fault == Fault("truncate", "cut"):
+                # The nasty case: headers that agree with the cut body, ETag included.
+                body = body[: len(body) // 2]
+                etag = etag_of(body)
+                declared = len(body)
+            elif fault == Fault("truncate", "short"):
+                body = body[: len(body) // 2]
             self.send_response(status)
             for name, value in response.headers.items():
                 self.send_header(name, value)
@@ -150,15 +223,59 @@ def _handler_for(site: Site, log: RequestLog) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Cache-Control", "no-cache")
             if status != 304:
                 self.send_header("Content-Type", response.content_type)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(declared))
             self.end_headers()
             sent = 0
-            if send_body and status != 304:
+            if fault is not None and fault.kind == "reset":
+                self._reset()
+            elif send_body and status != 304:
                 self.wfile.write(body)
                 sent = len(body)
-            self._log(status, sent, started)
+                if fault is not None and fault.kind == "truncate":
+                    self.close_connection = True
+            if notes is not None and fault is not None:
+                notes["fault"] = fault.kind
+                if fault.variant:
+                    notes["variant"] = fault.variant
+            self._log(status, sent, started, notes)
 
-        def _log(self, status: int, sent: int, started: float) -> None:
+        def _server_error(
+            self, fault: Fault, *, send_body: bool, started: float, notes: dict[str, Any]
+        ) -> None:
+            status, body, headers = _SERVER_ERRORS[fault.variant]
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if send_body:
+                self.wfile.write(body)
+            sent = len(body) if send_body else 0
+            self._log(status, sent, started, {**notes, "fault": "5xx", "variant": fault.variant})
+
+        def _stall(self, started: float, notes: dict[str, Any]) -> None:
+            assert faults is not None
+            faults.stall()
+            self.close_connection = True
+            self._log(None, 0, started, {**notes, "fault": "stall"})
+
+        def _reset(self) -> None:
+            # Closing with a zero linger time sends a RST instead of a FIN. Closed here, before
+            # the server's own shutdown of the socket, which would send a FIN first.
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.rfile.close()
+            self.connection.close()
+
+        def _log(
+            self,
+            status: int | None,
+            sent: int,
+            started: float,
+            notes: dict[str, Any] | None = None,
+        ) -> None:
             log.write(
                 {
                     "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -169,6 +286,7 @@ def _handler_for(site: Site, log: RequestLog) -> type[BaseHTTPRequestHandler]:
                     "bytes": sent,
                     "user_agent": self.headers.get("User-Agent", ""),
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    **(notes or {}),
                 }
             )
 
@@ -198,6 +316,7 @@ class DemoWeb:
         request_log: Path | str | None = None,
         manifest: Path | str | None = None,
         public_host: str | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.population = population
         self.host = host
@@ -207,6 +326,7 @@ class DemoWeb:
         self.sites = build_sites(population)
         self.log = RequestLog(Path(request_log) if request_log else None)
         self.manifest = Path(manifest) if manifest else None
+        self.faults = FaultInjector(faults) if faults is not None else None
         self._servers: dict[str, _SiteServer] = {}
         self._threads: list[threading.Thread] = []
         self.urls: dict[str, str] = {}
@@ -221,12 +341,14 @@ class DemoWeb:
         request_log: Path | str | None = None,
         manifest: Path | str | None = None,
         public_host: str | None = None,
+        faults: FaultPlan | None = None,
     ) -> DemoWeb:
         """Start every site and return the running demo web.
 
         ``base_port`` 0 picks free ports; otherwise site ``k`` (in :data:`SITE_NAMES` order)
         listens on ``base_port + k``. ``.urls`` maps site names to base URLs; ``manifest``, if
-        given, receives the same mapping as JSON.
+        given, receives the same mapping as JSON. ``faults`` makes the sites misbehave as the
+        plan says (see :mod:`crawler.demoweb.faults`).
         """
         population = world if isinstance(world, Population) else Population(world)
         web = cls(
@@ -236,6 +358,7 @@ class DemoWeb:
             request_log=request_log,
             manifest=manifest,
             public_host=public_host,
+            faults=faults,
         )
         web._start()
         return web
@@ -244,7 +367,7 @@ class DemoWeb:
         try:
             for k, (name, site) in enumerate(self.sites.items()):
                 port = 0 if self.base_port == 0 else self.base_port + k
-                server = _SiteServer((self.host, port), _handler_for(site, self.log))
+                server = _SiteServer((self.host, port), _handler_for(site, self.log, self.faults))
                 self._servers[name] = server
                 self.urls[name] = f"http://{self.public_host}:{server.server_address[1]}"
         except OSError:
@@ -265,11 +388,22 @@ class DemoWeb:
 
     def stop(self) -> None:
         """Stop every server and close the request log."""
+        if self.faults is not None:
+            self.faults.stopping.set()  # ends every stall now
+        # Each server notices a shutdown at its next poll; asked one after another, ten of
+        # them would take ten polls.
+        stoppers = [threading.Thread(target=s.shutdown) for s in self._servers.values()]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
         for server in self._servers.values():
-            server.shutdown()
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        if self.faults is not None:
+            # Requests still in flight (a stall that just ended) get their log lines written.
+            self.faults.wait_idle(timeout=5)
         self._servers.clear()
         self._threads.clear()
         self.log.close()
@@ -301,10 +435,16 @@ def serve(
     base_port: int = 8700,
     request_log: Path | str | None = None,
     manifest: Path | str | None = None,
+    faults: FaultPlan | None = None,
 ) -> None:
     """Serve the demo web in the foreground until interrupted."""
     web = DemoWeb.start(
-        world, host=host, base_port=base_port, request_log=request_log, manifest=manifest
+        world,
+        host=host,
+        base_port=base_port,
+        request_log=request_log,
+        manifest=manifest,
+        faults=faults,
     )
     try:
         web.wait()

@@ -11,6 +11,7 @@ from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
+    DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
@@ -23,6 +24,7 @@ from twisted.python.failure import Failure
 
 from crawler.catalog import Source
 from crawler.items import Provenance, content_hash
+from crawler.ledger import page_failed
 from crawler.redirects import LOOP_MESSAGE
 from crawler.runs import utc_now
 
@@ -85,6 +87,13 @@ class SourceSpider(Spider):
         kind = failure_kind(failure)
         if kind is not None:
             self.count_error(kind)
+        exc = failure.value
+        status = exc.response.status if isinstance(exc, HttpError) else None
+        request = getattr(failure, "request", None)
+        if request is not None:
+            self.crawler.signals.send_catch_log(
+                page_failed, request=request, kind=kind, status=status
+            )
         return ()
 
 
@@ -92,7 +101,9 @@ def failure_kind(failure: Failure) -> str | None:
     """The error kind of a request that failed for good, or None when it is no error of ours.
 
     Kinds read as what went wrong: ``http/500``, ``download/timeout``, ``download/too-large``,
-    ``download/connection-refused``, ``redirect/loop``, ``redirect/too-many``...
+    ``download/connection-refused``, ``download/cut-short`` (the server closed the connection
+    mid-body), ``download/connection-lost`` (the connection was reset),
+    ``download/no-response``, ``redirect/loop``, ``redirect/too-many``...
     """
     exc = failure.value
     if isinstance(exc, HttpError):
@@ -116,11 +127,32 @@ def failure_kind(failure: Failure) -> str | None:
         return "download/connection-refused"
     if isinstance(exc, CannotResolveHostError | net.DNSLookupError):
         return "download/dns-failed"
-    if isinstance(exc, ResponseDataLossError):
-        return "download/cut-short"
     if isinstance(exc, net.ConnectionLost | net.ConnectionDone):
         return "download/connection-lost"
-    if type(exc).__name__ in ("ResponseNeverReceived", "ResponseFailed"):
-        # twisted.web's private client errors: the server hung up before answering in full.
+    # Scrapy wraps twisted.web's client errors, whose reasons say how the connection ended.
+    reasons = _close_reasons(exc)
+    if any(isinstance(reason, net.ConnectionLost) for reason in reasons):
+        # Reset by the server (not closed by it), before the response or in its body.
+        return "download/connection-lost"
+    if isinstance(exc, ResponseDataLossError):
+        return "download/cut-short"  # the server closed the connection mid-body
+    if isinstance(exc, DownloadFailedError) or type(exc).__name__ in (
+        "ResponseNeverReceived",
+        "ResponseFailed",
+    ):
+        # The server hung up before answering (in full).
         return "download/no-response"
     return f"download/{type(exc).__name__}"
+
+
+def _close_reasons(exc: BaseException) -> list[BaseException]:
+    """The reasons twisted.web gave for a failed response, found under Scrapy's wrapping."""
+    found: list[BaseException] = []
+    cause: BaseException | None = exc
+    for _ in range(8):  # the chain is short; a cyclic one must not hang the errback
+        if cause is None:
+            break
+        for reason in getattr(cause, "reasons", None) or ():
+            found.append(getattr(reason, "value", reason))
+        cause = cause.__cause__
+    return found
