@@ -95,7 +95,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     alerts = commands.add_parser(
         "alerts",
-        help="stale sources, sudden drops in what a crawl extracts, failing runs",
+        help="stale sources, sudden drops in what a crawl extracts, failing, stuck and "
+        "abandoned runs",
+        description="Alerts about the enabled sources, each saying since when and what to do "
+        "(see indexer/freshness.py for when each is raised).",
     )
     alerts.add_argument("--catalog", type=Path, help="catalog file (default: TDIR_CATALOG)")
     alerts.add_argument("--json", action="store_true")

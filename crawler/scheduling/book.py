@@ -244,7 +244,7 @@ class ScheduleBook:
         problem: str | None,
     ) -> SourceSchedule:
         name = entry.name
-        ended = [latest.get((name, s)) for s in ("succeeded", "failed")]
+        ended = [latest.get((name, s)) for s in history.ENDED_STATES]
         last = max((r for r in ended if r is not None), key=lambda r: r.id, default=None)
         paused = bool(override and override.paused)
         schedule = (override.schedule if override else None) or entry.schedule

@@ -325,6 +325,8 @@ def _print_runs(runs: list[RunEntry], as_json: bool) -> None:
             f"#{r.id:<5} {r.source:<14} {r.trigger:<8} {r.state:<9} "
             f"started {_when(r.started_at)}  ended {_when(r.finished_at)}  {crawl}; {index}"
         )
+        if r.state == "running" and r.child_pid is not None:
+            print(f"{'':7}process under way: pid {r.child_pid}")
         if r.error:
             print(f"{'':7}error: {r.error}")
 

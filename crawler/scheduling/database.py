@@ -8,6 +8,14 @@ by another process. WAL mode lets readers go on while a writer commits.
 
 Two partial unique indexes make the database itself refuse a second queued or a second running
 run of one source, whatever the code above it does.
+
+The schema's version is SQLite's ``user_version``. A database written by an earlier tdir is
+migrated in place, once, by the first process of this version to open it (in one transaction,
+so that a process opening it at the same moment waits, then finds it migrated):
+
+- version 1: runs may be ``abandoned`` (the CHECK constraint is widened, which SQLite can only
+  do by copying the table), and record their ``owner`` and the ``child`` process under way;
+  leases record their holder's process ``started`` (see :mod:`crawler.scheduling.processes`).
 """
 
 from __future__ import annotations
@@ -20,22 +28,14 @@ from pathlib import Path
 
 from tdir.sqlite import connect, immediate_transaction
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS schedules (
-    source TEXT PRIMARY KEY,
-    every_seconds INTEGER,
-    cron TEXT,
-    paused INTEGER NOT NULL DEFAULT 0,
-    updated_by TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    CHECK (every_seconds IS NULL OR cron IS NULL)
-);
-CREATE TABLE IF NOT EXISTS runs (
+SCHEMA_VERSION = 1
+RUN_STATES = ("queued", "running", "succeeded", "failed", "skipped", "abandoned")
+_RUNS_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {{name}} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     source TEXT NOT NULL,
     trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'missed')),
-    state TEXT NOT NULL
-        CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'skipped')),
+    state TEXT NOT NULL CHECK (state IN ({", ".join(f"'{s}'" for s in RUN_STATES)})),
     requested_by TEXT,
     queued_at TEXT NOT NULL,
     started_at TEXT,
@@ -44,25 +44,90 @@ CREATE TABLE IF NOT EXISTS runs (
     crawl_run_id TEXT,
     crawl_status TEXT,
     index_summary TEXT,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_by_source ON runs (source, id);
-CREATE UNIQUE INDEX IF NOT EXISTS one_queued_run ON runs (source) WHERE state = 'queued';
-CREATE UNIQUE INDEX IF NOT EXISTS one_running_run ON runs (source) WHERE state = 'running';
-CREATE TABLE IF NOT EXISTS retries (
+    error TEXT,
+    owner TEXT,
+    child TEXT
+)"""
+_RUNS_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS runs_by_source ON runs (source, id)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS one_queued_run ON runs (source) WHERE state = 'queued'",
+    "CREATE UNIQUE INDEX IF NOT EXISTS one_running_run ON runs (source) WHERE state = 'running'",
+)
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS schedules (
+    source TEXT PRIMARY KEY,
+    every_seconds INTEGER,
+    cron TEXT,
+    paused INTEGER NOT NULL DEFAULT 0,
+    updated_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    CHECK (every_seconds IS NULL OR cron IS NULL)
+)""",
+    _RUNS_TABLE.format(name="runs"),
+    *_RUNS_INDEXES,
+    """CREATE TABLE IF NOT EXISTS retries (
     source TEXT PRIMARY KEY,
     retry_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS leases (
+)""",
+    """CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
     host TEXT NOT NULL,
     pid INTEGER NOT NULL,
     purpose TEXT NOT NULL,
     acquired_at TEXT NOT NULL,
-    expires_at REAL NOT NULL
-);
-"""
+    expires_at REAL NOT NULL,
+    started TEXT
+)""",
+)
+
+
+def prepare(conn: sqlite3.Connection) -> None:
+    """Create the schema in a new database, or bring an older one up to this version."""
+    if _version(conn) >= SCHEMA_VERSION:
+        return  # the usual case, and no write lock taken for it
+    with immediate_transaction(conn):
+        if _version(conn) >= SCHEMA_VERSION:
+            return  # another process migrated it while this one waited for the lock
+        for statement in SCHEMA:
+            conn.execute(statement)  # a new database gets this version's tables at once
+        _allow_abandoned_runs(conn)
+        _add_column(conn, "leases", "started", "TEXT")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _add_column(conn: sqlite3.Connection, table: str, column: str, kind: str) -> None:
+    if column not in _columns(conn, table):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def _allow_abandoned_runs(conn: sqlite3.Connection) -> None:
+    """Copy a version 0 ``runs`` table into one that allows the ``abandoned`` state and has the
+    ``owner`` and ``child`` columns (SQLite cannot change a CHECK constraint in place)."""
+    old = _columns(conn, "runs")
+    if "owner" in old:
+        return  # created by this version
+    kept = ", ".join(sorted(old))
+    sequence = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'runs'").fetchone()
+    conn.execute(_RUNS_TABLE.format(name="runs_migrated"))
+    conn.execute(f"INSERT INTO runs_migrated ({kept}) SELECT {kept} FROM runs")
+    conn.execute("DROP TABLE runs")
+    conn.execute("ALTER TABLE runs_migrated RENAME TO runs")
+    for statement in _RUNS_INDEXES:
+        conn.execute(statement)
+    if sequence is not None:
+        # Ids are never handed out twice, even those of rows the copy did not carry over.
+        conn.execute(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'runs'", (sequence[0],)
+        )
 
 
 def scheduler_dir(home: Path) -> Path:
@@ -94,7 +159,7 @@ class ScheduleDatabase:
         conn = connect(self.path)
         conn.row_factory = sqlite3.Row
         if not self._ready:
-            conn.executescript(SCHEMA)
+            prepare(conn)
             self._ready = True
         return conn
 

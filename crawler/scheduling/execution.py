@@ -2,7 +2,11 @@
 
 Each step is a ``tdir`` process of its own: Scrapy's Twisted reactor cannot be restarted inside a
 long-lived process, and a crashed crawl must not take the scheduler with it. The crawl is given a
-catalog holding only its source (see :mod:`crawler.scheduling.entries`). Index updates of
+catalog holding only its source (see :mod:`crawler.scheduling.entries`). Each step's process has
+a lifeline (:mod:`crawler.scheduling.lifeline`): it stops as on Ctrl+C when the process that
+started it dies, however it dies, so that no crawl goes on alone holding its source. The run
+records its owner (this process) and each step's process, by pid and start time, so that a run
+whose owner died is recognised as such (:mod:`crawler.scheduling.recovery`). Index updates of
 different sources take turns (the ``index`` lease), as each rewrites what changed in the shared
 index. The run holds its source's lease from start to end, so a source never runs twice at once,
 whichever process asked for the run.
@@ -13,12 +17,12 @@ With ``TDIR_SCRAPYD_URL`` set, the crawl is a job on a Scrapyd node instead of a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
@@ -33,7 +37,10 @@ from crawler.scheduling.database import ScheduleDatabase
 from crawler.scheduling.entries import CatalogView, crawl_variables, read_catalog
 from crawler.scheduling.errors import RunRefusedError
 from crawler.scheduling.history import RunEntry, Trigger
-from crawler.scheduling.leases import DEFAULT_TTL, HOST, Lease, LeaseBusyError, LeaseHolder
+from crawler.scheduling.leases import DEFAULT_TTL, Lease, LeaseBusyError, LeaseHolder
+from crawler.scheduling.lifeline import STOP_PATIENCE, STOPPING
+from crawler.scheduling.lifeline import command as lifeline_command
+from crawler.scheduling.processes import HOST, ProcessRef
 from tdir.config import ScrapydSettings
 
 if TYPE_CHECKING:
@@ -90,10 +97,12 @@ class RunExecutor:
     def __init__(self, settings: RunSettings) -> None:
         self.settings = settings
         self.db = ScheduleDatabase(settings.home)
+        self.owner = ProcessRef.current().token  # recorded with every run this process starts
         self._stopping = threading.Event()
         self._interrupted = threading.Event()  # Ctrl+C in this process, during a step
         self.started: list[int] = []  # every run this executor started or recorded as skipped
-        self._children: set[subprocess.Popen[str]] = set()
+        # Each process under way, with the write end of its lifeline.
+        self._children: dict[subprocess.Popen[str], int] = {}
         self._children_lock = threading.Lock()
         self.scrapyd = _scrapyd_dispatcher(settings.home)  # None: crawls run in local processes
 
@@ -109,7 +118,13 @@ class RunExecutor:
         def begin(conn: sqlite3.Connection, stale: LeaseHolder | None) -> None:
             history.fail_abandoned(conn, source, _abandoned(stale))
             run_id = history.insert_run(
-                conn, source, trigger, "running", queued_at=queued_at, runner=self.settings.runner
+                conn,
+                source,
+                trigger,
+                "running",
+                queued_at=queued_at,
+                runner=self.settings.runner,
+                owner=self.owner,
             )
             _name_lease(conn, source, run_id)
             started.append(run_id)
@@ -140,7 +155,7 @@ class RunExecutor:
 
         def begin(conn: sqlite3.Connection, stale: LeaseHolder | None) -> None:
             history.fail_abandoned(conn, run.source, _abandoned(stale))
-            if not history.claim_run(conn, run.id, self.settings.runner):
+            if not history.claim_run(conn, run.id, self.settings.runner, self.owner):
                 raise RunRefusedError(f"run #{run.id} of {run.source!r} is no longer queued")
             _name_lease(conn, run.source, run.id)
 
@@ -206,7 +221,7 @@ class RunExecutor:
         if self.scrapyd is not None:
             record, crawl_error = self._crawl_on_scrapyd(source, view, log_file)
         else:
-            record, crawl_error = self._crawl_in_process(source, view, log_file)
+            record, crawl_error = self._crawl_in_process(active.run_id, source, view, log_file)
         with self.db.write() as conn:
             history.record_crawl(
                 conn,
@@ -223,7 +238,7 @@ class RunExecutor:
             return "index: stopped before the index could be updated", None
         index_lease.keep_alive()
         try:
-            code, out, err = self._tdir(log_file, "index", "--json")
+            code, out, err = self._tdir(active.run_id, log_file, "index", "--json")
         finally:
             index_lease.release()
         if code != 0:
@@ -235,13 +250,14 @@ class RunExecutor:
         return None, {k: summary[k] for k in SUMMARY_FIELDS if k in summary}
 
     def _crawl_in_process(
-        self, source: str, view: CatalogView, log_file: Path
+        self, run_id: int, source: str, view: CatalogView, log_file: Path
     ) -> tuple[Mapping[str, Any] | None, str | None]:
         """Crawl the source in a ``tdir crawl`` process; return its run record and, if it did
         not go through the source, why."""
         with tempfile.TemporaryDirectory(prefix="tdir-run-") as tmp:
             catalog_file = view.write_source_catalog(source, Path(tmp))
             code, out, err = self._tdir(
+                run_id,
                 log_file,
                 "crawl",
                 source,
@@ -287,48 +303,68 @@ class RunExecutor:
         record = asdict(outcome.record) if outcome.record is not None else None
         return record, outcome.error or _crawl_error(0, record, "")
 
-    def _tdir(self, log_file: Path, *args: str) -> tuple[int, str, str]:
-        """Run ``tdir ARGS`` as a process of its own; append its output to the run's log."""
+    def _tdir(self, run_id: int, log_file: Path, *args: str) -> tuple[int, str, str]:
+        """Run ``tdir ARGS`` as a process of its own, with a lifeline to this one; append its
+        output to the run's log."""
         env = {**os.environ, "TDIR_HOME": str(self.settings.home)}
         # Checked and started under the lock, so that stop() cannot miss a process.
         with self._children_lock:
             if self._stopping.is_set():
                 return 1, "", f"{_ERROR_PREFIX}stopped before {args[0]} started"
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tdir.cli", *args],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-                # Its own session: a Ctrl+C at the terminal reaches this process only, which
-                # then stops the child with one signal. A second one would stop a crawl hard,
-                # and a crawl stopped hard cannot be resumed.
-                start_new_session=True,
-            )
-            self._children.add(process)
+            lifeline, held = os.pipe()  # the child gets the read end; this process holds on
+            try:
+                process = subprocess.Popen(
+                    lifeline_command(args, log_file=str(log_file)),
+                    stdin=lifeline,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env=env,
+                    # Its own session: a Ctrl+C at the terminal reaches this process only, which
+                    # then stops the child with one signal. A second one would stop a crawl
+                    # hard, and a crawl stopped hard cannot be resumed.
+                    start_new_session=True,
+                )
+            except BaseException:
+                os.close(held)
+                raise
+            finally:
+                os.close(lifeline)
+            self._children[process] = held
         try:
+            self._record_child(run_id, process.pid)
             out, err = process.communicate()
         except KeyboardInterrupt:
             # Let the child close its run (an interrupted crawl resumes next time), record
             # what it did, then end the run as interrupted: see perform().
             self._interrupted.set()
             self._stopping.set()
-            out, err = _stop_gracefully(process)
+            out, err = _stop_gracefully(process, held)
         finally:
             with self._children_lock:
-                self._children.discard(process)
+                self._children.pop(process, None)
+            os.close(held)  # a child still running (an error above) stops as it reads EOF
         with log_file.open("a", encoding="utf-8") as logged:
             logged.write(f"$ tdir {' '.join(args)}\n(exit status {process.returncode})\n")
             logged.write(f"--- stdout\n{out}\n--- stderr\n{err}\n")
         return process.returncode, out, err
+
+    def _record_child(self, run_id: int, pid: int) -> None:
+        """Note the process a run has just started, so that a scheduler taking over from a dead
+        one can tell whether it is still running."""
+        try:
+            with self.db.write() as conn:
+                history.record_child(conn, run_id, ProcessRef.local(pid).token)
+        except sqlite3.Error as exc:  # a note for recovery, not worth failing the run for
+            log.warning("run #%d: its process %d could not be recorded: %s", run_id, pid, exc)
 
     def stop(self) -> None:
         """Ask every crawl and index process under way to stop (as Ctrl+C would: an interrupted
         crawl resumes on the source's next run); start no new one."""
         self._stopping.set()
         with self._children_lock:
-            for process in self._children:
-                process.terminate()
+            for process, held in self._children.items():
+                _terminate(process, held)
 
 
 def _scrapyd_dispatcher(home: Path) -> ScrapydDispatcher | None:
@@ -342,10 +378,21 @@ def _scrapyd_dispatcher(home: Path) -> ScrapydDispatcher | None:
     return ScrapydDispatcher(settings, home)
 
 
-def _stop_gracefully(process: subprocess.Popen[str], patience: float = 60.0) -> tuple[str, str]:
+def _terminate(process: subprocess.Popen[str], held: int) -> None:
+    """Send a child SIGTERM, telling its lifeline first: should this process die before the
+    child has stopped, the lifeline must not send a second SIGTERM, on which a crawl stops
+    hard."""
+    with contextlib.suppress(OSError):  # the child has gone already
+        os.write(held, STOPPING)
+    process.terminate()
+
+
+def _stop_gracefully(
+    process: subprocess.Popen[str], held: int, patience: float = STOP_PATIENCE
+) -> tuple[str, str]:
     """Ask a child to stop, wait for it to close its run (killing it if it does not), and
     return its output."""
-    process.terminate()
+    _terminate(process, held)
     try:
         return process.communicate(timeout=patience)
     except subprocess.TimeoutExpired:

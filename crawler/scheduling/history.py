@@ -4,6 +4,11 @@ A manual request is inserted ``queued`` and becomes ``running`` when a process s
 scheduled run is inserted ``running`` when it starts, or ``skipped`` when its source was busy.
 Every run ends ``succeeded`` or ``failed`` with its error, the crawl run it made and the index
 summary, so the history answers "what did each run do" without reading logs.
+
+A running run names its *owner*, the process performing it, and the *child* process under way
+(its crawl, then its index update), each as a :class:`~crawler.scheduling.processes.ProcessRef`
+token. A run whose owner died before recording its end is ended ``abandoned`` by the scheduler
+service (:mod:`crawler.scheduling.recovery`).
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from crawler.scheduling.database import timestamp
+from crawler.scheduling.processes import ProcessRef
 
 Trigger = Literal["schedule", "manual", "missed"]
-RunState = Literal["queued", "running", "succeeded", "failed", "skipped"]
-DONE_STATES = ("succeeded", "failed", "skipped")
+RunState = Literal["queued", "running", "succeeded", "failed", "skipped", "abandoned"]
+DONE_STATES = ("succeeded", "failed", "skipped", "abandoned")
+ENDED_STATES = ("succeeded", "failed", "abandoned")  # runs that ran, unlike skipped ones
 
 
 @dataclass(frozen=True)
@@ -38,11 +45,19 @@ class RunEntry:
     crawl_status: str | None  # the crawl run's own status: finished, interrupted, failed
     index_summary: Mapping[str, Any] | None
     error: str | None
+    owner: str | None = None  # the process performing it: a ProcessRef token
+    child: str | None = None  # its latest crawl or index process: a ProcessRef token
 
     @property
     def done(self) -> bool:
         """True once the run has ended (or was skipped)."""
         return self.state in DONE_STATES
+
+    @property
+    def child_pid(self) -> int | None:
+        """The pid of its latest crawl or index process, if it started one."""
+        child = ProcessRef.parse(self.child)
+        return child.pid if child else None
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as plain data (for JSON)."""
@@ -102,6 +117,7 @@ def insert_run(
     requested_by: str | None = None,
     queued_at: str | None = None,
     runner: str | None = None,
+    owner: str | None = None,
     error: str | None = None,
 ) -> int:
     """Add a run; return its id. A running or skipped run starts (and a skipped one ends) now.
@@ -112,7 +128,7 @@ def insert_run(
     now = timestamp()
     cursor = conn.execute(
         "INSERT INTO runs (source, trigger, state, requested_by, queued_at, started_at,"
-        " finished_at, runner, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " finished_at, runner, owner, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             source,
             trigger,
@@ -122,22 +138,28 @@ def insert_run(
             now if state in ("running", "skipped") else None,
             now if state == "skipped" else None,
             runner,
+            owner if state == "running" else None,
             error,
         ),
     )
     return int(cursor.lastrowid or 0)
 
 
-def claim_run(conn: sqlite3.Connection, run_id: int, runner: str) -> bool:
+def claim_run(conn: sqlite3.Connection, run_id: int, runner: str, owner: str | None = None) -> bool:
     """Mark a queued run running; False if it is no longer queued (another process took it)."""
     return (
         conn.execute(
-            "UPDATE runs SET state = 'running', started_at = ?, runner = ?"
+            "UPDATE runs SET state = 'running', started_at = ?, runner = ?, owner = ?"
             " WHERE id = ? AND state = 'queued'",
-            (timestamp(), runner, run_id),
+            (timestamp(), runner, owner, run_id),
         ).rowcount
         == 1
     )
+
+
+def record_child(conn: sqlite3.Connection, run_id: int, child: str) -> None:
+    """Note the crawl or index process a run has just started (a ProcessRef token)."""
+    conn.execute("UPDATE runs SET child = ? WHERE id = ?", (child, run_id))
 
 
 def record_crawl(
@@ -170,6 +192,18 @@ def finish_run(
     )
 
 
+def abandon_run(conn: sqlite3.Connection, run_id: int, reason: str) -> bool:
+    """End a run whose owner died as ``abandoned``; False if it is no longer running."""
+    return (
+        conn.execute(
+            "UPDATE runs SET state = 'abandoned', finished_at = ?, error = ?"
+            " WHERE id = ? AND state = 'running'",
+            (timestamp(), reason, run_id),
+        ).rowcount
+        == 1
+    )
+
+
 def fail_abandoned(conn: sqlite3.Connection, source: str, reason: str) -> int:
     """End as failed every run of ``source`` still marked running; return how many.
 
@@ -184,17 +218,29 @@ def fail_abandoned(conn: sqlite3.Connection, source: str, reason: str) -> int:
 
 
 def consecutive_failures(conn: sqlite3.Connection, source: str) -> int:
-    """How many of the source's latest ended runs failed in a row (skipped runs not counted)."""
+    """How many of the source's latest ended runs failed or were abandoned in a row (skipped
+    runs not counted): a source whose runs keep taking their scheduler down backs off too."""
     count = 0
     for row in conn.execute(
-        "SELECT state FROM runs WHERE source = ? AND state IN ('succeeded', 'failed')"
-        " ORDER BY id DESC",
+        "SELECT state FROM runs WHERE source = ? AND state IN ('succeeded', 'failed',"
+        " 'abandoned') ORDER BY id DESC",
         (source,),
     ):
-        if row["state"] != "failed":
+        if row["state"] == "succeeded":
             break
         count += 1
     return count
+
+
+def longest_success_seconds(conn: sqlite3.Connection, source: str) -> float | None:
+    """How long the source's longest successful run took, or None if none succeeded."""
+    row = conn.execute(
+        "SELECT MAX(julianday(finished_at) - julianday(started_at)) FROM runs"
+        " WHERE source = ? AND state = 'succeeded'",
+        (source,),
+    ).fetchone()
+    # julianday() is a float of days: rounded to the milliseconds the timestamps hold.
+    return round(row[0] * 86400, 3) if row[0] is not None else None
 
 
 def plan_retry(conn: sqlite3.Connection, source: str, retry_at: str) -> None:

@@ -1,16 +1,15 @@
 """Named leases in the schedule database: at most one process holds each at a time.
 
 A lease (``source:atlas``, ``index``, ``service``) is a row naming its holder (a random token,
-the host and the pid) and when it expires. The holder renews it while it works; a process that
-dies stops renewing, and its lease is taken over once it expires, or at once when the holder's
-pid is gone from this host. Unlike a file lock it works for every process that can open the
-database, and it says who holds it, which the admin area shows.
+the host, the pid and the process's start) and when it expires. The holder renews it while it
+works; a process that dies stops renewing, and its lease is taken over once it expires, or at
+once when the holder's process is gone from this host (its pid gone, or given to a process that
+started later: see :mod:`crawler.scheduling.processes`). Unlike a file lock it works for every
+process that can open the database, and it says who holds it, which the admin area shows.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import sqlite3
 import threading
 import time
@@ -21,8 +20,8 @@ from types import TracebackType
 
 from crawler.scheduling.database import ScheduleDatabase, timestamp
 from crawler.scheduling.errors import RunRefusedError
+from crawler.scheduling.processes import ProcessRef
 
-HOST = socket.gethostname()
 DEFAULT_TTL = 120.0  # seconds a lease lasts without renewal
 
 
@@ -37,6 +36,12 @@ class LeaseHolder:
     purpose: str
     acquired_at: str
     expires_at: float
+    started: str | None = None  # the holder process's start; None in leases of older versions
+
+    @property
+    def process(self) -> ProcessRef:
+        """The process holding the lease."""
+        return ProcessRef(self.host, self.pid, self.started)
 
     def describe(self) -> str:
         """``pid 123 on host-a since 2025-09-01T03:00:00.000+00:00 (run #12)``."""
@@ -46,7 +51,7 @@ class LeaseHolder:
         """True while the lease is unexpired and its holder, if on this host, still runs."""
         if (now or time.time()) >= self.expires_at:
             return False
-        return self.host != HOST or _pid_alive(self.pid)
+        return self.process.alive() is not False
 
 
 class LeaseBusyError(RunRefusedError):
@@ -94,6 +99,7 @@ class Lease:
 
     def acquire(self) -> None:
         """Take the lease now, or raise LeaseBusyError naming its live holder."""
+        me = ProcessRef.current()
         with self.db.write() as conn:
             row = conn.execute("SELECT * FROM leases WHERE name = ?", (self.name,)).fetchone()
             stale = LeaseHolder(**dict(row)) if row is not None else None
@@ -101,16 +107,17 @@ class Lease:
                 raise LeaseBusyError(f"{self.name} is held by {stale.describe()}", stale)
             conn.execute(
                 "INSERT OR REPLACE INTO leases"
-                " (name, holder, host, pid, purpose, acquired_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " (name, holder, host, pid, purpose, acquired_at, expires_at, started)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     self.name,
                     self.token,
-                    HOST,
-                    os.getpid(),
+                    me.host,
+                    me.pid,
                     self.purpose,
                     timestamp(),
                     time.time() + self.ttl,
+                    me.start,
                 ),
             )
             if self._on_acquire is not None:
@@ -180,11 +187,17 @@ class Lease:
         self.release()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, run by another user
-    return True
+def release_dead(conn: sqlite3.Connection, process: ProcessRef) -> list[str]:
+    """Delete the leases a process that has died still holds; return their names."""
+    released = []
+    rows = conn.execute(
+        "SELECT * FROM leases WHERE host = ? AND pid = ?", (process.host, process.pid)
+    ).fetchall()
+    for row in rows:
+        holder = LeaseHolder(**dict(row))
+        if process.same(holder.host, holder.pid, holder.started) and not holder.alive():
+            conn.execute(
+                "DELETE FROM leases WHERE name = ? AND holder = ?", (holder.name, holder.holder)
+            )
+            released.append(holder.name)
+    return released

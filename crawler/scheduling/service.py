@@ -13,6 +13,12 @@ overrides every few seconds, and starts queued requests. Job threads only write 
 too (a retry wanted after a failure): only the service's main thread changes the job store,
 which keeps APScheduler's shutdown, which waits for running jobs while holding the job store
 lock, from deadlocking.
+
+On start and on every tick the service ends the runs whose process died (a scheduler killed
+with SIGKILL, a ``run-now --wait`` killed) as ``abandoned``, frees their sources and plans their
+retries like a failed run's (:mod:`crawler.scheduling.recovery`). A crawl such a process left
+running is waited for first (75 s at most, then killed): the tick waits with it, as nothing the
+source needs can start before it has gone.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from sqlalchemy.engine import URL
 
 from crawler.catalog import Schedule
 from crawler.runs import CrawlStore
-from crawler.scheduling import history, overrides
+from crawler.scheduling import history, overrides, recovery
 from crawler.scheduling.book import SERVICE_LEASE, ScheduleBook, job_id, jobs_path
 from crawler.scheduling.database import ScheduleDatabase, parse_timestamp, timestamp
 from crawler.scheduling.errors import RunRefusedError, SchedulerBusyError
@@ -176,6 +182,7 @@ class SchedulerService:
                     self._overdue[_source_of(job)] = job.next_run_time
             if self._overdue:
                 log.info("runs missed while the scheduler was down: %s", ", ".join(self._overdue))
+            self.recover()  # before the jobs are reconciled, which applies the retries it plans
             self.reconcile(force=True)
         except BaseException:
             if self.scheduler.running:
@@ -215,10 +222,19 @@ class SchedulerService:
 
     def _tick(self, *, wait_for_busy: bool) -> None:
         try:
+            self.recover()
             self.reconcile()
             self.dispatch_requests(wait_for_busy=wait_for_busy)
         except Exception:  # one bad tick (a locked database) must not end the service
             log.exception("scheduler tick failed; trying again in %ss", self.options.poll_seconds)
+
+    def recover(self) -> list[RunEntry]:
+        """End the runs whose process died as abandoned, free their sources and plan their
+        retries; return them."""
+        abandoned = recovery.abandon_dead_runs(self.db, self.settings.home)
+        for run in abandoned:
+            self._plan_retry(run.source, self._wanted(run.source)[0])
+        return abandoned
 
     def reconcile(self, *, force: bool = False) -> None:
         """Make the jobs match the catalog and the admins' overrides, and apply the retries
@@ -390,8 +406,8 @@ class SchedulerService:
         return schedule, entry.enabled and not (override and override.paused)
 
     def _plan_retry(self, source: str, schedule: Schedule | None) -> None:
-        """Ask for the failed source to run again soon: ``retry_after``, doubled for each
-        failure in a row, never later than one period."""
+        """Ask for the failed (or abandoned) source to run again soon: ``retry_after``, doubled
+        for each failure in a row, never later than one period."""
         with self.db.read() as conn:
             failures = history.consecutive_failures(conn, source)
         delay = self.options.retry_after * 2 ** min(max(failures - 1, 0), _MAX_BACKOFF_DOUBLINGS)
