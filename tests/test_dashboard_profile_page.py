@@ -47,9 +47,9 @@ def status_badges(at: AppTest) -> list[str]:
 
 
 def map_pins(at: AppTest) -> list[dict[str, Any]]:
-    """The pins of the profile's map."""
+    """The pins of the profile's map (not the base map beneath them)."""
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    return [row for layer in spec["layers"] for row in layer.get("data", [])]
+    return [row for layer in spec["layers"] if layer["id"] == "therapists" for row in layer["data"]]
 
 
 def test_the_header_sums_the_therapist_up(directory: Any) -> None:

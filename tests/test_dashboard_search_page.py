@@ -278,9 +278,10 @@ def test_a_city_centre_position_is_marked_approximate(directory: Any) -> None:
 
 
 def map_pins(at: AppTest) -> list[dict[str, Any]]:
-    """The therapists' pins on the results map (the searched place and area left out)."""
+    """The therapists' pins on the results map (the base map, searched place and area left
+    out)."""
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    return [row for layer in spec["layers"] for row in layer.get("data", []) if "name" in row]
+    return [row for layer in spec["layers"] if layer["id"] == "therapists" for row in layer["data"]]
 
 
 # -- filter values are ids; labels and counts are for display only --------------------------

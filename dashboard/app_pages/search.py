@@ -477,7 +477,7 @@ def results_map(
         for hit in hits
         for location in placed_locations(hit.profile, point, radius_km)
     ]
-    deck = therapist_map(markers, point, radius_km)
+    deck = therapist_map(markers, point, radius_km, height=460)
     st.pydeck_chart(deck, width="stretch", height=460)
     st.caption(legend(searched_area=radius_km is not None))
 
