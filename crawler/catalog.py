@@ -38,7 +38,9 @@ class CatalogError(ValueError):
     """The catalog cannot be used; the message names the source and the field."""
 
 
-DEFAULT_TRAP_BUDGET = 500
+# Pages an unproductive URL template may cost. A month-after-month calendar is a chain one page
+# deep per month: a budget above the depth limit (200, settings.py) would never be reached.
+DEFAULT_TRAP_BUDGET = 100
 MAX_INTERVAL_SECONDS = 365 * 86400  # a source recrawled less than yearly is not scheduled
 
 

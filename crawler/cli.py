@@ -127,6 +127,10 @@ def summary_table(records: list[RunRecord]) -> str:
         )
         for kind, count in r.errors.items():
             lines.append(f"{'':<22}   error {kind}: {count}")
+        for template, pages in r.suspected_traps.items():
+            lines.append(
+                f"{'':<22}   warning: trap suspected under {template}: {pages} pages, 0 records"
+            )
         if r.in_doubt:
             lines.append(
                 f"{'':<22}   {r.in_doubt} listings not reached, their pages failed: kept, not gone"

@@ -11,6 +11,7 @@ from scrapy.crawler import Crawler
 from crawler.httpcache import NETWORK_BYTES
 from crawler.ledger import judge_missing
 from crawler.runs import CrawlStore, RunRecord, count_changes, utc_now
+from crawler.traps import SUSPECTED
 
 
 class RunRecorder:
@@ -61,6 +62,7 @@ class RunRecorder:
         record.robots_disallowed = int(stats.get("robotstxt/forbidden", 0))
         record.not_modified = int(stats.get("httpcache/revalidate", 0))
         record.retried = int(stats.get("retry/count", 0))
+        record.suspected_traps = {t: n for t, n in _prefixed(stats, SUSPECTED).items() if n}
         if self.previous is not None:
             before = self.previous
             record.pages += before.pages
@@ -71,6 +73,9 @@ class RunRecorder:
             record.retried += before.retried
             record.items = dict(Counter(before.items) + Counter(record.items))
             record.errors = dict(sorted((Counter(before.errors) + Counter(record.errors)).items()))
+            record.suspected_traps = dict(
+                Counter(before.suspected_traps) + Counter(record.suspected_traps)
+            )
         if record.status == "finished" and not sum(record.items.values()) and record.errors:
             # Nothing gathered and errors on the way (a site that is down "finishes" fast): not
             # a complete picture of the source, so nothing may be judged gone because of it.

@@ -93,6 +93,8 @@ class RunRecord:
     # Listings of the previous complete run that this one did not yield but could not tell gone
     # (their page, or a page on their way, failed): not counted as vanished (see ledger.py).
     in_doubt: int = 0
+    # URL templates that cost many pages and led to no record (traps.py): template -> pages.
+    suspected_traps: dict[str, int] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:

@@ -6,9 +6,12 @@ pages differ) stops them. Pages are grouped by URL template — the path and que
 of digits made ``{n}`` (``/calendar/2026/12/07`` -> ``/calendar/{n}/{n}/{n}``) — and a template
 is *productive* once one of its pages yields a record, or leads to a page that does (the pages
 of a city list yield no listing themselves but lead to profiles that do). When a template has
-cost ``trap_budget`` pages (a source's catalog field, default 500) and is still unproductive,
+cost ``trap_budget`` pages (a source's catalog field, default 100) and is still unproductive,
 no more of its links are followed; each link dropped is counted in the run record as
-``trap/<template>``, so the run says where the crawl was caught and what it cost.
+``trap/<template>``, so the run says where the crawl was caught. Any template that has cost
+:data:`SUSPECT_PAGES` pages (or its budget, if lower) without a record, caught or not, is a
+*suspected trap*: the run record's ``suspected_traps`` gives the pages it cost, and
+``tdir crawl`` warns of it.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+from scrapy.statscollectors import StatsCollector
 
 from crawler.catalog import DEFAULT_TRAP_BUDGET
 
 _DIGITS = re.compile(r"\d+")
 _PARENT = "tdir_trap_parent"  # request meta: the template of the page that linked here
+SUSPECT_PAGES = 50
+SUSPECTED = "tdir/suspected-trap/"  # stats prefix: template -> pages it cost, 0 once productive
 
 
 def url_template(url: str) -> str:
@@ -52,16 +58,37 @@ class TrapGuard(BaseSpiderMiddleware):
 
     def process_spider_input(self, response: Response) -> None:
         """Count the page against its template."""
-        self.pages[url_template(response.url)] += 1
+        template = url_template(response.url)
+        self.pages[template] += 1
+        if template not in self.productive and self.pages[template] >= self.suspect_pages:
+            self._stats.set_value(SUSPECTED + template, self.pages[template])
+
+    @property
+    def suspect_pages(self) -> int:
+        """Pages after which an unproductive template is reported: a template the budget cut
+        is always among them."""
+        return min(SUSPECT_PAGES, self.budget)
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         """A record: its page's template is productive, and so is the one that led there."""
         if response is not None:
-            self.productive.add(url_template(response.url))
+            self._productive(url_template(response.url))
             parent = response.meta.get(_PARENT)
             if parent:
-                self.productive.add(parent)
+                self._productive(parent)
         return item
+
+    def _productive(self, template: str) -> None:
+        if template in self.productive:
+            return
+        self.productive.add(template)
+        if self.pages[template] >= self.suspect_pages:
+            self._stats.set_value(SUSPECTED + template, 0)  # a long list after all, not a trap
+
+    @property
+    def _stats(self) -> StatsCollector:
+        assert self.crawler.stats is not None
+        return self.crawler.stats
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
         """A link, unless its template is a trap: over budget and never productive."""
@@ -69,8 +96,7 @@ class TrapGuard(BaseSpiderMiddleware):
             return request
         target = url_template(request.url)
         if target not in self.productive and self.pages[target] >= self.budget:
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value(f"tdir/error/trap/{target}")
+            self._stats.inc_value(f"tdir/error/trap/{target}")
             return None
         request.meta.setdefault(_PARENT, url_template(response.url))
         return request

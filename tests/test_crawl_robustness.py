@@ -314,6 +314,10 @@ def test_a_calendar_trap_is_left_past_its_budget_and_reported(
     assert sum(traps.values()) > 0
     # Productive templates are never cut: every profile was read (see above), none dropped.
     assert not [k for k in traps if "profile" in k]
+    # The run names the trap and what it cost, and nothing productive.
+    suspected = record.suspected_traps
+    assert set(suspected) <= {"/calendar/{n}/{n}", "/calendar/{n}/{n}/{n}"} and suspected
+    assert sum(suspected.values()) == len(calendar)
 
 
 def test_pages_disallowed_by_robots_txt_are_never_requested(

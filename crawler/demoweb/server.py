@@ -111,7 +111,7 @@ _SERVER_ERRORS: dict[str | None, tuple[int, bytes, dict[str, str]]] = {
 def _handler_for(
     site: Site, log: RequestLog, faults: FaultInjector | None
 ) -> type[BaseHTTPRequestHandler]:
-    calendar = EventCalendar(site.as_of) if faults is not None and faults.calendar else None
+    calendar = EventCalendar(site.as_of)
 
     class SiteHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -169,7 +169,7 @@ def _handler_for(
 
         def _render(self, request: Request) -> Response:
             try:
-                if calendar is not None:
+                if faults is not None and faults.calendar:
                     page = calendar.page(site, request.path)
                     if page is not None:
                         return page
@@ -178,7 +178,8 @@ def _handler_for(
                 traceback.print_exc()
                 return Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
             if (
-                calendar is not None
+                faults is not None
+                and faults.calendar
                 and response.status == 200
                 and response.content_type.startswith("text/html")
             ):
@@ -385,6 +386,12 @@ class DemoWeb:
         if self.manifest is not None:
             self.manifest.parent.mkdir(parents=True, exist_ok=True)
             self.manifest.write_text(json.dumps(self.urls, indent=2) + "\n", encoding="utf-8")
+
+    def heal(self) -> None:
+        """From now on serve every request as it should be, on the same ports (the same URLs,
+        so a recrawl meets its cache and its records again): no faults, no trap."""
+        if self.faults is not None:
+            self.faults.plan = FaultPlan()
 
     def stop(self) -> None:
         """Stop every server and close the request log."""
