@@ -46,6 +46,23 @@ STYLES: dict[str, AlertStyle] = {
         "A complete crawl found far fewer records than the one before: the site's pages "
         "may have changed shape.",
     ),
+    "abandoned": AlertStyle(
+        "Abandoned",
+        "abandoned",
+        st.error,
+        ":material/link_off:",
+        "A scheduled run outlived its scheduler. Its crawl was stopped and is resumed by the "
+        "next run; keep `tdir scheduler` running (a service manager restarts it).",
+    ),
+    "stuck": AlertStyle(
+        "Stuck",
+        "stuck",
+        st.warning,
+        ":material/hourglass_top:",
+        "A run has gone on far longer than this source's runs ever did. Its log (named above) "
+        "says how far it got; if it is not moving, stop its crawl (SIGTERM): the next run "
+        "resumes it.",
+    ),
     "stale": AlertStyle(
         "Stale",
         "stale",
@@ -54,7 +71,7 @@ STYLES: dict[str, AlertStyle] = {
         "No complete crawl within twice the schedule's period: its listings may be out of date.",
     ),
 }
-ORDER = ("failing", "extraction_dropped", "stale")
+ORDER = ("failing", "abandoned", "extraction_dropped", "stuck", "stale")
 
 
 def severity(alerts: list[Alert], source: str) -> int:
