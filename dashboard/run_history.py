@@ -17,7 +17,7 @@ import pandas as pd
 
 from crawler.runs import RunRecord
 from crawler.scheduling.history import RunEntry
-from dashboard.formatting import MISSING, format_moment, format_took
+from dashboard.formatting import MISSING, format_moment, format_took, plural
 from dashboard.markup import plain_text
 
 TRIGGER_LABELS = {
@@ -202,6 +202,25 @@ def changes_table(changes: Mapping[str, Mapping[str, int]] | None) -> pd.DataFra
             for record_type in order
         ]
     )
+
+
+def crawl_warnings(crawl: RunRecord | None) -> list[str]:
+    """What a crawl could not settle or walked into, in words (plain text): listings it kept
+    because their pages failed, and URL templates it suspects of being traps."""
+    if crawl is None:
+        return []
+    warnings = []
+    if crawl.in_doubt:
+        warnings.append(
+            f"{plural(crawl.in_doubt, 'listing')} not reached because their pages (or the pages "
+            "leading to them) failed: kept as last seen, not counted as vanished."
+        )
+    for template, pages in sorted(crawl.suspected_traps.items()):
+        warnings.append(
+            f"Trap suspected under {plain_text(template, max_length=200)}: "
+            f"{plural(pages, 'page')} without a single record."
+        )
+    return warnings
 
 
 def compared_text(crawl: RunRecord | None) -> str:

@@ -21,6 +21,7 @@ from dashboard.run_history import (
     TRIGGER_LABELS,
     changes_table,
     compared_text,
+    crawl_warnings,
     history_table,
     record_label,
     run_changes,
@@ -238,6 +239,8 @@ def run_detail(home: str, run: RunEntry, crawl: RunRecord | None) -> None:
         if changed is not None:
             st.dataframe(changed, hide_index=True, width="stretch")
             st.caption(compared_text(crawl))
+        for warning in crawl_warnings(crawl):
+            st.warning(escape_markdown(warning), icon=":material/warning:")
         summary = summary_table(run.index_summary)
         if summary is not None:
             st.dataframe(summary, hide_index=True, width="stretch")

@@ -12,6 +12,7 @@ from dashboard.formatting import format_moment, format_took
 from dashboard.run_history import (
     changes_table,
     compared_text,
+    crawl_warnings,
     history_table,
     run_changes,
     summary_table,
@@ -140,3 +141,22 @@ def test_moments_and_durations() -> None:
     assert format_took("2026-11-21T03:00:00+00:00", None, now) == "2 h 00 min"
     assert format_took("2026-11-21T04:59:18+00:00", "2026-11-21T05:00:00+00:00") == "42 s"
     assert format_took(None, None) == "\u2013"
+
+
+def test_a_crawl_says_what_it_kept_in_doubt_and_which_traps_it_suspects() -> None:
+    crawl = RunRecord(
+        source="atlas",
+        run_id="r2",
+        started_at="2026-12-07T04:00:00+00:00",
+        status="finished",
+        in_doubt=3,
+        suspected_traps={"/calendar/{n}/{n}": 100},
+    )
+    assert crawl_warnings(crawl) == [
+        "3 listings not reached because their pages (or the pages leading to them) failed: "
+        "kept as last seen, not counted as vanished.",
+        "Trap suspected under /calendar/{n}/{n}: 100 pages without a single record.",
+    ]
+    healthy = RunRecord(source="atlas", run_id="r3", started_at="2026-12-07T05:00:00+00:00")
+    assert crawl_warnings(healthy) == []
+    assert crawl_warnings(None) == []
