@@ -32,6 +32,7 @@ from dashboard.locations import (
 )
 from dashboard.maps import MapPoint, legend, therapist_map
 from dashboard.markup import escape_markdown, plain_text
+from dashboard.my_location import use_my_location
 from dashboard.ratings import rating_line
 from dashboard.search_state import (
     MAX_COMPARE,
@@ -66,6 +67,7 @@ K_CRITERIA = "s_criteria"  # the last search's criteria: a change returns to pag
 K_SHOWN = "s_shown"  # per filter, the labels of its chosen ids the browser was last sent
 K_CURSORS = "s_cursors"  # the cursor of each page reached so far, for the search in K_CRITERIA
 K_SCROLL = "s_scroll"  # a page change asks the next run to scroll back to the results' top
+K_LOCATE = "s_locate"  # the "Use my location" button
 K_FOCUSED = "s_focused"  # the Where field was given the keyboard on this visitor's first page
 TERM_FILTERS: tuple[tuple[str, Vocabulary], ...] = (
     (K_MODALITY, "modality"),
@@ -212,6 +214,8 @@ def search_bar() -> None:
     where, within, unit, what, order = st.columns([2.6, 1.1, 0.9, 3.0, 1.6])
     # No help icon: it would be a tab stop before the field (the placeholder says what to type).
     where.text_input("Where", key=K_NEAR, placeholder="ZIP or city, e.g. 78704 or Austin, TX")
+    with where:
+        use_my_location(K_LOCATE, _search_near)
     focus_where_once()
     within.number_input(
         "Within",
@@ -228,6 +232,10 @@ def search_bar() -> None:
         placeholder="a name, practice, technique or condition (e.g. sciatica)",
     )
     order.selectbox("Sort by", list(SORT_LABELS), key=K_SORT, format_func=lambda s: SORT_LABELS[s])
+
+
+def _search_near(text: str) -> None:
+    st.session_state[K_NEAR] = text
 
 
 def focus_where_once() -> None:

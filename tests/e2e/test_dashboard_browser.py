@@ -24,6 +24,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from indexer.geocode import geocode_place
 from indexer.search import SearchQuery
 from indexer.search.sqlite_backend import SqliteBackend
 from tests.crawling import crawl, run_tdir
@@ -479,3 +480,30 @@ def test_the_keyboard_starts_in_where_and_a_phone_sees_results_first(
     assert first_card is not None and the_map is not None
     assert first_card["y"] < the_map["y"]
     phone.context.close()
+
+
+def test_use_my_location_searches_where_the_browser_is_with_consent(
+    server: StreamlitServer, browser: Browser
+) -> None:
+    here = geocode_place(ZIP).point
+    shared = browser.new_context(
+        viewport={"width": 1440, "height": 900},
+        geolocation={"latitude": here.lat, "longitude": here.lon},
+        permissions=["geolocation"],
+    )
+    page = shared.new_page()
+    page.goto(server.url + "/")
+    page.get_by_role("button", name="Use my location").click()
+    expected = f"{round(here.lat, 3)},{round(here.lon, 3)}"
+    expect(page.get_by_role("textbox", name="Where")).to_have_value(expected)
+    expect(page.get_by_text(re.compile(r"therapists? within 25 mi of"))).to_be_visible()
+    assert "near=" in page.url
+    shared.close()
+
+    refused = browser.new_context(viewport={"width": 1440, "height": 900})  # no permission
+    page = refused.new_page()
+    page.goto(server.url + "/")
+    page.get_by_role("button", name="Use my location").click()
+    expect(page.get_by_text("Location not shared: type a ZIP or a city instead.")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Where")).to_have_value("")
+    refused.close()
