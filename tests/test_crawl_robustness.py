@@ -130,7 +130,7 @@ class HostileHandler(BaseHTTPRequestHandler):
         elif path == "/error":
             self.send(b"<h1>Internal Server Error</h1>", status=500)
         elif path == "/slow":
-            time.sleep(SLOW_SECONDS)
+            time.sleep(SLOW_SECONDS)  # not a wait: a slow site is what this path stands for
             self.send(html("", "too late"))
         elif path == "/loop/a":
             self.redirect("/loop/b")

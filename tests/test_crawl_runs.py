@@ -19,7 +19,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import pytest
 from crawler.demoweb import GroundTruth
 from crawler.runs import CrawlStore, RunRecord, SourceBusyError
 from tests.crawling import crawl, run_tdir
+from tests.support.waiting import wait_until
 
 SOURCE = "atlas"
 
@@ -46,21 +46,37 @@ def start_polite_crawl(home: Path, sites_json: Path, *sources: str) -> subproces
     )
 
 
-def wait_for_requests(log: Path, since: int, count: int, *, site: str, prefix: str) -> None:
-    """Wait until the demo web logged ``count`` crawler requests for ``prefix`` after ``since``."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with log.open(encoding="utf-8") as lines:
-            lines.seek(since)
-            seen = 0
-            for line in lines:
-                entry = json.loads(line)
-                if entry["site"] == site and entry["path"].startswith(prefix):
-                    seen += 1
-        if seen >= count:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the crawl made fewer than {count} requests for {prefix} in 2 minutes")
+def requests_logged(log: Path, since: int, *, site: str, prefix: str) -> int:
+    """How many requests for ``prefix`` on ``site`` the demo web logged after offset ``since``."""
+    with log.open(encoding="utf-8") as lines:
+        lines.seek(since)
+        return sum(
+            1
+            for line in lines
+            if line.endswith("\n")  # a line still being written is counted next time
+            and (entry := json.loads(line))["site"] == site
+            and entry["path"].startswith(prefix)
+        )
+
+
+def wait_for_requests(
+    process: subprocess.Popen, log: Path, since: int, count: int, *, site: str, prefix: str
+) -> None:
+    """Wait until the demo web logged ``count`` crawler requests for ``prefix`` after ``since``,
+    while ``process`` runs."""
+
+    def enough() -> bool:
+        if process.poll() is not None:
+            _, err = process.communicate()
+            raise AssertionError(f"the crawl ended ({process.returncode}) too early:\n{err}")
+        return requests_logged(log, since, site=site, prefix=prefix) >= count
+
+    wait_until(
+        enough,
+        timeout=180,
+        interval=0.2,
+        message=f"the crawl to make {count} requests for {site} {prefix}",
+    )
 
 
 def stop(process: subprocess.Popen, signum: int) -> tuple[int, str, str]:
@@ -103,7 +119,7 @@ def interrupted(home: Path, demo_web: Any) -> tuple[int, str, str]:
     since = demo_web.log.path.stat().st_size
     process = start_polite_crawl(home, demo_web.manifest, SOURCE)
     try:
-        wait_for_requests(demo_web.log.path, since, 4, site=SOURCE, prefix="/therapist/")
+        wait_for_requests(process, demo_web.log.path, since, 4, site=SOURCE, prefix="/therapist/")
     except BaseException:
         process.kill()
         raise
@@ -204,7 +220,7 @@ def test_a_crashed_crawl_loses_nothing_earlier_runs_wrote(
     since = demo_web.log.path.stat().st_size
     process = start_polite_crawl(home, demo_web.manifest, SOURCE)
     try:
-        wait_for_requests(demo_web.log.path, since, 2, site=SOURCE, prefix="/therapist/")
+        wait_for_requests(process, demo_web.log.path, since, 2, site=SOURCE, prefix="/therapist/")
         # While it runs, nobody else may crawl the source (they would share its JOBDIR).
         busy = run_tdir(home, "crawl", SOURCE, "--sites", str(demo_web.manifest), "--no-delay")
         assert busy.returncode == 2

@@ -3,7 +3,6 @@ changing, pausing and resetting a schedule, and recrawl requests with the run hi
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.crawling import run_tdir
 from tests.e2e.admin_session import ADMIN, admin_page, make_crawl_home, write_run
 from tests.e2e.apptest import point_app_at, shown
 from tests.e2e.dashboard_world import profiles
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -264,11 +264,17 @@ def test_without_a_scheduler_the_dashboard_runs_the_request_and_shows_why_it_fai
     notice = next(i for i in texts(at.info) if i.startswith("Run #1 queued"))
     assert "No scheduler service is running, so this dashboard runs it itself" in notice
     runner = admin_data.recrawl_runner(str(home))
-    deadline = time.monotonic() + 180
-    while runner.busy() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    run = book(home).run(1)
-    assert run is not None and run.state == "failed", run
+
+    def ended() -> runs.RunEntry | None:
+        run = book(home).run(1)
+        return run if run is not None and run.done and not runner.busy() else None
+
+    run = wait_until(
+        ended,
+        timeout=300,
+        message=lambda: f"the dashboard's run #1 to end; now: {book(home).run(1)}",
+    )
+    assert run.state == "failed", run
     assert run.runner.startswith("dashboard pid ")
     at.run()
     # Every site is down: the crawl ran, gathered nothing, and the run says why.

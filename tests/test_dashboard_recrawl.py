@@ -6,7 +6,6 @@ by the dashboard is in ``test_dashboard_admin_schedules.py``.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,11 @@ from crawler.scheduling import ScheduleBook
 from crawler.scheduling import history as runs
 from crawler.scheduling.book import source_lease
 from crawler.scheduling.database import ScheduleDatabase
-from crawler.scheduling.execution import RunSettings
-from crawler.scheduling.leases import Lease
+from crawler.scheduling.execution import ActiveRun, RunExecutor, RunSettings
+from crawler.scheduling.history import RunEntry
+from crawler.scheduling.leases import Lease, LeaseBusyError
 from dashboard.recrawl import RecrawlRunner
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -35,28 +36,45 @@ def runner(tmp_path: Path) -> RecrawlRunner:
     )
 
 
-def wait_until(condition: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
+@pytest.fixture
+def refusals(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the runs whose start the runners were refused because the source was busy,
+    once per try: the runner waiting for a source is seen to try again and again."""
+    refused: list[int] = []
+    start_requested = RunExecutor.start_requested
+
+    def counted(self: RunExecutor, run: RunEntry) -> ActiveRun:
+        try:
+            return start_requested(self, run)
+        except LeaseBusyError:
+            refused.append(run.id)
+            raise
+
+    monkeypatch.setattr(RunExecutor, "start_requested", counted)
+    return refused
 
 
 def test_a_request_for_a_busy_source_waits_and_a_cancelled_one_is_dropped(
-    book: ScheduleBook, runner: RecrawlRunner, tmp_path: Path
+    book: ScheduleBook, runner: RecrawlRunner, tmp_path: Path, refusals: list[int]
 ) -> None:
     run = book.request_run("atlas", by="ann")
     with Lease(ScheduleDatabase(tmp_path), source_lease("atlas"), purpose="another run"):
         assert runner.start(run)
         assert not runner.start(run)  # one worker per request
-        time.sleep(0.3)
-        # Still waiting for the source: never two runs of one source at once.
+        # Refused, it tries again, and stays refused: never two runs of one source at once.
+        wait_until(
+            lambda: refusals.count(run.id) >= 3,
+            timeout=60,
+            message=lambda: f"the runner to be refused the busy source 3 times: {refusals}",
+        )
         assert runner.handles(run.id) and runner.busy() == [run.id]
         assert book.run(run.id).state == "queued"
         assert book.cancel_request(run.id, by="ann")
-        wait_until(lambda: not runner.handles(run.id))
+        wait_until(
+            lambda: not runner.handles(run.id),
+            timeout=60,
+            message="the runner to drop the cancelled request",
+        )
     assert book.run(run.id).state == "skipped"
     assert runner.busy() == []
 
@@ -68,6 +86,7 @@ def test_a_request_started_elsewhere_is_left_alone(
     with ScheduleDatabase(tmp_path).write() as conn:
         assert runs.claim_run(conn, run.id, "scheduler pid 1 on host-a")
     runner.start(run)
-    runner.join(run.id, timeout=10)
+    runner.join(run.id, timeout=120)
+    assert not runner.handles(run.id)  # it gave up on the request at once
     taken = book.run(run.id)
     assert (taken.state, taken.runner) == ("running", "scheduler pid 1 on host-a")

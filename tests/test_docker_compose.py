@@ -12,12 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -189,12 +190,19 @@ def test_service_command_starts_and_passes_its_healthcheck(
     }
     env.pop("TDIR_ES_URL")  # no Elasticsearch container here: the embedded backend serves
     process = _start(command, env, tmp_path)
+
+    def healthy() -> bool:
+        assert process.poll() is None, f"{name} exited:\n{_stop(process)}"
+        return _run_healthcheck(service["healthcheck"]["test"], ports)
+
     try:
-        deadline = time.monotonic() + 120
-        while not _run_healthcheck(service["healthcheck"]["test"], ports):
-            assert process.poll() is None, _stop(process)
-            assert time.monotonic() < deadline, _stop(process)
-            time.sleep(1)
+        wait_until(
+            healthy,
+            timeout=120,
+            interval=0.5,
+            ignore=subprocess.TimeoutExpired,  # a healthcheck that hung counts as "not yet"
+            message=lambda: f"{name} to pass its healthcheck; its output:\n{_stop(process)}",
+        )
         if name == "demo-web":
             manifest = json.loads((tmp_path / "sites.json").read_text())
             assert manifest["atlas"] == f"http://demo-web:{base}"  # what other services use
@@ -204,6 +212,7 @@ def test_service_command_starts_and_passes_its_healthcheck(
 
 def test_scheduler_command_starts_the_service(compose: dict[str, Any], tmp_path: Path) -> None:
     from crawler.scheduling import ScheduleBook
+    from crawler.scheduling.leases import LeaseHolder
 
     service = compose["services"]["scheduler"]
     command = _localised(service["command"], tmp_path, {})
@@ -215,13 +224,36 @@ def test_scheduler_command_starts_the_service(compose: dict[str, Any], tmp_path:
     # Nothing answers at the container host names here: runs fail and are recorded, and the
     # service itself must stay up.
     process = _start(command, env, tmp_path)
+    book = ScheduleBook(tmp_path)
+
+    def registered() -> LeaseHolder | None:
+        assert process.poll() is None, f"the scheduler exited:\n{_stop(process)}"
+        return book.service()
+
     try:
-        deadline = time.monotonic() + 60
-        while ScheduleBook(tmp_path).service() is None:
-            assert process.poll() is None, _stop(process)
-            assert time.monotonic() < deadline, _stop(process)
-            time.sleep(0.5)
-        time.sleep(2)
+        service_lease = wait_until(
+            registered,
+            timeout=120,
+            message=lambda: f"the scheduler to register its service; output:\n{_stop(process)}",
+        )
+        # Up is not enough: it must stay up while its runs fail. On a new data directory every
+        # scheduled source is due at once, so each has a run that ends (failed) within moments.
+        scheduled = {s.source for s in book.list() if s.enabled and s.schedule and not s.paused}
+        assert scheduled
+
+        def every_source_ran() -> list[Any]:
+            registered()
+            ended = [run for run in book.history(limit=500) if run.done]
+            return ended if {run.source for run in ended} >= scheduled else []
+
+        ended = wait_until(
+            every_source_ran,
+            timeout=180,
+            message=lambda: f"a run of each scheduled source to end; output:\n{_stop(process)}",
+        )
+        assert {run.state for run in ended} == {"failed"}, ended
         assert process.poll() is None, _stop(process)
+        still = book.service()
+        assert still is not None and still.holder == service_lease.holder, still
     finally:
         _stop(process)

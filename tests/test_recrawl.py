@@ -20,7 +20,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from crawler.runs import CrawlStore, RunRecord, record_fingerprint
 from indexer.evaluate import listing_key
 from indexer.geo import distance_km
 from tests.crawling import crawl, run_tdir
+from tests.support.waiting import wait_until
 
 SOURCES = ("atlas", "guild", "reviews")
 WORLD_SEED = 7
@@ -178,22 +178,33 @@ def unchanged(first: Phase, web: Web, home: Path, store: CrawlStore) -> Phase:
     return Phase(runs, summary, before, stored_profiles(home), crawl_output=done.stdout)
 
 
-def wait_for_profile_requests(log: Path, count: int) -> None:
-    """Wait until the demo web logged ``count`` requests for atlas profile pages."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if log.exists():
-            with log.open(encoding="utf-8") as lines:
-                seen = sum(
-                    1
-                    for line in lines
-                    if (entry := json.loads(line))["site"] == "atlas"
-                    and entry["path"].startswith("/therapist/")
-                )
-            if seen >= count:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"fewer than {count} atlas profile requests in 2 minutes")
+def profile_requests(log: Path) -> int:
+    """How many requests for atlas profile pages the demo web has logged."""
+    if not log.exists():
+        return 0
+    with log.open(encoding="utf-8") as lines:
+        return sum(
+            1
+            for line in lines
+            if line.endswith("\n")  # a line still being written is counted next time
+            and (entry := json.loads(line))["site"] == "atlas"
+            and entry["path"].startswith("/therapist/")
+        )
+
+
+def wait_for_profile_requests(process: subprocess.Popen, log: Path, count: int) -> None:
+    """Wait until the demo web logged ``count`` requests for atlas profile pages, while the
+    crawl ``process`` runs."""
+
+    def enough() -> bool:
+        if process.poll() is not None:
+            _, err = process.communicate()
+            raise AssertionError(f"the crawl ended ({process.returncode}) too early:\n{err}")
+        return profile_requests(log) >= count
+
+    wait_until(
+        enough, timeout=180, interval=0.2, message=f"{count} requests for atlas profile pages"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +231,7 @@ def interrupted(unchanged: Phase, worlds: Worlds, web: Web, home: Path) -> RunRe
         env=environment,
     )
     try:
-        wait_for_profile_requests(served.log.path, 3)
+        wait_for_profile_requests(process, served.log.path, 3)
     except BaseException:
         process.kill()
         process.communicate()

@@ -173,7 +173,7 @@ def test_a_run_whose_process_died_is_failed_and_its_source_freed(home: Path) -> 
                 executor = RunExecutor(RunSettings(home=Path({str(home)!r})))
                 active = executor.start_scheduled("atlas", "schedule")
                 print(active.run_id, flush=True)
-                time.sleep(120)
+                time.sleep(120)  # not a wait: it holds the source mid-run until killed below
                 """
             ),
         ],

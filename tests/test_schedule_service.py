@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pytest
 
 from crawler.runs import CrawlStore
 from crawler.scheduling import ScheduleBook
+from crawler.scheduling.leases import LeaseHolder
 from indexer.search import SearchQuery
 from indexer.search.sqlite_backend import SqliteBackend
 from tests.scheduling import (
@@ -33,6 +33,7 @@ from tests.scheduling import (
     tdir_json,
     write_catalog,
 )
+from tests.support.waiting import wait_until
 
 ONCE = ("scheduler", "--once", "--no-delay", "--retry-after", "0s")
 
@@ -184,12 +185,13 @@ def test_the_service_runs_requests_refuses_a_second_service_and_stops_on_sigterm
         text=True,
         env=env,
     )
+
+    def registered() -> LeaseHolder | None:
+        assert service.poll() is None, service.stderr.read()
+        return admin.service()
+
     try:
-        deadline = time.monotonic() + 60
-        while admin.service() is None:
-            assert service.poll() is None, service.stderr.read()
-            assert time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.2)
+        wait_until(registered, timeout=120, message="the scheduler service to register")
         second = tdir(home, *ONCE)
         assert second.returncode == 2 and "a scheduler already runs on" in second.stderr
         done = tdir(home, "schedule", "run-now", "guild", "--by", "ann", "--wait", "--json")

@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +29,10 @@ from crawler.runs import CrawlStore
 from crawler.scheduling import ScheduleBook
 from tests.crawling import latest_records, run_tdir
 from tests.scheduling import demo_entries, make_home
+from tests.support.waiting import wait_until
 
 ONCE = ("scheduler", "--once", "--no-delay", "--retry-after", "0s", "--json")
-STARTUP_SECONDS = 60
+STARTUP_SECONDS = 120  # a Twisted daemon starting on a loaded machine
 
 
 @dataclass(frozen=True)
@@ -71,17 +71,21 @@ def running_scrapyd(directory: Path) -> Iterator[ScrapydDaemon]:
         stderr=subprocess.STDOUT,
     )
     node = ScrapydDaemon(f"http://127.0.0.1:{port}", directory)
+
+    def answers() -> bool:
+        assert process.poll() is None, (directory / "scrapyd.out").read_text()
+        return node.get("daemonstatus.json")["status"] == "ok"
+
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert process.poll() is None, (directory / "scrapyd.out").read_text()
-            try:
-                if node.get("daemonstatus.json")["status"] == "ok":
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "Scrapyd did not start"
-            time.sleep(0.2)
+        wait_until(
+            answers,
+            timeout=STARTUP_SECONDS,
+            ignore=(requests.RequestException, ValueError),  # not listening or not ready yet
+            message=lambda: (
+                "Scrapyd to answer daemonstatus.json; its output:\n"
+                + (directory / "scrapyd.out").read_text()
+            ),
+        )
         conf = (directory / "scrapyd.conf").read_text()
         assert f"http_port = {port}" in conf and "items_dir =\n" in conf
         yield node
@@ -111,6 +115,30 @@ def crawled_name(home: Path) -> str:
     """The name of a therapist the latest atlas run found (without the credentials after it)."""
     listing = next(r for r in latest_records(home, "atlas") if r["record_type"] == "listing")
     return listing["name_raw"].split(",")[0].strip()
+
+
+def guild_pages_fetched(log: Path, since: int) -> int:
+    """How many guild pages (not its robots.txt) the demo web served after offset ``since``."""
+    with log.open(encoding="utf-8") as lines:
+        lines.seek(since)
+        return sum(
+            1
+            for line in lines
+            if line.endswith("\n")  # a line still being written is counted next time
+            and (entry := json.loads(line))["site"] == "guild"
+            and entry["path"] != "/robots.txt"
+        )
+
+
+def cancel_every_job(node: ScrapydDaemon) -> None:
+    """Kill whatever the node still runs or has queued."""
+    jobs = node.get("listjobs.json", project="tdir")
+    for job in [*jobs.get("pending", []), *jobs.get("running", [])]:
+        requests.post(
+            f"{node.url}/cancel.json",
+            data={"project": "tdir", "job": job["id"], "signal": "KILL"},
+            timeout=10,
+        )
 
 
 def search_names(home: Path, name: str) -> list[str]:
@@ -210,6 +238,7 @@ def test_a_stopped_run_cancels_its_job_and_the_next_run_resumes_it(
     }
     env.pop("TDIR_ES_URL", None)
     # Politely, so the crawl is still going when it is stopped.
+    since = demo_web.log.path.stat().st_size
     waiting = subprocess.Popen(
         [sys.executable, "-m", "tdir.cli", "schedule", "run-now", "guild", "--wait", "--by", "ann"],
         stdout=subprocess.PIPE,
@@ -218,14 +247,26 @@ def test_a_stopped_run_cancels_its_job_and_the_next_run_resumes_it(
         env=env,
     )
     tickets = home / "scrapyd" / "jobs"
-    deadline = time.monotonic() + 120
-    while not (tickets.exists() and any(tickets.glob("*.json"))):  # the node opened its run
+
+    def crawling() -> bool:
         assert waiting.poll() is None, waiting.communicate()
-        assert time.monotonic() < deadline, "the crawl did not start on the node"
-        time.sleep(0.2)
-    time.sleep(1.0)
-    waiting.send_signal(signal.SIGINT)  # Ctrl+C
-    _, err = waiting.communicate(timeout=120)
+        opened = tickets.exists() and any(tickets.glob("*.json"))  # the node opened its run
+        return opened and guild_pages_fetched(demo_web.log.path, since) >= 2
+
+    try:
+        wait_until(
+            crawling,
+            timeout=180,
+            interval=0.2,
+            message="the crawl on the node to open its run and fetch two guild pages",
+        )
+        waiting.send_signal(signal.SIGINT)  # Ctrl+C
+        _, err = waiting.communicate(timeout=120)
+    finally:
+        if waiting.poll() is None:  # the test failed: leave the node idle for the next ones
+            waiting.kill()
+            waiting.communicate()
+            cancel_every_job(scrapyd_node)
     assert waiting.returncode == 130, err
     book = ScheduleBook(home, catalog=tmp_path / "catalog.yaml")
     (stopped,) = book.history("guild")

@@ -32,7 +32,6 @@ So rating beats a small lead in distance (p01 over the nearer p02) and not a lar
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -41,6 +40,7 @@ import pytest
 from indexer.geo import GeoPoint
 from indexer.profile import Profile, Rating
 from indexer.search import QueryError, SearchQuery
+from tests.support.waiting import wait_until
 
 P = GeoPoint(30.25, -97.75)
 E = GeoPoint(30.25, -97.7136)  # 3.5 km east of P
@@ -332,20 +332,35 @@ def test_searches_during_a_rebuild_see_old_or_new_never_a_mix(
     loaded: Any, contract_data: dict[str, Any]
 ) -> None:
     new_profiles = [replace(p, id=f"n{p.id}") for p in contract_data["profiles"][:5]]
+    seen: list[tuple[int, frozenset[str]]] = []
 
-    def slow_profiles() -> Any:
+    def profiles_between_searches() -> Any:
+        # The rebuild gets each profile only once another search has answered, so searches
+        # come before it and between its steps, however fast or slow either runs.
         for profile in new_profiles:
-            time.sleep(0.15)
+            searched = len(seen)
+            wait_until(
+                lambda searched=searched: len(seen) > searched,
+                timeout=120,
+                message="a search to answer during the rebuild",
+            )
             yield profile
 
-    worker = threading.Thread(target=loaded.rebuild, args=(slow_profiles(),))
+    failed: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            loaded.rebuild(profiles_between_searches())
+        except BaseException as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=rebuild, daemon=True)
     worker.start()
-    seen: list[tuple[int, frozenset[str]]] = []
     while worker.is_alive():
         result = loaded.search(SearchQuery(page_size=100, sort="rating"))
         seen.append((result.total, frozenset(result.ids)))
-        time.sleep(0.02)
     worker.join()
+    assert not failed, failed
     old = frozenset(ALL_ACTIVE_BY_RATING)
     new = frozenset(p.id for p in new_profiles)
     assert len(seen) >= 5

@@ -4,9 +4,9 @@ shows after every step.
 ``Journey`` wraps a Playwright page: each step (type a place, pick a technique, move the
 rating slider, sort, page...) is timed from the moment it starts until the app's script run
 has finished and the results are drawn, and after each the shown results are checked against
-everything asked so far (``Asked``). The app's own run state is read from the
-``data-test-script-state`` attribute Streamlit puts on its root element: a small script
-counts the runs it starts, so a step waits for a run that began after it, not for one before.
+everything asked so far (``Asked``). The app's runs are followed on its own websocket
+(``RUN_COUNTER``, see ``tests.support.browser.SCRIPT_RUNS``): a step counts the runs asked for
+before it and waits until one asked for after that has finished and no other is pending.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from tests.support.browser import SCRIPT_RUNS, run_requests, wait_for_runs
 
 TIMEOUT_MS = 90_000  # a loaded machine once took longer than 5 s for one run
-FALLBACK_AFTER_MS = 20_000  # when to look at the URL if no run was seen to start
 TERM_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 TECHNIQUE_LABELS = {"neuromuscular_therapy": "Neuromuscular therapy"}
 SORT_LABELS = {
@@ -34,31 +34,8 @@ SORT_LABELS = {
     "reviews": "Number of reviews",
 }
 
-# Counts the app's script runs: each time the root element's state becomes "running". Polled
-# as well as observed, so neither a quick run nor a re-mounted root is missed.
-RUN_COUNTER = """
-(() => {
-  window.__tdirRuns = 0;
-  let last = null;
-  const look = () => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    const state = app ? app.getAttribute('data-test-script-state') : null;
-    if (state !== last) {
-      if (state === 'running') window.__tdirRuns += 1;
-      last = state;
-    }
-  };
-  new MutationObserver(look).observe(document, {
-    subtree: true, childList: true, attributes: true,
-    attributeFilter: ['data-test-script-state'],
-  });
-  setInterval(look, 10);
-})();
-"""
-STATE_JS = (
-    "() => document.querySelector('[data-testid=\"stApp\"]')"
-    "?.getAttribute('data-test-script-state') ?? null"
-)
+# Follows the app's script runs; add it with ``add_init_script`` before the app loads.
+RUN_COUNTER = SCRIPT_RUNS
 CARDS_JS = """
 () => Array.from(document.querySelectorAll('[data-testid="stMain"] h4')).map((h) => {
   // A card is the largest box around its name that holds no other name.
@@ -146,40 +123,15 @@ def headings(page: Page) -> list[str]:
 
 
 def runs(page: Page) -> int:
-    """How many script runs the page has seen start."""
-    return int(page.evaluate("() => window.__tdirRuns ?? 0"))
+    """How many script runs the page has asked for (across its page loads)."""
+    return run_requests(page)
 
 
-def settle(page: Page, since: int, url_before: str | None = None) -> None:
-    """Wait until a script run that started after ``since`` runs has finished, and no other
-    follows straight after (a page switch runs the script twice).
-
-    Should the counter miss a run (one so quick that the browser never drew "running"), a
-    step that changed the URL and left the app not running counts as done.
-    """
-    finished = (
-        "(n) => (window.__tdirRuns ?? 0) > n && document.querySelector("
-        "'[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
-    )
-    try:
-        page.wait_for_function(finished, arg=since, timeout=FALLBACK_AFTER_MS)
-    except PlaywrightTimeoutError:
-        if url_before is None or page.url == url_before:
-            page.wait_for_function(finished, arg=since, timeout=TIMEOUT_MS)
-    while True:
-        seen = runs(page)
-        page.wait_for_timeout(250)
-        if runs(page) == seen and page.evaluate(STATE_JS) == "notRunning":
-            # What the last run did not draw again is taken away once it has finished.
-            page.wait_for_function(
-                "() => !document.querySelector('[data-stale=\"true\"]')", timeout=TIMEOUT_MS
-            )
-            return
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=\"stApp\"]')"
-            "?.getAttribute('data-test-script-state') === 'notRunning'",
-            timeout=TIMEOUT_MS,
-        )
+def settle(page: Page, since: int) -> None:
+    """Wait until a script run asked for after ``since`` runs (a :func:`runs` count taken
+    before the step) has finished, no other is pending (a page switch runs the script twice),
+    and the page shows its results (nothing left stale from an earlier run)."""
+    wait_for_runs(page, since, timeout_ms=TIMEOUT_MS)
 
 
 class Journey:
@@ -202,10 +154,10 @@ class Journey:
 
     def step(self, name: str, action: Callable[[], None]) -> float:
         """Do one interaction and wait for its results; returns (and records) its time."""
-        since, url_before = runs(self.page), self.page.url
+        since = runs(self.page)
         started = time.perf_counter()
         action()
-        settle(self.page, since, url_before)
+        settle(self.page, since)
         expect(self.page.get_by_test_id("stStatusWidget")).to_have_count(0)
         took = time.perf_counter() - started
         self.timings.add(f"{self.prefix}: {name}", took)
@@ -238,7 +190,8 @@ class Journey:
         collapse = self.page.get_by_test_id("stSidebarCollapseButton")
         if collapse.count():
             collapse.first.click(force=True)
-            self.page.wait_for_timeout(400)
+            # Folded once it has slid out of sight: until then it covers the results.
+            expect(self.page.get_by_test_id("stSidebar")).not_to_be_in_viewport()
 
     # -- interactions --------------------------------------------------------------------
 

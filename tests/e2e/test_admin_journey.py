@@ -4,8 +4,8 @@ The real ``tdir demo`` process runs (30 therapists, a free port, its own data di
 ``TDIR_ADMIN_PASSWORD``), so the password it makes up and prints must open the admin area. The
 admin signs in with it, reloads and is still signed in (the signed session cookie), sees the
 sign-in in the audit log, signs out, and after a reload is signed out; a tampered cookie is
-refused. Every wait is on a real condition: the printed lines, the health endpoint, the page's
-own elements.
+refused. Every wait is on a real condition: the printed lines, the health endpoint, the app's
+script runs, the page's own elements.
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from dashboard.session_cookie import COOKIE_NAME
-from tests.support.browser import CHROMIUM_ARGS, ROOT, ensure_chromium, free_port
+from tests.support.browser import (
+    CHROMIUM_ARGS,
+    ROOT,
+    SCRIPT_RUNS,
+    ensure_chromium,
+    free_port,
+    wait_for_runs,
+)
+from tests.support.waiting import wait_until
 
 TIMEOUT_MS = 60_000  # this machine is shared and loaded: 5 s was not enough before
 DEMO_READY_SECONDS = 600
@@ -55,17 +63,18 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[str], deadline: float) -> None:
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"tdir demo exited ({process.returncode})")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"the dashboard at {url} did not answer")
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as answer:
+            return answer.status == 200
+
+    wait_until(
+        healthy,
+        timeout=max(30.0, deadline - time.monotonic()),
+        ignore=OSError,  # not listening yet, or too busy to answer in time
+        message=f"the dashboard at {url} to answer",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +133,7 @@ def page() -> Iterator[Page]:
         browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         opened = context.new_page()
+        opened.add_init_script(SCRIPT_RUNS)
         opened.set_default_timeout(TIMEOUT_MS)
         yield opened
         context.close()
@@ -131,9 +141,9 @@ def page() -> Iterator[Page]:
 
 
 def settle(page: Page) -> None:
-    """Wait until Streamlit has finished running the script for the last interaction."""
-    page.wait_for_timeout(300)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
+    """Wait until Streamlit has finished the script run the last interaction asked for,
+    however soon or late it started."""
+    wait_for_runs(page, timeout_ms=TIMEOUT_MS)
 
 
 def session_cookie(page: Page) -> dict | None:
@@ -143,10 +153,13 @@ def session_cookie(page: Page) -> dict | None:
 
 
 def wait_for_cookie(page: Page, present: bool) -> None:
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while (session_cookie(page) is not None) != present:
-        assert time.monotonic() < deadline, f"cookie present={not present} still"
-        page.wait_for_timeout(250)
+    """Wait until the browser holds the session cookie (or no longer does): the page sets and
+    drops it from script, a moment after the run that signed in or out."""
+    wait_until(
+        lambda: (session_cookie(page) is not None) == present,
+        timeout=TIMEOUT_MS / 1000,
+        message=f"the session cookie to be {'set' if present else 'dropped'}",
+    )
 
 
 def test_the_printed_password_opens_the_admin_area_and_survives_a_reload(
@@ -165,6 +178,7 @@ def test_the_printed_password_opens_the_admin_area_and_survives_a_reload(
     expect(page.get_by_role("textbox", name="Your name")).to_have_value(ADMIN)
     page.get_by_role("textbox", name="Admin password").fill(demo.password)
     page.get_by_role("button", name="Sign in").click()
+    settle(page)
     expect(page.get_by_role("heading", name="Sources")).to_be_visible()
     expect(page.get_by_role("button", name="Recrawl now")).to_be_visible()
 
@@ -175,6 +189,7 @@ def test_the_printed_password_opens_the_admin_area_and_survives_a_reload(
 
     # A reload starts a new Streamlit session: the cookie keeps the admin signed in.
     page.reload()
+    settle(page)  # what the new session shows once its run is done
     expect(page.get_by_role("heading", name="Sources")).to_be_visible()
     expect(page.get_by_role("button", name="Recrawl now")).to_be_visible()
     expect(page.get_by_role("link", name="Admin sign-in")).to_have_count(0)
@@ -193,12 +208,14 @@ def test_the_printed_password_opens_the_admin_area_and_survives_a_reload(
     expect(page.get_by_role("link", name="Admin sign-in")).to_be_visible()
     wait_for_cookie(page, present=False)
     page.reload()
+    settle(page)
     expect(page.get_by_role("link", name="Admin sign-in")).to_be_visible()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
     # The signed-out cookie, put back, is refused: it was revoked on the server.
     page.context.add_cookies([cookie])  # type: ignore[list-item]
     page.reload()
+    settle(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("link", name="Admin sign-in")).to_be_visible()
 
@@ -207,5 +224,6 @@ def test_the_printed_password_opens_the_admin_area_and_survives_a_reload(
     forged = {**cookie, "value": f"{payload[:-2]}AA.{signature}"}
     page.context.add_cookies([forged])  # type: ignore[list-item]
     page.reload()
+    settle(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("link", name="Admin sign-in")).to_be_visible()

@@ -39,9 +39,11 @@ from tests.e2e.dashboard_world import (
 from tests.support.browser import (
     CHROMIUM_ARGS,
     ROOT,
+    SCRIPT_RUNS,
     StreamlitServer,
     ensure_chromium,
     streamlit_server,
+    wait_for_runs,
 )
 
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
@@ -51,7 +53,7 @@ MODALITY_ID = "neuromuscular_therapy"
 MODALITY_LABEL = "Neuromuscular therapy"
 # Hand-written therapists added to the crawled index (see ``tests/e2e/dashboard_world.py``).
 WORLD_IDS = frozenset({"t-hostile", "t-chen", "t-garcia", "t-ortiz", "t-patel", "t-torres"})
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000
 # A loaded machine can take longer than Playwright's default 5 s to draw a page.
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -104,6 +106,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     opened = context.new_page()
+    opened.add_init_script(SCRIPT_RUNS)
     opened.set_default_timeout(TIMEOUT_MS)
     dialogs: list[str] = []
     # Any alert() would mean a listing ran script in the page.
@@ -114,10 +117,16 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def settle(page: Page) -> None:
-    """Wait until Streamlit has finished running the script for the last interaction."""
-    page.wait_for_timeout(300)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-    page.wait_for_timeout(300)
+    """Wait until Streamlit has finished the script run the last interaction (or page load)
+    asked for, however soon or late it started. Not for a tab: switching one runs nothing."""
+    wait_for_runs(page, timeout_ms=TIMEOUT_MS)
+
+
+def open_tab(page: Page, name: re.Pattern[str] | str) -> None:
+    """Switch to a tab (in the page itself: no script run) and wait until it shows."""
+    tab = page.get_by_role("tab", name=name)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
 
 
 def shoot(page: Page, name: str) -> Path:
@@ -206,15 +215,13 @@ def test_search_compare_profile_and_admin(
     expect(page.get_by_text("Combined rating").first).to_be_visible()
     settle(page)
     shoot(page, "03-profile.png")
-    page.get_by_role("tab", name=re.compile(r"^Reviews")).click()
-    settle(page)
+    open_tab(page, re.compile(r"^Reviews"))
     expect(page.get_by_text("Ratings by site")).to_be_visible()
     side_by_side = page.get_by_role("heading", name="Site by site")
     if side_by_side.count():  # a therapist listed on two sites or more
         side_by_side.scroll_into_view_if_needed()
     shoot(page, "04-profile-reviews.png")
-    page.get_by_role("tab", name=re.compile(r"^Credentials")).click()
-    settle(page)
+    open_tab(page, re.compile(r"^Credentials"))
     shoot(page, "05-profile-credentials.png")
 
     # Sign in to the admin area.
@@ -243,8 +250,12 @@ def open_admin_page(page: Page, title: str) -> None:
 
 
 def choose(page: Page, label: str, option: str | re.Pattern[str]) -> None:
-    """Pick an option of the select box labelled ``label``."""
+    """Pick an option of the select box labelled ``label`` (if it is not chosen already: that
+    would change nothing, and run nothing to wait for)."""
     box = page.get_by_role("combobox", name=label)
+    current = box.input_value()  # the box shows the chosen option's label
+    if option.search(current) if isinstance(option, re.Pattern) else current == option:
+        return
     # A box at the window's edge opens its list out of sight: bring it into view first.
     box.scroll_into_view_if_needed()
     box.click()
@@ -304,14 +315,12 @@ def remove_a_listing(page: Page, server: StreamlitServer, home: Path) -> None:
     page.get_by_role("button", name="Yes, remove").click()
     settle(page)
     expect(page.get_by_text(f"({profile_id}) is removed from the directory")).to_be_visible()
-    page.get_by_role("tab", name="Removals (1)").click()
-    settle(page)
+    open_tab(page, "Removals (1)")
     expect(page.get_by_test_id("stDataFrame").first).to_contain_text(ADMIN_NAME)
     shoot(page, "09-admin-removal.png")
     page.goto(f"{server.url}/?q={quote(name)}")
     settle(page)
     expect(page.get_by_role("heading", name="No therapist matches this search")).to_be_visible()
-    settle(page)  # the suggestions for an empty result come in a moment later
     shoot(page, "10-search-after-removal.png")
 
 
@@ -329,8 +338,7 @@ def test_hostile_listing_is_shown_as_text(server: StreamlitServer, page: Page) -
     assert main.locator("img[src='x'], img[src*='evil']").count() == 0
     assert main.locator("a[href^='javascript'], a[href*='evil']").count() == 0
     shoot(page, "11-hostile-profile.png")
-    page.get_by_role("tab", name=re.compile(r"^Reviews")).click()
-    settle(page)
+    open_tab(page, re.compile(r"^Reviews"))
     assert HOSTILE_REVIEW in main.inner_text()
     assert main.locator("a[href^='javascript'], img[src*='evil']").count() == 0
     shoot(page, "12-hostile-reviews.png")
@@ -375,8 +383,7 @@ def test_an_approximate_position_and_a_published_rating(
     expect(page.get_by_text(re.compile(r"\(approximate:\W*ZIP only\)"))).to_be_visible()
     expect(page.get_by_text("hollow: approximate position", exact=False)).to_be_visible()
     shoot(page, "15-profile-approximate.png")
-    page.get_by_role("tab", name=re.compile(r"^Reviews")).click()
-    settle(page)
+    open_tab(page, re.compile(r"^Reviews"))
     ratings = page.get_by_test_id("stDataFrame").first
     expect(ratings).to_contain_text("4.5 from 40 (published by the site; no reviews shown here)")
     expect(page.get_by_text("Stars in the reviews shown here")).to_be_visible()
@@ -429,8 +436,7 @@ def test_readme_screenshots_search_with_map_and_reviews_side_by_side(
     profile_id = next(h.id for h in hits if len(h.profile.rating.by_source) >= 3)
     page.goto(f"{server.url}/profile?id={profile_id}")
     settle(page)
-    page.get_by_role("tab", name=re.compile(r"^Reviews")).click()
-    settle(page)
+    open_tab(page, re.compile(r"^Reviews"))
     side_by_side = page.get_by_role("heading", name="Site by site")
     expect(side_by_side).to_be_visible()
     side_by_side.scroll_into_view_if_needed()

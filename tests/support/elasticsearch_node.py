@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 import uuid
 import zipfile
@@ -44,6 +43,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.support.waiting import WaitTimeoutError, wait_until
 
 DEFAULT_VERSION = "9.5.4"
 ARTIFACT = "org.elasticsearch.distribution.integ-test-zip:elasticsearch"
@@ -54,6 +55,7 @@ SERVICE_USER = "tdir-es"
 SHARED_DIR = Path("/var/cache/tdir/shared")
 
 _STOP_GRACE_SECONDS = 30.0
+_KILL_GRACE_SECONDS = 30.0
 _PORT_ATTEMPTS = 3
 _live_nodes: set[ElasticsearchNode] = set()
 
@@ -587,14 +589,26 @@ def _launch(
 
 # Kills the node's process group and removes its directory once its stdin reaches EOF, which
 # happens when the test process dies without running stop() (e.g. SIGKILL on a timeout).
+# It removes the directory only once the killed processes are gone, as they may write to it
+# until then. A standalone script that outlives the tests, it polls by itself rather than with
+# tests.support.waiting.
 _WATCHDOG = """
 import os, shutil, signal, sys, time
 sys.stdin.buffer.read()
+pgid = int(sys.argv[1])
 try:
-    os.killpg(int(sys.argv[1]), signal.SIGKILL)
-    time.sleep(2)
+    os.killpg(pgid, signal.SIGKILL)
 except OSError:
     pass
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        break
+    except PermissionError:
+        pass
+    time.sleep(0.1)
 shutil.rmtree(sys.argv[2], ignore_errors=True)
 """
 
@@ -613,26 +627,35 @@ def _wait_ready(node: ElasticsearchNode, started: float, deadline: float, nodes:
     query = "wait_for_status=yellow&timeout=2s&master_timeout=2s"
     if nodes > 1:
         query += f"&wait_for_nodes={nodes}"
-    last_error = "no answer yet"
-    while True:
+
+    answers: list[str] = []
+
+    def ready() -> dict[str, Any] | None:
         if not node.alive:
             code = node.process.returncode if node.process else None
             raise ElasticsearchStartError(_failure(node, f"exited with code {code}"))
-        if time.monotonic() > deadline:
-            raise ElasticsearchStartError(
-                _failure(node, f"not ready after {time.monotonic() - started:.0f}s ({last_error})")
-            )
-        try:
-            health = node.request("GET", f"/_cluster/health?{query}", timeout=10)
-            if not health.get("timed_out", True):
-                break
-            last_error = f"health {health.get('status')}, {health.get('number_of_nodes')} nodes"
-        except urllib.error.HTTPError as exc:
-            last_error = f"HTTP {exc.code}"
-            time.sleep(0.5)
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            last_error = f"{type(exc).__name__}: {exc}"
-            time.sleep(0.5)
+        health = node.request("GET", f"/_cluster/health?{query}", timeout=10)
+        if not health.get("timed_out", True):
+            return health
+        answers.append(f"{health.get('status')}, {health.get('number_of_nodes')} nodes")
+        return None
+
+    try:
+        wait_until(
+            ready,
+            timeout=max(0.0, deadline - time.monotonic()),
+            interval=0.25,
+            # Not listening yet (refused), not started yet (HTTP 503), half an answer.
+            ignore=(OSError, http.client.HTTPException, ValueError),
+            message=lambda: (
+                f"the cluster health to be yellow with {nodes} node(s)"
+                + (f" (it last said: {answers[-1]})" if answers else "")
+            ),
+        )
+    except WaitTimeoutError as exc:
+        raise ElasticsearchStartError(
+            _failure(node, f"not ready after {time.monotonic() - started:.0f}s ({exc})")
+        ) from exc
     node.startup_seconds = time.monotonic() - started
     node.version = node_version(node)
 
@@ -781,20 +804,32 @@ def _group_alive(pgid: int) -> bool:
 def _terminate_group(process: subprocess.Popen[bytes]) -> None:
     # The launcher forks the server JVM, so signal the whole session's process group.
     pgid = process.pid
+
+    def gone() -> bool:
+        return process.poll() is not None and not _group_alive(pgid)
+
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + _STOP_GRACE_SECONDS
-    while time.monotonic() < deadline:
-        process.poll()
-        if process.returncode is not None and not _group_alive(pgid):
-            return
-        time.sleep(0.2)
+    try:
+        wait_until(
+            gone,
+            timeout=_STOP_GRACE_SECONDS,
+            interval=0.1,
+            message=f"Elasticsearch (process group {pgid}) to stop on SIGTERM",
+        )
+        return
+    except WaitTimeoutError:
+        pass  # a node slow to stop is killed
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=10)
-    while _group_alive(pgid) and time.monotonic() < deadline + 10:
-        time.sleep(0.1)
+    # A group that outlives even SIGKILL is left for the kernel; teardown goes on.
+    with contextlib.suppress(WaitTimeoutError):
+        wait_until(
+            gone,
+            timeout=_KILL_GRACE_SECONDS,
+            interval=0.1,
+            message=f"Elasticsearch (process group {pgid}) to die on SIGKILL",
+        )
 
 
 @atexit.register
