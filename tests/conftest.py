@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,18 @@ from indexer.search.sqlite_backend import SqliteBackend
 
 DATA = Path(__file__).parent / "data"
 _ES_NOTES: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the processes the tests start be stopped with SIGINT, as a user's Ctrl+C would.
+
+    A suite started in the background of a script (``make test &``) inherits SIGINT ignored,
+    and every process it starts would too: a crawl, the scheduler or the demo web told to stop
+    would go on. A handler, unlike an ignored signal, is reset to the default in a child, where
+    Python makes SIGINT raise KeyboardInterrupt again.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
