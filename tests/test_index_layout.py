@@ -36,10 +36,12 @@ def test_sqlite_index_without_a_recorded_layout_is_rebuilt(
     first.rebuild(profiles.values())
     assert not first.outdated()
     first.close()
-    # An index written before layouts were recorded: no flag facets, no layout row.
+    # An index written before layouts were recorded: no flag facets (so no codes for them
+    # either, which is what filters read), no layout row.
     with sqlite3.connect(path) as conn:
         conn.execute("DELETE FROM meta WHERE key = 'layout_version'")
         conn.execute("DELETE FROM facets WHERE field IN ('flag', 'alias_id')")
+        conn.execute("DELETE FROM facet_codes WHERE field IN ('flag', 'alias_id')")
     old = SqliteBackend(path)
     assert old.outdated()
     assert flagged_ids(old) == []

@@ -57,6 +57,11 @@ BEST_MATCH_HALF_WEIGHT_KM = 10 * KM_PER_MILE  # the distance at which the weight
 BEST_MATCH_DECAY = 0.5  # the weight at BEST_MATCH_HALF_WEIGHT_KM
 BEST_MATCH_RATING_FACTOR = 0.2  # combined rating (0-5) to 0-1
 BEST_MATCH_UNRATED = PRIOR_MEAN  # an unrated profile counts as the prior every rating starts at
+# The gaussian's variance in square metres, derived from scale and decay as Elasticsearch does;
+# negative, so that exp() decays.
+BEST_MATCH_VARIANCE_M2 = (
+    0.5 * (BEST_MATCH_HALF_WEIGHT_KM * 1000.0) ** 2 / math.log(BEST_MATCH_DECAY)
+)
 
 
 class QueryError(ValueError):
@@ -301,12 +306,15 @@ def best_match_score(rating: float | None, distance_km: float | None) -> float:
     """
     if distance_km is None:
         return 0.0  # no location, no place in a ranking by nearness
+    decay = math.exp(0.5 * (distance_km * 1000.0) ** 2 / BEST_MATCH_VARIANCE_M2)
+    return _float32(decay * best_match_rating_part(rating))
+
+
+def best_match_rating_part(rating: float | None) -> float:
+    """The rating factor of ``best_match_score``: the 32-bit rating (or the prior) times the
+    32-bit factor, in double precision."""
     value = BEST_MATCH_UNRATED if rating is None else _float32(rating)
-    rating_part = value * _float32(BEST_MATCH_RATING_FACTOR)
-    scale_m = BEST_MATCH_HALF_WEIGHT_KM * 1000.0
-    variance = 0.5 * scale_m**2 / math.log(BEST_MATCH_DECAY)  # negative: exp() decays
-    decay = math.exp(0.5 * (distance_km * 1000.0) ** 2 / variance)
-    return _float32(decay * rating_part)
+    return value * _float32(BEST_MATCH_RATING_FACTOR)
 
 
 def _float32(value: float) -> float:

@@ -1,40 +1,63 @@
 """The embedded search backend: one SQLite file, no server.
 
-Text search uses FTS5 (bm25), geo search an R*Tree bounding-box prefilter followed by the exact
-great-circle distance, facets a ``(field, value, profile)`` table. Paging is keyset paging on the
-sort key plus the profile id, so pages never repeat or skip a hit.
+What is stored (``SCHEMA_VERSION``, kept in SQLite's ``user_version``):
 
-Free text is two FTS5 queries: the required words, all of them (a filter), and every word and
-phrase of the text, any of them, whose bm25 is the text score (a profile matching none of the
-optional words scores 0). The best-match blend near a place is ``best_match_score`` from the
-query model, registered as an SQL function, so it is the very formula the Elasticsearch backend
-asks its server for.
+- ``profiles``: each served profile as JSON, by ``rid`` (its row id); ``facets``: its
+  ``(field, value)`` pairs, alias ids included; ``profiles_text``: its text, in FTS5 (bm25).
+- ``ranks``: one narrow row per active profile (only those are searched) holding all a filter or
+  a sort reads (verified, rating, review count, the rating factor of the best-match blend) and
+  ``tags``: the codes (``facet_codes``) of its facet values as ``' 3 17 42 '``. A facet filter
+  is a substring test on the row being read, not a lookup elsewhere.
+- ``places``: the same columns once per location, clustered by latitude (profiles with one
+  location apart from those with several), with the latitude in radians and its cosine. A
+  radius search reads one latitude range of the table and filters it on longitude (the bounding
+  box), then measures the exact great-circle (haversine) distance with SQLite's math functions,
+  in the very operations of ``indexer.geo.distance_km``.
+- ``facet_bits``: per facet value, a bitmap of the rids that carry it, updated by every write.
+  A facet count is the popcount of (matches AND bitmap): it costs the same however many facet
+  rows the index holds, which a ``GROUP BY`` over the facet rows of the matches does not.
+
+A search computes its matches once, into a temporary table whose generated columns hold the
+best-match blend (``best_match_score``, rounded to 32 bits exactly as it does), then reads the
+total, the page and the match set (for the facet counts) from it. Free text is two FTS5 queries:
+the required words, all of them (a filter), and every word and phrase of the text, any of them,
+whose bm25 is the text score, computed only for the matches (a match holding none of the
+optional words scores 0). Paging is keyset paging on the sort key plus the profile id, so pages
+never repeat or skip a hit.
 
 Writes run in transactions and the database is in WAL mode: a rebuild deletes and refills every
 table in one transaction, so a concurrent search sees the old index until the commit and the new
-one after it, and a failed rebuild rolls back to the old index.
+one after it, and a failed rebuild rolls back to the old index. An index file written by an
+older tdir is brought up to this storage version in place, once, by the first process to open
+it (``_prepare``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import sqlite3
+import struct
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from indexer.geo import bounding_box, distance_km
+from indexer.geo import EARTH_RADIUS_KM, bounding_box
 from indexer.profile import Profile
 from indexer.search.backend import BackendError, DamagedIndexError
 from indexer.search.document import LAYOUT_VERSION, SearchDocument, to_search_document
 from indexer.search.query import (
+    BEST_MATCH_VARIANCE_M2,
     FACETS,
     SearchPlan,
     SearchQuery,
     SortOrder,
-    best_match_score,
+    best_match_rating_part,
     decode_cursor,
     encode_cursor,
 )
@@ -42,9 +65,17 @@ from indexer.search.results import Hit, SearchResult, order_facet, relative_scor
 from indexer.taxonomy import Taxonomy, load_taxonomy
 from tdir.sqlite import connect, immediate_transaction
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS profiles (
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+"""Version of the file's tables (``PRAGMA user_version``), apart from the document layout
+(``LAYOUT_VERSION``): 0 is the first, an R*Tree of points and the facet table, read by every
+search; 1 adds ``ranks``, ``places`` and the facet bitmaps, and drops the points."""
+MIN_SQLITE = (3, 33, 0)  # generated columns (3.31), UPDATE ... FROM (3.33)
+
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS profiles (
     rid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     profile TEXT NOT NULL,
@@ -53,38 +84,126 @@ CREATE TABLE IF NOT EXISTS profiles (
     review_count INTEGER NOT NULL,
     license_verified INTEGER NOT NULL,
     active INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS facets (
+)""",
+    """CREATE TABLE IF NOT EXISTS facets (
     field TEXT NOT NULL,
     value TEXT NOT NULL,
     rid INTEGER NOT NULL,
     PRIMARY KEY (field, value, rid)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS facets_by_profile ON facets (rid);
-CREATE TABLE IF NOT EXISTS points (
-    pid INTEGER PRIMARY KEY,
-    rid INTEGER NOT NULL,
-    lat REAL NOT NULL,
-    lon REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS points_by_profile ON points (rid);
-CREATE VIRTUAL TABLE IF NOT EXISTS points_box USING rtree(pid, min_lat, max_lat, min_lon, max_lon);
-CREATE VIRTUAL TABLE IF NOT EXISTS profiles_text USING fts5(
+) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS facets_by_profile ON facets (rid)",
+    """CREATE VIRTUAL TABLE IF NOT EXISTS profiles_text USING fts5(
     name, practice_name, body, tokenize = 'unicode61 remove_diacritics 2'
-);
-"""
+)""",
+    """CREATE TABLE IF NOT EXISTS facet_codes (
+    code INTEGER PRIMARY KEY,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (field, value)
+)""",
+    "CREATE TABLE IF NOT EXISTS facet_bits (code INTEGER PRIMARY KEY, bits BLOB NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS ranks (
+    rid INTEGER PRIMARY KEY,
+    located INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    license_verified INTEGER NOT NULL,
+    rating REAL,
+    rating_sort REAL NOT NULL,
+    review_count INTEGER NOT NULL,
+    rating_part REAL NOT NULL,
+    tags TEXT NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS places (
+    lat REAL NOT NULL,
+    lon REAL NOT NULL,
+    rid INTEGER NOT NULL,
+    phi REAL NOT NULL,
+    cos_phi REAL NOT NULL,
+    single INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    license_verified INTEGER NOT NULL,
+    rating REAL,
+    rating_sort REAL NOT NULL,
+    review_count INTEGER NOT NULL,
+    rating_part REAL NOT NULL,
+    tags TEXT NOT NULL,
+    PRIMARY KEY (single, lat, lon, rid)
+) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS places_by_profile ON places (rid)",
+)
+_RANK_COLUMNS = "id, license_verified, rating, rating_sort, review_count, rating_part, tags"
+_PLACE_COLUMNS = f"lat, lon, rid, phi, cos_phi, single, {_RANK_COLUMNS}"
+_DERIVED_TABLES = ("ranks", "places", "facet_codes", "facet_bits")
 
 # bm25 weights per FTS column: a word in the name counts most, as in the Elasticsearch backend.
 _BM25 = "bm25(profiles_text, 3.0, 2.0, 1.0)"
 
+# The great-circle distance in km from the search point to a ``places`` row, in the operations of
+# ``indexer.geo.distance_km`` (same libm, same order), so both give the very same double.
+_DISTANCE = (
+    "2 * :earth_km * asin(min(1.0, sqrt(pow(sin((phi - :phi) / 2), 2)"
+    " + :cos_phi * cos_phi * pow(sin((lon - :lon) * :deg / 2), 2))))"
+)
+_MATH = {
+    "sin": (1, math.sin),
+    "cos": (1, math.cos),
+    "asin": (1, math.asin),
+    "sqrt": (1, math.sqrt),
+    "pow": (2, math.pow),
+    "exp": (1, math.exp),
+}
+_FLOAT32 = struct.Struct("f")
 
-class _Matched(NamedTuple):
-    """The SELECT of every matching profile, its parameters and how to order it."""
 
-    sql: str
-    params: list[Any]
-    sort_columns: list[str]
-    scored: bool  # whether there is free text, so hits carry a text score
+def _float32(value: float | None) -> float | None:
+    return None if value is None else _FLOAT32.unpack(_FLOAT32.pack(value))[0]
+
+
+def _sql_float(value: float) -> str:
+    """An SQL expression of exactly this double: SQLite does not read every decimal literal to
+    the nearest double, but integers below 2**53 and divisions by powers of two are exact."""
+    mantissa, exponent = math.frexp(value)
+    digits, exponent = int(mantissa * 2**53), exponent - 53
+    text = f"CAST({digits} AS REAL)"
+    while exponent < 0:
+        step = min(-exponent, 62)
+        text, exponent = f"({text} / {2**step})", exponent + step
+    while exponent > 0:
+        step = min(exponent, 62)
+        text, exponent = f"({text} * {2**step})", exponent - step
+    return text
+
+
+# Rounding a double to the nearest 32-bit float (ties to even) by Veltkamp's splitting: exact
+# for every double in the 32-bit normal range; 0 at or below half the least 32-bit subnormal;
+# Python (``float32``) in between, which only a blend some 115 miles away ever reaches.
+_NORMAL_32 = _sql_float(2.0**-126)
+_ZERO_32 = _sql_float(2.0**-150)
+_SPLIT = "536870913.0"  # 2**29 + 1: keeps 53 - 29 = 24 significant bits
+# The columns every search fills, then sorts and pages on. ``blend`` is ``best_match_score``
+# before its rounding, ``neg_blend`` the score itself, negated: every sort key ascends.
+_MATCHED = f"""CREATE TEMP TABLE IF NOT EXISTS search_matched (
+    rid INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    dist REAL,
+    score REAL,
+    rating_part REAL,
+    neg_rating REAL NOT NULL,
+    neg_reviews INTEGER NOT NULL,
+    blend REAL AS (CASE
+        WHEN rating_part IS NULL THEN NULL
+        WHEN dist IS NULL THEN 0.0
+        ELSE exp(0.5 * pow(dist * 1000.0, 2) / {_sql_float(BEST_MATCH_VARIANCE_M2)}) * rating_part
+    END) STORED,
+    neg_blend REAL AS (CASE
+        WHEN blend IS NULL THEN NULL
+        WHEN blend >= {_NORMAL_32} THEN -(blend * {_SPLIT} - (blend * {_SPLIT} - blend))
+        WHEN blend <= {_ZERO_32} THEN 0.0
+        ELSE -float32(blend)
+    END) STORED
+)"""
+_SCORES = "CREATE TEMP TABLE IF NOT EXISTS search_scores (rid INTEGER PRIMARY KEY, bm25 REAL)"
+_WORDS = "CREATE TEMP TABLE IF NOT EXISTS search_words (rid INTEGER PRIMARY KEY)"
 
 
 class SqliteBackend:
@@ -98,11 +217,16 @@ class SqliteBackend:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise BackendError(
+                f"sqlite: SQLite {'.'.join(map(str, MIN_SQLITE))} or newer is needed, "
+                f"this Python has {sqlite3.sqlite_version}"
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._conn()
-            with conn:
-                conn.executescript(_SCHEMA)
+            self._prepare(conn)
+            with immediate_transaction(conn):
                 # A new index starts in the current layout; a filled one keeps the layout it was
                 # written in (none recorded: the first layout) until a rebuild.
                 conn.execute(
@@ -110,6 +234,8 @@ class SqliteBackend:
                     " WHERE NOT EXISTS (SELECT 1 FROM profiles)",
                     (LAYOUT_VERSION,),
                 )
+        except BackendError:
+            raise
         except sqlite3.DatabaseError as exc:
             raise DamagedIndexError(
                 f"sqlite: the index at {self.path} is damaged ({exc}): "
@@ -126,17 +252,56 @@ class SqliteBackend:
             # check_same_thread=False only so close() can close every thread's connection.
             conn = connect(self.path, check_same_thread=False)
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.create_function("gc_km", 4, distance_km, deterministic=True)
-            conn.create_function("best_match", 2, best_match_score, deterministic=True)
+            conn.execute("PRAGMA temp_store=MEMORY")
+            # The narrow tables a search reads stay in memory between searches.
+            conn.execute("PRAGMA cache_size=-65536")
+            _add_functions(conn)
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
         return conn
 
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Create the tables of a new index, or bring an older file up to ``SCHEMA_VERSION``."""
+        version = _storage_version(conn)
+        if version > SCHEMA_VERSION:
+            raise BackendError(
+                f"sqlite: the index at {self.path} was written by a newer tdir (storage version "
+                f"{version}, this one reads {SCHEMA_VERSION}): use that tdir, or rebuild it with "
+                "`tdir index --rebuild`"
+            )
+        if version == SCHEMA_VERSION:
+            return  # the usual case, and no write lock taken for it
+        older = _has_table(conn, "points")  # else a new file, without any table yet
+        try:
+            with immediate_transaction(conn):
+                if _storage_version(conn) == SCHEMA_VERSION:
+                    return  # another process upgraded it while this one waited for the lock
+                for statement in _TABLES:
+                    conn.execute(statement)
+                if older:
+                    logger.warning("upgrading the search index at %s (once)", self.path)
+                    _upgrade_from_first(conn, self.taxonomy)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.OperationalError as exc:
+            if not older:
+                raise
+            raise BackendError(
+                f"sqlite: the index at {self.path} was written by an older tdir and could not be "
+                f"upgraded in place ({exc}): open it once where it can be written, or build it "
+                "again with `tdir index --rebuild`"
+            ) from exc
+
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _writer(self, *, fresh: bool = False) -> Iterator[_Writer]:
+        """A write transaction; ``fresh`` empties the index first."""
         with immediate_transaction(self._conn()) as conn:
-            yield conn
+            if fresh:
+                for table in ("profiles", "facets", "profiles_text", *_DERIVED_TABLES):
+                    conn.execute(f"DELETE FROM {table}")
+            writer = _Writer(conn, self.taxonomy)
+            yield writer
+            writer.finish()
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -144,11 +309,9 @@ class SqliteBackend:
         """Add or replace profiles by id; return how many were written."""
         written = 0
         try:
-            with self._transaction() as conn:
+            with self._writer() as writer:
                 for profile in profiles:
-                    doc = to_search_document(profile, self.taxonomy)
-                    self._delete_ids(conn, [doc.id])
-                    self._insert(conn, doc, profile)
+                    writer.put(profile)
                     written += 1
         except sqlite3.Error as exc:
             raise BackendError(f"sqlite: upsert failed after {written} profiles: {exc}") from exc
@@ -157,8 +320,8 @@ class SqliteBackend:
     def delete(self, profile_ids: Iterable[str]) -> int:
         """Remove profiles by id; return how many existed."""
         try:
-            with self._transaction() as conn:
-                return self._delete_ids(conn, list(profile_ids))
+            with self._writer() as writer:
+                return sum(writer.remove(pid) is not None for pid in profile_ids)
         except sqlite3.Error as exc:
             raise BackendError(f"sqlite: delete failed: {exc}") from exc
 
@@ -166,69 +329,17 @@ class SqliteBackend:
         """Replace every profile in one transaction; the old index serves until it commits."""
         written = 0
         try:
-            with self._transaction() as conn:
-                for table in ("profiles", "facets", "points", "points_box", "profiles_text"):
-                    conn.execute(f"DELETE FROM {table}")
-                conn.execute(
+            with self._writer(fresh=True) as writer:
+                writer.conn.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('layout_version', ?)", (LAYOUT_VERSION,)
                 )
                 for profile in profiles:
-                    doc = to_search_document(profile, self.taxonomy)
                     # A profile listed twice keeps its last version, as an upsert would.
-                    self._delete_ids(conn, [doc.id])
-                    self._insert(conn, doc, profile)
+                    writer.put(profile)
                     written += 1
         except sqlite3.Error as exc:
             raise BackendError(f"sqlite: rebuild failed, old index kept: {exc}") from exc
         return written
-
-    def _insert(self, conn: sqlite3.Connection, doc: SearchDocument, profile: Profile) -> None:
-        cur = conn.execute(
-            "INSERT INTO profiles (id, profile, rating, rating_sort, review_count,"
-            " license_verified, active) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                doc.id,
-                json.dumps(profile.to_dict(), ensure_ascii=False, separators=(",", ":")),
-                doc.rating,
-                doc.rating_sort,
-                doc.review_count,
-                int(doc.license_verified),
-                int(doc.active),
-            ),
-        )
-        rid = cur.lastrowid
-        conn.executemany(
-            "INSERT OR IGNORE INTO facets (field, value, rid) VALUES (?, ?, ?)",
-            [(f, v, rid) for f, values in doc.facet_values().items() for v in values],
-        )
-        for point in doc.points:
-            pid = conn.execute(
-                "INSERT INTO points (rid, lat, lon) VALUES (?, ?, ?)", (rid, point.lat, point.lon)
-            ).lastrowid
-            conn.execute(
-                "INSERT INTO points_box VALUES (?, ?, ?, ?, ?)",
-                (pid, point.lat, point.lat, point.lon, point.lon),
-            )
-        conn.execute(
-            "INSERT INTO profiles_text (rowid, name, practice_name, body) VALUES (?, ?, ?, ?)",
-            (rid, doc.name, doc.practice_name, doc.body),
-        )
-
-    def _delete_ids(self, conn: sqlite3.Connection, ids: list[str]) -> int:
-        deleted = 0
-        for profile_id in ids:
-            row = conn.execute("SELECT rid FROM profiles WHERE id = ?", (profile_id,)).fetchone()
-            if row is None:
-                continue
-            rid = row[0]
-            conn.execute(
-                "DELETE FROM points_box WHERE pid IN (SELECT pid FROM points WHERE rid = ?)", (rid,)
-            )
-            for table in ("points", "facets", "profiles"):
-                conn.execute(f"DELETE FROM {table} WHERE rid = ?", (rid,))
-            conn.execute("DELETE FROM profiles_text WHERE rowid = ?", (rid,))
-            deleted += 1
-        return deleted
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -254,153 +365,40 @@ class SqliteBackend:
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Return one page of matching active profiles with facets and the total."""
-        matched = self._matched(query)
+        after = decode_cursor(query.cursor, query.fingerprint()) if query.cursor else None
         conn = self._conn()
         try:
             # One read transaction, so the page, total and facets come from one snapshot even
             # while a rebuild commits.
             conn.execute("BEGIN")
-            conn.execute("DROP TABLE IF EXISTS temp.matched")
-            conn.execute(f"CREATE TEMP TABLE matched AS {matched.sql}", matched.params)
-            total, best = conn.execute("SELECT COUNT(*), MIN(score) FROM temp.matched").fetchone()
-            keys = [*matched.sort_columns, "m.id"]
-            page_sql = (
-                f"SELECT m.id, m.dist, m.score, p.profile, {', '.join(keys)}"
-                " FROM temp.matched m JOIN profiles p ON p.rid = m.rid"
-            )
-            page_params: list[Any] = []
-            if query.cursor:
-                after = decode_cursor(query.cursor, query.fingerprint())
-                if len(after) != len(keys):
-                    raise BackendError("sqlite: cursor does not fit this search")
-                page_sql += f" WHERE ({', '.join(keys)}) > ({', '.join('?' * len(keys))})"
-                page_params.extend(after)
-            page_sql += f" ORDER BY {', '.join(keys)} LIMIT ?"
-            page_params.append(query.page_size + 1)
-            rows = conn.execute(page_sql, page_params).fetchall()
-            facet_rows = conn.execute(
-                "SELECT f.field, f.value, COUNT(*) FROM facets f"
-                " WHERE f.rid IN (SELECT rid FROM temp.matched)"
-                f" AND f.field IN ({', '.join('?' * len(FACETS))}) GROUP BY f.field, f.value",
-                FACETS,
-            ).fetchall()
-            conn.execute("DROP TABLE temp.matched")
+            found = _Search(conn, query, self._facet_bits(conn), after).run()
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise BackendError(f"sqlite: search failed: {exc}") from exc
-        hits = [
-            Hit(
-                id=r[0],
-                profile=Profile.from_dict(json.loads(r[3])),
-                distance_km=r[1],
-                # FTS5's bm25 is negative, lower is better (0 here: no optional word matched).
-                score=relative_score(-r[2], -best if best is not None else None)
-                if matched.scored
-                else None,
-            )
-            for r in rows[: query.page_size]
-        ]
-        next_cursor = None
-        if len(rows) > query.page_size:
-            last = rows[query.page_size - 1]
-            next_cursor = encode_cursor(query.fingerprint(), list(last[4:]))
-        counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-        for field_name, value, n in facet_rows:
-            counts[field_name][value] = n
-        return SearchResult(
-            hits=hits,
-            total=total,
-            facets={name: order_facet(c) for name, c in counts.items()},
-            next_cursor=next_cursor,
-        )
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return found.result(query)
+
+    def _facet_bits(self, conn: sqlite3.Connection) -> _FacetBits:
+        """The facet codes and bitmaps of the snapshot being read, kept per connection until a
+        write changes them."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'facets_version'").fetchone()
+        version = row[0] if row else None
+        cached: _FacetBits | None = getattr(self._local, "facets", None)
+        if cached is None or cached.version != version:
+            cached = _FacetBits.load(conn, version)
+            self._local.facets = cached
+        return cached
 
     def _read(self, sql: str, params: tuple) -> sqlite3.Cursor:
         try:
             return self._conn().execute(sql, params)
         except sqlite3.Error as exc:
             raise BackendError(f"sqlite: read failed: {exc}") from exc
-
-    def _matched(self, query: SearchQuery) -> _Matched:
-        """Build the SELECT of every matching profile with its sort columns."""
-        plan = query.plan()
-        point = query.point
-        params: list[Any] = []
-        dist = "NULL"
-        if point is not None:
-            dist = "(SELECT MIN(gc_km(?, ?, pt.lat, pt.lon)) FROM points pt WHERE pt.rid = p.rid)"
-            params += [point.lat, point.lon]
-        score = "NULL"
-        source = "profiles p"
-        where = ["p.active = 1"]
-        where_params: list[Any] = []
-        if plan.has_text:
-            # A profile must hold every required word; only those (inner join) or, when every
-            # word is optional, every profile (left join: no word at all scores 0) get a score.
-            join = "JOIN" if plan.words else "LEFT JOIN"
-            source = (
-                f"profiles p {join} (SELECT rowid AS rid, {_BM25} AS bm25 FROM profiles_text"
-                " WHERE profiles_text MATCH ?) t ON t.rid = p.rid"
-            )
-            params.append(_any_of((*plan.words, *plan.optional_text)))
-            score = "COALESCE(t.bm25, 0.0)"
-        if plan.words:
-            where.append("p.rid IN (SELECT rowid FROM profiles_text WHERE profiles_text MATCH ?)")
-            where_params.append(_all_of(plan.words))
-        required = [
-            *(("modality", m) for m in plan.modalities),
-            *(("condition", c) for c in plan.conditions),
-            *(
-                ("verified_credential" if query.verified_only else "credential", c)
-                for c in query.credentials
-            ),
-        ]
-        if query.state:
-            required.append(("state", query.state))
-        for field_name, value in required:
-            where.append("p.rid IN (SELECT rid FROM facets WHERE field = ? AND value = ?)")
-            where_params += [field_name, value]
-        if query.verified_only:
-            where.append("p.license_verified = 1")
-        if query.flagged:
-            marks = ", ".join("?" for _ in query.flagged)
-            where.append(
-                f"p.rid IN (SELECT rid FROM facets WHERE field = 'flag' AND value IN ({marks}))"
-            )
-            where_params += list(query.flagged)
-        if query.sort is SortOrder.DISTANCE:
-            # A profile without a location has no place in a list ordered by distance.
-            where.append("EXISTS (SELECT 1 FROM points pt WHERE pt.rid = p.rid)")
-        if query.min_rating is not None:
-            where.append("p.rating >= ?")
-            where_params.append(query.min_rating)
-        if query.min_reviews is not None:
-            where.append("p.review_count >= ?")
-            where_params.append(query.min_reviews)
-        if point is not None and query.radius_km is not None:
-            box = bounding_box(point, query.radius_km)
-            lon_sql = " OR ".join("(b.max_lon >= ? AND b.min_lon <= ?)" for _ in box.lon_ranges())
-            where.append(
-                "p.rid IN (SELECT pt.rid FROM points_box b JOIN points pt ON pt.pid = b.pid"
-                f" WHERE b.max_lat >= ? AND b.min_lat <= ? AND ({lon_sql}))"
-            )
-            where_params += [box.min_lat, box.max_lat]
-            for lo, hi in box.lon_ranges():
-                where_params += [lo, hi]
-        sql = (
-            f"SELECT p.rid AS rid, p.id AS id, {dist} AS dist, {score} AS score,"
-            " p.rating AS rating, -p.rating_sort AS neg_rating, -p.review_count AS neg_reviews"
-            f" FROM {source} WHERE {' AND '.join(where)}"
-        )
-        params += where_params
-        # Negated, so that every sort column ascends and one row comparison pages through.
-        blend = "-best_match(c.rating, c.dist)" if query.ranked_by_best_match else "NULL"
-        sql = f"SELECT c.*, {blend} AS neg_blend FROM ({sql}) c"
-        if point is not None and query.radius_km is not None:
-            sql += " WHERE c.dist <= ?"
-            params.append(query.radius_km)
-        return _Matched(sql, params, _sort_columns(query, plan), plan.has_text)
 
     def close(self) -> None:
         """Close every thread's connection."""
@@ -411,17 +409,523 @@ class SqliteBackend:
         self._local = threading.local()
 
 
-def _sort_columns(query: SearchQuery, plan: SearchPlan) -> list[str]:
+# -- storage ---------------------------------------------------------------------------------
+
+
+def _add_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("float32", 1, _float32, deterministic=True)
+    try:
+        conn.execute("SELECT sin(0), pow(2, 2), exp(0)")
+    except sqlite3.OperationalError:
+        # An SQLite built without its math functions: Python's, which call the same libm.
+        for name, (arity, function) in _MATH.items():
+            conn.create_function(name, arity, function, deterministic=True)
+
+
+def _storage_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return row.fetchone() is not None
+
+
+class _Rank(NamedTuple):
+    """What ``ranks`` and ``places`` hold of one active profile (in ``_RANK_COLUMNS`` order)."""
+
+    id: str
+    license_verified: int
+    rating: float | None
+    rating_sort: float
+    review_count: int
+    rating_part: float
+    tags: str
+
+
+def _write_search_rows(
+    conn: sqlite3.Connection, rid: int, rank: _Rank, points: Iterable[tuple[float, float]]
+) -> None:
+    """The ``ranks`` row and the ``places`` rows of one profile."""
+    unique = sorted(set(points))
+    radians = [math.radians(lat) for lat, _ in unique]
+    conn.execute(
+        f"INSERT INTO ranks (rid, located, {_RANK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (rid, int(bool(unique)), *rank),
+    )
+    single = int(len(unique) == 1)
+    conn.executemany(
+        f"INSERT INTO places ({_PLACE_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+        [
+            (lat, lon, rid, phi, math.cos(phi), single, *rank)
+            for (lat, lon), phi in zip(unique, radians, strict=True)
+        ],
+    )
+
+
+def _tags(codes: Iterable[int]) -> str:
+    return " " + "".join(f"{code} " for code in sorted(codes))
+
+
+class _Writer:
+    """The bookkeeping of one write transaction: facet codes, and which rids gain or lose which
+    facet values, applied to the bitmaps once, at the end."""
+
+    def __init__(self, conn: sqlite3.Connection, taxonomy: Taxonomy) -> None:
+        self.conn = conn
+        self.taxonomy = taxonomy
+        self.codes = {
+            (field, value): code
+            for code, field, value in conn.execute("SELECT code, field, value FROM facet_codes")
+        }
+        self.gained: dict[int, bytearray] = {}
+        self.lost: dict[int, bytearray] = {}
+
+    def put(self, profile: Profile) -> None:
+        """Write a profile, in place of any stored one with its id (keeping that one's rid, so
+        the facet bitmaps stay as short as the index is large)."""
+        doc = to_search_document(profile, self.taxonomy)
+        self._insert(doc, profile, self.remove(doc.id))
+
+    def remove(self, profile_id: str) -> int | None:
+        """Delete a profile by id; return the rid it had, or None."""
+        row = self.conn.execute(
+            "SELECT p.rid, r.tags FROM profiles p LEFT JOIN ranks r ON r.rid = p.rid"
+            " WHERE p.id = ?",
+            (profile_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        rid, tags = row
+        for code in (tags or "").split():
+            self._mark(int(code), rid, self.lost, self.gained)
+        for table in ("places", "ranks", "facets", "profiles"):
+            self.conn.execute(f"DELETE FROM {table} WHERE rid = ?", (rid,))
+        self.conn.execute("DELETE FROM profiles_text WHERE rowid = ?", (rid,))
+        return rid
+
+    def _insert(self, doc: SearchDocument, profile: Profile, rid: int | None) -> None:
+        rid = self.conn.execute(
+            "INSERT INTO profiles (rid, id, profile, rating, rating_sort, review_count,"
+            " license_verified, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rid,
+                doc.id,
+                json.dumps(profile.to_dict(), ensure_ascii=False, separators=(",", ":")),
+                doc.rating,
+                doc.rating_sort,
+                doc.review_count,
+                int(doc.license_verified),
+                int(doc.active),
+            ),
+        ).lastrowid
+        assert rid is not None
+        pairs = [(f, v) for f, values in doc.facet_values().items() for v in values]
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO facets (field, value, rid) VALUES (?, ?, ?)",
+            [(f, v, rid) for f, v in pairs],
+        )
+        if doc.active:  # an inactive profile is kept, but never searched
+            rank = _Rank(
+                doc.id,
+                int(doc.license_verified),
+                doc.rating,
+                doc.rating_sort,
+                doc.review_count,
+                best_match_rating_part(doc.rating),
+                self.tag(rid, pairs),
+            )
+            _write_search_rows(self.conn, rid, rank, ((p.lat, p.lon) for p in doc.points))
+        self.conn.execute(
+            "INSERT INTO profiles_text (rowid, name, practice_name, body) VALUES (?, ?, ?, ?)",
+            (rid, doc.name, doc.practice_name, doc.body),
+        )
+
+    def tag(self, rid: int, pairs: Iterable[tuple[str, str]]) -> str:
+        """The tags of a profile carrying these facet values; they join its bitmaps."""
+        codes = {self._code(field, value) for field, value in pairs if field != "alias_id"}
+        for code in codes:
+            self._mark(code, rid, self.gained, self.lost)
+        return _tags(codes)
+
+    def _code(self, field: str, value: str) -> int:
+        code = self.codes.get((field, value))
+        if code is None:
+            code = self.conn.execute(
+                "INSERT INTO facet_codes (field, value) VALUES (?, ?)", (field, value)
+            ).lastrowid
+            assert code is not None
+            self.codes[field, value] = code
+        return code
+
+    @staticmethod
+    def _mark(
+        code: int, rid: int, into: dict[int, bytearray], out_of: dict[int, bytearray]
+    ) -> None:
+        # The last of a transaction's changes to a (value, rid) pair is the one that holds.
+        _set_bit(into.setdefault(code, bytearray()), rid)
+        if code in out_of:
+            _clear_bit(out_of[code], rid)
+
+    def finish(self) -> None:
+        """Apply the changes to the facet bitmaps, and tell readers they changed."""
+        for code in self.gained.keys() | self.lost.keys():
+            row = self.conn.execute("SELECT bits FROM facet_bits WHERE code = ?", (code,))
+            stored = row.fetchone()
+            bits = int.from_bytes(stored[0], "little") if stored else 0
+            bits &= ~_as_int(self.lost.get(code))
+            bits |= _as_int(self.gained.get(code))
+            if bits:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO facet_bits (code, bits) VALUES (?, ?)",
+                    (code, bits.to_bytes((bits.bit_length() + 7) // 8, "little")),
+                )
+            else:
+                self.conn.execute("DELETE FROM facet_bits WHERE code = ?", (code,))
+        # A new token, not a counter: a file replaced by another never passes for this one.
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('facets_version', ?)", (uuid.uuid4().hex,)
+        )
+
+
+def _set_bit(bits: bytearray, index: int) -> None:
+    byte = index >> 3
+    if byte >= len(bits):
+        bits.extend(bytes(byte + 1 - len(bits) + len(bits) // 2))  # amortised growth
+    bits[byte] |= 1 << (index & 7)
+
+
+def _clear_bit(bits: bytearray, index: int) -> None:
+    byte = index >> 3
+    if byte < len(bits):
+        bits[byte] &= ~(1 << (index & 7)) & 0xFF
+
+
+def _as_int(bits: bytearray | None) -> int:
+    return int.from_bytes(bits, "little") if bits else 0
+
+
+def _upgrade_from_first(conn: sqlite3.Connection, taxonomy: Taxonomy) -> None:
+    """Derive the version 1 tables from what a version 0 file holds, then drop its points."""
+    writer = _Writer(conn, taxonomy)
+    profiles = conn.execute(
+        "SELECT rid, id, license_verified, rating, rating_sort, review_count"
+        " FROM profiles WHERE active = 1 ORDER BY rid"
+    ).fetchall()
+    for rid, pid, verified, rating, rating_sort, reviews in profiles:
+        pairs = conn.execute("SELECT field, value FROM facets WHERE rid = ?", (rid,)).fetchall()
+        rank = _Rank(
+            pid,
+            verified,
+            rating,
+            rating_sort,
+            reviews,
+            best_match_rating_part(rating),
+            writer.tag(rid, pairs),
+        )
+        points = conn.execute("SELECT lat, lon FROM points WHERE rid = ?", (rid,)).fetchall()
+        _write_search_rows(conn, rid, rank, points)
+    writer.finish()
+    for table in ("points_box", "points"):
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+# -- searching -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FacetBits:
+    """The facet codes of one version of the index, and the bitmaps of the counted facets."""
+
+    version: str | None
+    codes: dict[tuple[str, str], int]
+    counted: list[tuple[str, str, int]]  # (facet, value, bitmap of rids)
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, version: str | None) -> _FacetBits:
+        codes: dict[tuple[str, str], int] = {}
+        counted = []
+        rows = conn.execute(
+            "SELECT c.code, c.field, c.value, b.bits FROM facet_codes c"
+            " LEFT JOIN facet_bits b ON b.code = c.code ORDER BY c.code"
+        )
+        for code, field, value, bits in rows:
+            codes[field, value] = code
+            if field in FACETS and bits:
+                counted.append((field, value, int.from_bytes(bits, "little")))
+        return cls(version, codes, counted)
+
+    def count(self, rids: list[int]) -> dict[str, dict[str, int]]:
+        """How many of these rids carry each value of each facet."""
+        matched = bytearray((max(rids) >> 3) + 1)
+        for rid in rids:  # inline: this loop runs once per match
+            matched[rid >> 3] |= 1 << (rid & 7)
+        mask = int.from_bytes(matched, "little")
+        counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        for field, value, bits in self.counted:
+            n = (mask & bits).bit_count()
+            if n:
+                counts[field][value] = n
+        return counts
+
+
+@dataclass
+class _Found:
+    """What one search read from its snapshot."""
+
+    total: int
+    best: float | None  # the best (lowest) bm25 of the matches, when there is text
+    rows: list[tuple[Any, ...]]  # id, dist, score, profile, then the sort key
+    counts: dict[str, dict[str, int]]
+    scored: bool
+
+    def result(self, query: SearchQuery) -> SearchResult:
+        hits = [
+            Hit(
+                id=r[0],
+                profile=Profile.from_dict(json.loads(r[3])),
+                distance_km=r[1],
+                # FTS5's bm25 is negative, lower is better (0 here: no optional word matched).
+                score=relative_score(-r[2], -self.best if self.best is not None else None)
+                if self.scored
+                else None,
+            )
+            for r in self.rows[: query.page_size]
+        ]
+        next_cursor = None
+        if len(self.rows) > query.page_size:
+            last = self.rows[query.page_size - 1]
+            next_cursor = encode_cursor(query.fingerprint(), list(last[4:]))
+        return SearchResult(
+            hits=hits,
+            total=self.total,
+            facets={name: order_facet(self.counts.get(name, {})) for name in FACETS},
+            next_cursor=next_cursor,
+        )
+
+
+class _Search:
+    """One search, inside its read transaction: the matches into ``temp.search_matched``, then
+    the total, the page and the facet counts from there."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        query: SearchQuery,
+        facets: _FacetBits,
+        after: list[Any] | None,
+    ) -> None:
+        self.conn = conn
+        self.query = query
+        self.plan = query.plan()
+        self.facets = facets
+        self.keys = _sort_keys(query, self.plan)
+        if after is not None and len(after) != len(self.keys):
+            raise BackendError("sqlite: cursor does not fit this search")
+        self.after = after
+
+    def run(self) -> _Found:
+        scored = self.plan.has_text
+        where = _where(self.query, self.plan, self.facets.codes)
+        if where is None:  # a filter value no profile carries
+            return _Found(0, None, [], {}, scored)
+        self.conn.execute(_MATCHED)
+        self.conn.execute("DELETE FROM temp.search_matched")
+        if self.plan.words:
+            self._find_words()
+        _fill(self.conn, self.query, self.plan, *where)
+        if scored:
+            self._score()
+        total, best = self.conn.execute(
+            "SELECT COUNT(*), MIN(score) FROM temp.search_matched"
+        ).fetchone()
+        rows = self._page()
+        counts = self.facets.count(self._rids()) if total else {}
+        self.conn.execute("DELETE FROM temp.search_matched")
+        return _Found(total, best, rows, counts, scored)
+
+    def _find_words(self) -> None:
+        """The profiles holding every required word, into ``temp.search_words``, once (the
+        statements that fill the matches test it row by row)."""
+        self.conn.execute(_WORDS)
+        self.conn.execute("DELETE FROM temp.search_words")
+        self.conn.execute(
+            "INSERT INTO temp.search_words (rid)"
+            " SELECT rowid FROM profiles_text WHERE profiles_text MATCH ?",
+            (_all_of(self.plan.words),),
+        )
+
+    def _score(self) -> None:
+        """bm25 of the matches that hold any of the text's words or phrases (0 for the rest).
+
+        FTS5 is not told which rows are wanted (the ``+``): it walks the words' lists, which is
+        cheap, and bm25 is computed for the matches alone, which is most of the cost."""
+        self.conn.execute(_SCORES)
+        self.conn.execute("DELETE FROM temp.search_scores")
+        self.conn.execute(
+            f"INSERT INTO temp.search_scores (rid, bm25) SELECT rowid, {_BM25} FROM profiles_text"
+            " WHERE profiles_text MATCH ? AND +rowid IN (SELECT rid FROM temp.search_matched)",
+            (_any_of((*self.plan.words, *self.plan.optional_text)),),
+        )
+        self.conn.execute(
+            "UPDATE temp.search_matched SET score = s.bm25 FROM temp.search_scores s"
+            " WHERE s.rid = search_matched.rid"
+        )
+
+    def _page(self) -> list[tuple[Any, ...]]:
+        """The page's rows (and the next one's first): id, distance, score, stored profile, then
+        the sort key."""
+        keys = ", ".join(self.keys)
+        sql = f"SELECT rid, id, dist, score, {keys} FROM temp.search_matched"
+        params: list[Any] = []
+        if self.after is not None:
+            sql += f" WHERE ({keys}) > ({', '.join('?' * len(self.keys))})"
+            params += self.after
+        sql += f" ORDER BY {keys} LIMIT ?"
+        params.append(self.query.page_size + 1)
+        rows = self.conn.execute(sql, params).fetchall()
+        stored = dict(
+            self.conn.execute(
+                f"SELECT rid, profile FROM profiles WHERE rid IN ({', '.join('?' * len(rows))})",
+                [row[0] for row in rows],
+            )
+        )
+        return [(row[1], row[2], row[3], stored[row[0]], *row[4:]) for row in rows]
+
+    def _rids(self) -> list[int]:
+        # One string rather than a row per match: much less to hand over from SQLite.
+        (joined,) = self.conn.execute(
+            "SELECT group_concat(rid) FROM temp.search_matched"
+        ).fetchone()
+        return [int(rid) for rid in joined.split(",")]
+
+
+def _sort_keys(query: SearchQuery, plan: SearchPlan) -> list[str]:
+    """The columns of ``temp.search_matched`` a search is ordered by, all ascending; the profile
+    id breaks ties, so the order is total and a cursor holds all of them."""
     sort = query.sort
     if sort is SortOrder.RELEVANCE and plan.has_text:
-        return ["m.score"]  # bm25: lower is better
+        return ["score", "id"]  # bm25: lower is better
     if query.ranked_by_best_match:
-        return ["m.neg_blend", "m.neg_rating", "m.neg_reviews"]
+        return ["neg_blend", "neg_rating", "neg_reviews", "id"]
     if sort is SortOrder.DISTANCE:
-        return ["m.dist"]
+        return ["dist", "id"]
     if sort is SortOrder.REVIEWS:
-        return ["m.neg_reviews", "m.neg_rating"]
-    return ["m.neg_rating", "m.neg_reviews"]
+        return ["neg_reviews", "neg_rating", "id"]
+    return ["neg_rating", "neg_reviews", "id"]
+
+
+def _where(
+    query: SearchQuery, plan: SearchPlan, codes: dict[tuple[str, str], int]
+) -> tuple[str, dict[str, Any]] | None:
+    """The filters, on the columns ``ranks`` and ``places`` share; None when a required facet
+    value is carried by no profile at all (nothing can match)."""
+    terms = ["1"]  # only active profiles are in ranks and places
+    params: dict[str, Any] = {}
+
+    def tagged(field: str, value: str) -> str | None:
+        code = codes.get((field, value))
+        if code is None:
+            return None
+        name = f"tag{len(params)}"
+        params[name] = f" {code} "
+        return f"instr(tags, :{name}) > 0"
+
+    credential_field = "verified_credential" if query.verified_only else "credential"
+    required = [
+        *(("modality", m) for m in plan.modalities),
+        *(("condition", c) for c in plan.conditions),
+        *((credential_field, c) for c in query.credentials),
+        *((("state", query.state),) if query.state else ()),
+    ]
+    for field, value in required:
+        term = tagged(field, value)
+        if term is None:
+            return None
+        terms.append(term)
+    if query.flagged:
+        any_of = [t for t in (tagged("flag", kind) for kind in query.flagged) if t]
+        if not any_of:
+            return None
+        terms.append(f"({' OR '.join(any_of)})")
+    if query.verified_only:
+        terms.append("license_verified = 1")
+    if query.min_rating is not None:
+        terms.append("rating >= :min_rating")
+        params["min_rating"] = query.min_rating
+    if query.min_reviews is not None:
+        terms.append("review_count >= :min_reviews")
+        params["min_reviews"] = query.min_reviews
+    return " AND ".join(terms), params
+
+
+_INSERT_MATCHED = (
+    "INSERT INTO temp.search_matched (rid, id, dist, score, rating_part, neg_rating, neg_reviews)"
+)
+
+
+def _fill(
+    conn: sqlite3.Connection,
+    query: SearchQuery,
+    plan: SearchPlan,
+    where: str,
+    params: dict[str, Any],
+) -> None:
+    """Insert every match into ``temp.search_matched``."""
+    values = (
+        f"rid, id, {{dist}}, {'0.0' if plan.has_text else 'NULL'},"
+        f" {'rating_part' if query.ranked_by_best_match else 'NULL'}, -rating_sort, -review_count"
+    )
+    # The box leads, even where the required words are rarer than its locations: a box is a
+    # range of the table, a word's profiles as many lookups in it (the "+" keeps it so).
+    words = " AND {}rid IN temp.search_words" if plan.words else ""
+    unplaced = f"{_INSERT_MATCHED} SELECT {values.format(dist='NULL')} FROM ranks WHERE {where}"
+    if query.point is None:
+        conn.execute(unplaced + words.format(""), params)
+        return
+    geo = {**params, **_distance_params(query)}
+    box = _box(query, geo)
+    near = f"{box} AND {where}{words.format('+' if box else '')}"
+    # A location's profile is a match once; the rows of a profile with several are grouped,
+    # those of the many with one are not (grouping is a sort).
+    one, nearest = values.format(dist=_DISTANCE), values.format(dist=f"MIN({_DISTANCE})")
+    conn.execute(f"{_INSERT_MATCHED} SELECT {one} FROM places WHERE single = 1{near}", geo)
+    conn.execute(
+        f"{_INSERT_MATCHED} SELECT {nearest} FROM places WHERE single = 0{near} GROUP BY rid", geo
+    )
+    if query.radius_km is not None:
+        # The box's corners hold locations beyond the radius.
+        conn.execute("DELETE FROM temp.search_matched WHERE dist > ?", (query.radius_km,))
+    elif query.sort is not SortOrder.DISTANCE:
+        # A profile without a location has no place in a list ordered by distance, only here.
+        conn.execute(f"{unplaced} AND located = 0{words.format('')}", params)
+
+
+def _distance_params(query: SearchQuery) -> dict[str, float]:
+    """What ``_DISTANCE`` needs of the search point."""
+    assert query.point is not None
+    phi = math.radians(query.point.lat)
+    return {
+        "earth_km": EARTH_RADIUS_KM,
+        "phi": phi,
+        "cos_phi": math.cos(phi),
+        "lon": query.point.lon,
+        "deg": math.pi / 180.0,
+    }
+
+
+def _box(query: SearchQuery, params: dict[str, Any]) -> str:
+    """The bounding box of the radius, as SQL on ``places`` (empty without a radius)."""
+    point = query.point
+    if point is None or query.radius_km is None:
+        return ""
+    box = bounding_box(point, query.radius_km)
+    params.update(min_lat=box.min_lat, max_lat=box.max_lat)
+    ranges = []
+    for n, (low, high) in enumerate(box.lon_ranges()):
+        params[f"lon_low{n}"], params[f"lon_high{n}"] = low, high
+        ranges.append(f"lon BETWEEN :lon_low{n} AND :lon_high{n}")
+    return f" AND lat BETWEEN :min_lat AND :max_lat AND ({' OR '.join(ranges)})"
 
 
 def _quoted(text: str) -> str:
