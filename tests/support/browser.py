@@ -191,6 +191,9 @@ SCRIPT_RUNS = """
   const write = (key, value) => (store ? store.setItem(key, String(value)) : (memory[key] = value));
   const state = {
     seq: 0, lastRequest: 0, lastStart: 0, lastFinal: 0,
+    // Milliseconds from each request to the end of the run that answered it: the server's
+    // time (the socket is on this machine), for benchmarks.
+    requestedAt: 0, durations: [],
     requests: () => read('tdir.requests'),
     settled: () => read('tdir.settled'),
     settle: () => write('tdir.settled', read('tdir.requests')),
@@ -232,7 +235,10 @@ SCRIPT_RUNS = """
         if (!bytes) return;
         const message = fields(bytes);
         if (message.has(4)) state.lastStart = ++state.seq;
-        if (message.has(6) && message.get(6) !== 2) state.lastFinal = ++state.seq;
+        if (message.has(6) && message.get(6) !== 2) {
+          state.lastFinal = ++state.seq;
+          state.durations.push(performance.now() - state.requestedAt);
+        }
       });
     }
     send(data) {
@@ -240,6 +246,7 @@ SCRIPT_RUNS = """
       if (bytes && fields(bytes).has(11)) {
         write('tdir.requests', read('tdir.requests') + 1);
         state.lastRequest = ++state.seq;
+        state.requestedAt = performance.now();
       }
       return super.send(data);
     }
