@@ -6,10 +6,10 @@ search several times over: open a metro's ZIP, go to the next page, choose a
 technique, keep verified licenses only, narrow the radius, clear the filters. For each
 interaction it records
 
-- **server time**: from the browser's rerun request to the end of the script run that answered
-  it, as the app's own websocket tells them (the socket is on this machine, so this is the
-  server's work);
-- **drawn**: from the action to the page showing the results, idle.
+- **server time**: the seconds the dashboard's script runs caused by the interaction took on
+  the server, as the dashboard logs them (``TDIR_DASHBOARD_TIMINGS``, see
+  ``dashboard/run_timings.py``);
+- **drawn**: from the action to the page showing the results, idle, in the browser.
 
 It prints p50/p95 of both, per interaction and overall::
 
@@ -19,6 +19,7 @@ It prints p50/p95 of both, per interaction and overall::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -77,19 +78,34 @@ def interactions(page: Page) -> list[tuple[str, Callable[[], None]]]:
     ]
 
 
-def timed_step(page: Page, action: Callable[[], None]) -> tuple[float, float]:
+class ServerLog:
+    """The dashboard's log of its script runs (one JSON line each)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen = 0
+
+    def since_last(self) -> float:
+        """Milliseconds of server time of the runs logged since the last call."""
+        if not self.path.exists():
+            return 0.0
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        new, self.seen = lines[self.seen :], len(lines)
+        return sum(json.loads(line)["seconds"] for line in new) * 1000
+
+
+def timed_step(page: Page, log: ServerLog, action: Callable[[], None]) -> tuple[float, float]:
     """Run one interaction; its server time and the time until the page was drawn, in ms."""
     before = run_requests(page)
-    runs = page.evaluate("() => window.__tdirScript.durations.length")
+    log.since_last()
     started = time.perf_counter()
     action()
     wait_for_runs(page, before, timeout_ms=TIMEOUT_MS)
     drawn = (time.perf_counter() - started) * 1000
-    server = page.evaluate("(n) => window.__tdirScript.durations.slice(n)", runs)
-    return max(server), drawn
+    return log.since_last(), drawn
 
 
-def play(url: str, rounds: int) -> dict[str, list[tuple[float, float]]]:
+def play(url: str, rounds: int, log: ServerLog) -> dict[str, list[tuple[float, float]]]:
     """Every interaction's (server, drawn) times over the rounds."""
     times: dict[str, list[tuple[float, float]]] = {}
     with sync_playwright() as playwright:
@@ -103,15 +119,15 @@ def play(url: str, rounds: int) -> dict[str, list[tuple[float, float]]]:
         for round_number in range(rounds):
             place = PLACES[round_number % len(PLACES)]
             before = run_requests(page) if round_number else 0
+            log.since_last()
             started = time.perf_counter()
             page.goto(f"{url}/?near={place}&radius=25")
             wait_for_runs(page, before, timeout_ms=TIMEOUT_MS)
-            durations = page.evaluate("() => window.__tdirScript.durations")
-            opened = ((durations[-1] if durations else 0.0), (time.perf_counter() - started) * 1000)
+            opened = (log.since_last(), (time.perf_counter() - started) * 1000)
             times.setdefault("open a place", []).append(opened)
             page.get_by_text(re.compile(r"therapists? within 25 mi of")).wait_for()
             for name, action in interactions(page):
-                times.setdefault(name, []).append(timed_step(page, action))
+                times.setdefault(name, []).append(timed_step(page, log, action))
         browser.close()
     return times
 
@@ -146,10 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         home = Path(scratch)
         (home / "index.sqlite3").symlink_to(index)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TDIR_", "STREAMLIT_"))}
-        env.update(TDIR_HOME=str(home), TDIR_BACKEND="sqlite")
+        timings = home / "timings.jsonl"
+        env.update(TDIR_HOME=str(home), TDIR_BACKEND="sqlite", TDIR_DASHBOARD_TIMINGS=str(timings))
         with streamlit_server(env, home / "streamlit.log") as server:
             print(f"dashboard on {args.profiles:,} profiles ({index.name}), {args.rounds} rounds")
-            report(play(server.url, args.rounds))
+            report(play(server.url, args.rounds, ServerLog(timings)))
     return 0
 
 

@@ -6,11 +6,14 @@ profiles and compare; the admin pages appear only for a signed-in admin.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from dashboard import routes, services
 from dashboard.auth import AFTER_SIGN_IN, current_access, is_admin
+from dashboard.run_timings import timed_run
 
 
 def navigation() -> StreamlitPage:
@@ -50,6 +53,14 @@ def navigation() -> StreamlitPage:
 
 def main() -> None:
     """Configure the page, then run the page the visitor is on."""
+    # The path only: a query holds what the visitor searched for, which a timing log has no
+    # business keeping.
+    with timed_run(urlsplit(st.context.url or "").path or "/"):
+        run_page()
+
+
+def run_page() -> None:
+    """Set the page up and run the page the visitor is on."""
     # Each page titles its own tab (headings.py). "auto" keeps the sidebar of filters open on
     # a wide screen and closed on a phone, where the search box and the results come first.
     st.set_page_config(page_icon=":material/spa:", layout="wide", initial_sidebar_state="auto")
