@@ -23,6 +23,7 @@ from crawler.demoweb import DemoWeb, FaultPlan, GroundTruth, generate_world
 from crawler.runs import CrawlStore, RunRecord
 from indexer.snapshots import load_snapshot
 from tests.crawling import run_tdir
+from tests.support.fault_log import failed_for_good
 
 FAULTS = "5xx=0.1,stall=0.05:8s,truncate=0.05,reset=0.02,trap=calendar"
 SEED = 7
@@ -73,30 +74,6 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "log": faulty_log,
         "urls": urls,
     }
-
-
-def failed_for_good(log: list[dict[str, Any]]) -> Counter[str]:
-    """The error kind of every URL whose last request in the faulty crawl failed."""
-    last: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in log:
-        key = (entry["site"], entry["path"])
-        if entry["attempt"] >= last.get(key, {"attempt": 0})["attempt"]:
-            last[key] = entry
-    return Counter(kind for kind in map(error_kind, last.values()) if kind)
-
-
-def error_kind(entry: dict[str, Any]) -> str | None:
-    """The error kind a crawl gives a request that ended as its log entry says."""
-    fault = entry["fault"]
-    if fault == "stall":
-        return "download/timeout"
-    if fault == "reset":
-        return "download/connection-lost"
-    if fault == "truncate" and entry["variant"] == "short":
-        return "download/cut-short"
-    if entry["status"] is not None and entry["status"] >= 400:
-        return f"http/{entry['status']}"
-    return None
 
 
 def test_the_web_really_misbehaved(chaos: dict[str, Any]) -> None:

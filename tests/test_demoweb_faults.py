@@ -28,6 +28,7 @@ from crawler.demoweb.server import etag_of
 from crawler.demoweb.sites import PagesSite
 from crawler.demoweb.store import Population
 from tests.crawling import run_tdir
+from tests.support.fault_log import failed_for_good
 
 ROOT = Path(__file__).resolve().parent.parent
 # Nine requests in ten misbehave; the stall outlasts the 0.5 s the tests wait for an answer.
@@ -403,13 +404,9 @@ def test_a_crawl_counts_each_fault_that_failed_for_good(world: Path, tmp_path: P
     assert done.returncode in (0, 1), done.stderr
     [record] = json.loads(done.stdout)
     # What became of each URL at its last attempt, as the server tells it.
-    last: dict[str, dict[str, Any]] = {}
-    for entry in log_entries(web):
-        if entry["attempt"] > last.get(entry["path"], {"attempt": 0})["attempt"]:
-            last[entry["path"]] = entry
-    failed_for_good = Counter(kind for kind in map(_error_kind, last.values()) if kind)
+    expected = failed_for_good(log_entries(web))
     counted = {k: v for k, v in record["errors"].items() if k.startswith(("http/", "download/"))}
-    assert counted == dict(failed_for_good)
+    assert counted == dict(expected)
     assert {"download/timeout", "download/cut-short", "download/connection-lost"} <= set(counted)
     assert any(kind in counted for kind in ("http/500", "http/503"))
 
@@ -430,17 +427,3 @@ def _plan_failing_every_way(spec: str, site: PagesSite) -> FaultPlan:
         if finals == {"5xx", "stall", "truncate", "reset"}:
             return plan
     raise AssertionError("no seed fails the city pages every way")
-
-
-def _error_kind(entry: dict[str, Any]) -> str | None:
-    """The error kind a crawl gives a request that ended as the log entry says."""
-    fault = entry["fault"]
-    if fault == "stall":
-        return "download/timeout"
-    if fault == "reset":
-        return "download/connection-lost"
-    if fault == "truncate" and entry["variant"] == "short":
-        return "download/cut-short"
-    if entry["status"] is not None and entry["status"] >= 400:
-        return f"http/{entry['status']}"
-    return None
