@@ -100,6 +100,25 @@ def test_every_site_has_its_own_port_and_a_manifest(web: DemoWeb, world: Path) -
     assert json.loads((world / "sites.json").read_text()) == web.urls
 
 
+def test_a_taken_port_fails_the_start_at_once_and_frees_the_others(world: Path) -> None:
+    import socket
+
+    squatter = socket.socket()  # the third site's port is taken
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    base = squatter.getsockname()[1] - 2
+    with squatter, ThreadPoolExecutor(1) as pool:
+        attempt = pool.submit(DemoWeb.start, world, base_port=base)
+        with pytest.raises(OSError):
+            attempt.result(timeout=60)  # a hang here is the bug: it never returned
+    # The sites that did bind let go of their ports.
+    for k in (0, 1):
+        with socket.socket() as again:
+            again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            again.bind(("127.0.0.1", base + k))
+
+
 def test_robots_and_sitemaps_are_served_per_site(web: DemoWeb) -> None:
     for name, base in web.urls.items():
         robots = fetch(f"{base}/robots.txt")

@@ -398,8 +398,10 @@ class DemoWeb:
         if self.faults is not None:
             self.faults.stopping.set()  # ends every stall now
         # Each server notices a shutdown at its next poll; asked one after another, ten of
-        # them would take ten polls.
-        stoppers = [threading.Thread(target=s.shutdown) for s in self._servers.values()]
+        # them would take ten polls. A server that never started serving (a later site's port
+        # was taken) must not be asked: shutdown() waits for a serve_forever() that never runs.
+        serving = list(self._servers.values()) if self._threads else []
+        stoppers = [threading.Thread(target=s.shutdown) for s in serving]
         for stopper in stoppers:
             stopper.start()
         for stopper in stoppers:
