@@ -231,18 +231,18 @@ def base_features() -> tuple[dict[str, Any], ...]:
 
 
 class Town(NamedTuple):
-    """A city or town to name on the map; ``zips``: how many ZIP codes it has."""
+    """A city or town to name on the map; ``size`` ranks it: (population, ZIP codes)."""
 
     name: str
     state: str
     lat: float
     lon: float
-    zips: int
+    size: tuple[int, int]
 
 
 @cache
 def _towns() -> tuple[Town, ...]:
-    """Every city under its primary name, the ones with the most ZIP codes first."""
+    """Every city under its primary name, the most populous first."""
     boxes = {
         f["properties"]["code"]: f["bbox"]
         for f in base_features()
@@ -256,8 +256,10 @@ def _towns() -> tuple[Town, ...]:
         # A few cities of the ZIP table average in a ZIP placed at sea or at 0,0: leave out any
         # that falls outside its own state.
         if box is not None and box[0] <= lon <= box[2] and box[1] <= city.lat <= box[3]:
-            towns.append(Town(city.name, city.state, city.lat, lon, city.zip_count))
-    return tuple(sorted(towns, key=lambda t: (-t.zips, t.state, t.name)))
+            towns.append(
+                Town(city.name, city.state, city.lat, lon, (city.population, city.zip_count))
+            )
+    return tuple(sorted(towns, key=lambda t: (-t.size[0], -t.size[1], t.state, t.name)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +299,7 @@ def _overlaps(a: Box, b: Box) -> bool:
 
 def town_labels(frame: Frame) -> list[Town]:
     """The towns to name: those in the first view, then those in the margin round it, each
-    group the places with the most ZIP codes first, each only where its name clears every name
+    group the most populous places first, each only where its name clears every name
     already kept; at most TOWNS_IN_VIEW and TOWNS_AROUND. (deck.gl's TextLayer draws every
     label it is given, overlaps and all.)"""
     view = frame.bounds

@@ -1,9 +1,11 @@
 """Every US city and town with a post office, from the ZIP table the ``zipcodes`` package ships.
 
 A city is the set of ZIP codes whose primary city it is; its point is the mean of their
-centroids and its size is how many ZIP codes it has (which tracks population well enough to
-rank "Portland, OR" above "Portland, ME"). A name the Postal Service also accepts for a ZIP
-("Hollywood" for 90028) is a city too, ranked after the primary names.
+centroids. Cities that share a name are ranked by population (GeoNames' count for places of
+1,000 people or more, ``data/us_city_population.tsv``), then by how many ZIP codes they have,
+so "Austin" is Austin, TX, and "Did you mean" offers Austin, MN before Austin, AR. A name the
+Postal Service also accepts for a ZIP ("Hollywood" for 90028) is a city too, ranked after the
+primary names.
 
 The table is read once, on the first lookup by name, into a compact in-memory index; ZIP
 lookups never need it.
@@ -11,6 +13,7 @@ lookups never need it.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -127,6 +130,7 @@ class City:
     lon: float
     zip_count: int
     primary: bool = True  # False: only an "acceptable" name for ZIPs of another city
+    population: int = 0  # 0: under 1,000 people, or not in GeoNames under this name
 
     @property
     def label(self) -> str:
@@ -149,9 +153,11 @@ class Gazetteer:
         self,
         primary: dict[str, dict[str, _Totals]],
         acceptable: dict[str, dict[str, _Totals]] | None = None,
+        population: dict[tuple[str, str], int] | None = None,
     ) -> None:
         self._primary = primary
         self._acceptable = acceptable or {}
+        self._population = population or {}
         self._keys_in_state: dict[str, list[str]] | None = None
 
     def find(self, name: str, state: str | None = None) -> tuple[City, ...]:
@@ -160,12 +166,12 @@ class Gazetteer:
         if state is not None:
             totals = self._primary.get(key, {}).get(state)
             if totals is not None:
-                return (_city(totals, state, True),)
+                return (self._city(key, totals, state, True),)
             totals = self._acceptable.get(key, {}).get(state)
-            return (_city(totals, state, False),) if totals is not None else ()
-        found = [_city(t, st, True) for st, t in self._primary.get(key, {}).items()]
+            return (self._city(key, totals, state, False),) if totals is not None else ()
+        found = [self._city(key, t, st, True) for st, t in self._primary.get(key, {}).items()]
         found += [
-            _city(t, st, False)
+            self._city(key, t, st, False)
             for st, t in self._acceptable.get(key, {}).items()
             if st not in self._primary.get(key, {})
         ]
@@ -185,11 +191,20 @@ class Gazetteer:
             return None
         # The closest spelling; among equally close ones, the biggest city.
         cities = [(score, self.find(choice, state)[0]) for choice, score, _ in found]
-        return max(cities, key=lambda hit: (round(hit[0]), hit[1].zip_count))[1]
+        return max(cities, key=lambda hit: (round(hit[0]), hit[1].population, hit[1].zip_count))[1]
 
     def cities(self) -> list[City]:
         """Every city under its primary name, for tests and tools."""
-        return [_city(t, st, True) for per in self._primary.values() for st, t in per.items()]
+        return [
+            self._city(key, t, st, True)
+            for key, per in self._primary.items()
+            for st, t in per.items()
+        ]
+
+    def _city(self, key: str, totals: _Totals, state: str, primary: bool) -> City:
+        lat_sum, lon_sum, count, name = totals
+        population = self._population.get((key, state), 0)
+        return City(name, state, lat_sum / count, lon_sum / count, count, primary, population)
 
     def _by_state(self) -> dict[str, list[str]]:
         if self._keys_in_state is None:
@@ -201,13 +216,8 @@ class Gazetteer:
         return self._keys_in_state
 
 
-def _city(totals: _Totals, state: str, primary: bool) -> City:
-    lat_sum, lon_sum, count, name = totals
-    return City(name, state, lat_sum / count, lon_sum / count, count, primary)
-
-
-def _rank(city: City) -> tuple[int, int, str]:
-    return (0 if city.primary else 1, -city.zip_count, city.state)
+def _rank(city: City) -> tuple[int, int, int, str]:
+    return (0 if city.primary else 1, -city.population, -city.zip_count, city.state)
 
 
 @cache
@@ -231,7 +241,24 @@ def gazetteer() -> Gazetteer:
                 totals[0] += lat
                 totals[1] += lon
                 totals[2] += 1
-    return Gazetteer(primary, acceptable)
+    return Gazetteer(primary, acceptable, populations())
+
+
+def populations() -> dict[tuple[str, str], int]:
+    """(city key, state) -> people living there, from ``data/us_city_population.tsv``.
+
+    Where GeoNames has two places of one name in a state (a town and a village of the same
+    name), the larger one's count is kept.
+    """
+    text = resources.files("indexer").joinpath("data/us_city_population.tsv").read_text("utf-8")
+    rows = csv.DictReader(
+        (line for line in text.splitlines() if not line.startswith("#")), delimiter="\t"
+    )
+    found: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (city_key(row["name"]), row["state"])
+        found[key] = max(found.get(key, 0), int(row["population"]))
+    return found
 
 
 @cache

@@ -92,8 +92,9 @@ def geocode_place(text: str) -> Place:
 
     Accepts a ZIP (or ZIP+4), a city with or without its state (code or name, any case,
     commas optional), a street address, a nickname such as "NYC", or "lat,lon". A city named
-    without a state is the likeliest one (most ZIP codes), the others in ``alternatives``. A
-    street address is placed at its ZIP's centroid, else its city's: ``precision`` says which.
+    without a state is the likeliest one (most people, then most ZIP codes), the others in
+    ``alternatives``. A street address is placed at its ZIP's centroid, else its city's:
+    ``precision`` says which.
 
     Raises PlaceNotFoundError naming the input (with a suggestion when one is close) when it
     is none of those or is unknown.

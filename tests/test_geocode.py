@@ -116,7 +116,7 @@ def test_nicknames_land_in_the_right_place() -> None:
     ("typed", "picked", "also"),
     [
         ("Austin", "Austin, TX", "Austin, MN"),
-        ("Springfield", "Springfield, IL", "Springfield, MA"),
+        ("Springfield", "Springfield, MO", "Springfield, MA"),
         ("Portland", "Portland, OR", "Portland, ME"),
         ("Kansas City", "Kansas City, MO", "Kansas City, KS"),
     ],
@@ -138,6 +138,10 @@ def test_a_name_with_its_state_has_no_alternatives() -> None:
 
 def test_an_ambiguous_name_lists_the_biggest_others_first() -> None:
     assert geocode_place("Portland").alternatives[0] == "Portland, ME"
+    # Austin, MN (25,000 people) before Austin, AR (3,000), though each has one ZIP code.
+    austin = geocode_place("Austin").alternatives
+    assert austin[0] == "Austin, MN"
+    assert austin.index("Austin, MN") < austin.index("Austin, AR")
 
 
 @pytest.mark.parametrize(
@@ -232,6 +236,15 @@ def test_a_bare_city_name_resolves_to_a_city_of_that_name(city: City) -> None:
     # A nickname ("Manhattan" is New York) wins over a town of that name.
     assert city_key(picked) == city_key(city.name) or city_key(city.name) in aliases()
     assert city.label not in place.alternatives or place.label != city.label
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(_CITIES))
+def test_a_shared_name_offers_the_most_populous_first(city: City) -> None:
+    shared = gazetteer().find(city.name)
+    primary = [c for c in shared if c.primary]
+    assert [c.population for c in primary] == sorted((c.population for c in primary), reverse=True)
+    assert all(c.primary for c in shared[: len(primary)])
 
 
 # --- speed ------------------------------------------------------------------------------------
