@@ -401,7 +401,7 @@ class DemoWeb:
         # them would take ten polls. A server that never started serving (a later site's port
         # was taken) must not be asked: shutdown() waits for a serve_forever() that never runs.
         serving = list(self._servers.values()) if self._threads else []
-        stoppers = [threading.Thread(target=s.shutdown) for s in serving]
+        stoppers = [threading.Thread(target=s.shutdown, daemon=True) for s in serving]
         for stopper in stoppers:
             stopper.start()
         for stopper in stoppers:
