@@ -10,7 +10,6 @@ from pathlib import Path
 
 from crawler.catalog import CatalogError, load_catalog, site_variables
 from crawler.coverage import field_coverage
-from crawler.runner import crawl, print_progress
 from crawler.runs import CrawlStore, RunRecord
 from tdir.config import Settings
 
@@ -72,6 +71,10 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 
 def run_crawl(args: argparse.Namespace) -> int:
     """Crawl, then print a summary table (or JSON)."""
+    # Here, not at the top: Scrapy and Twisted take most of a second to import, and only a
+    # crawl needs them (not ``tdir coverage``, nor ``tdir crawl --help``).
+    from crawler.runner import crawl, print_progress
+
     settings = Settings.from_env()
     manifest = args.sites or settings.sites_manifest
     variables = {}

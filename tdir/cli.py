@@ -22,8 +22,10 @@ class CommandError(Exception):
     """A user-facing failure: printed as ``tdir: error: ...`` with exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser with every subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand, or with ``search`` alone when that is
+    the ``command`` to run: the others' modules load Scrapy, Twisted, dateparser or Streamlit,
+    which a search never needs and would wait a second for."""
     parser = argparse.ArgumentParser(
         prog="tdir",
         description="Find licensed massage and neuromuscular therapists; build and serve the "
@@ -31,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_search(commands)
+    if command == "search":
+        return parser
     from crawler.cli import register as register_crawl
     from crawler.demoweb.cli import register as register_demo_web
     from crawler.scheduling.cli import register as register_schedule
@@ -124,8 +128,8 @@ def run_search(args: argparse.Namespace) -> int:
         backend.close()
     if args.json:
         document = _result_json(result, place_label, radius)
-        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        # One write: json.dump with an indent writes every token to the stream on its own.
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
         _print_table(result, place_label, radius)
     return 0
@@ -209,8 +213,9 @@ def _print_table(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tdir`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments[0] if arguments else None)
+    args = parser.parse_args(arguments)
     try:
         return args.handler(args)
     except (QueryError, CommandError, ConfigError, BackendError, CatalogError) as exc:

@@ -131,6 +131,16 @@ def test_an_ambiguous_name_is_the_likeliest_with_the_alternatives(
     assert len(place.alternatives) <= 8
 
 
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [("Maple Mount", "Maple Mount, KY"), ("Pleasant Mount", "Pleasant Mount, PA")],
+)
+def test_a_city_ending_in_mount_is_not_read_as_montana(typed: str, label: str) -> None:
+    # "Mount" keys as "mt", which is also Montana's code.
+    assert geocode_place(typed).label == label
+    assert geocode_place("Helena MT").label == "Helena, MT"
+
+
 def test_a_name_with_its_state_has_no_alternatives() -> None:
     assert geocode_place("Austin, MN").alternatives == ()
     assert geocode_place("Portland ME").label == "Portland, ME"

@@ -6,7 +6,6 @@ import re
 from functools import cache
 
 import zipcodes
-from scourgify.address_constants import STATE_ABBREVIATIONS
 
 _NOT_LETTERS = re.compile(r"[^A-Z]+")
 
@@ -19,6 +18,9 @@ def state_codes() -> frozenset[str]:
 
 @cache
 def _names() -> dict[str, str]:
+    # Imported here: the package loads usaddress's tagger, which a two-letter code never needs.
+    from scourgify.address_constants import STATE_ABBREVIATIONS
+
     # The USPS table spells names with single spaces and no punctuation ("N DAK").
     return {_squash(name): code for name, code in STATE_ABBREVIATIONS.items()}
 
