@@ -30,8 +30,12 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Two workers: most of the suite waits on servers, crawls and browsers rather than computing.
+# A module's tests stay on one worker, with the module's fixtures.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) system-deps browser-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
