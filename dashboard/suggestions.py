@@ -6,7 +6,6 @@ number of therapists it would find, checked against the index with one small que
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -83,18 +82,15 @@ def suggest(
     suggestions: list[Suggestion] = []
     note = None
     if point is not None:
-        nearest = _count(replace(state, cursor=None), point, taxonomy, search, radius=False)
+        nearest, wider = _nearest(state, point, taxonomy, search)
         if nearest is not None and nearest.hits and nearest.hits[0].distance_km is not None:
             distance = to_unit(nearest.hits[0].distance_km, state.unit)
             note = f"The nearest match is {distance:.0f} {state.unit} away."
-            wider = next((r for r in RADIUS_STEPS if r >= math.ceil(distance * 1.02)), None)
-            if wider is not None and wider > state.radius and wider <= MAX_RADIUS:
+            if wider is not None:
                 widened = replace(state, radius=float(wider)).first_page()
-                found = _count(widened, point, taxonomy, search)
-                if found is not None and found.total:
-                    suggestions.append(
-                        Suggestion(f"Widen to {wider} {state.unit}", widened, found.total)
-                    )
+                suggestions.append(
+                    Suggestion(f"Widen to {wider} {state.unit}", widened, nearest.total)
+                )
     relaxed: list[Suggestion] = []
     for label, changed in _relaxations(state, taxonomy):
         found = _count(changed.first_page(), point, taxonomy, search)
@@ -102,6 +98,26 @@ def suggest(
             relaxed.append(Suggestion(label, changed.first_page(), found.total))
     relaxed.sort(key=lambda s: -s.total)
     return suggestions + relaxed, note
+
+
+def _nearest(
+    state: SearchState, point: GeoPoint, taxonomy: Taxonomy, search: Search
+) -> tuple[SearchResult | None, int | None]:
+    """The search at the smallest wider radius step that finds someone (its nearest match first)
+    and that step; beyond the widest step, the nearest match anywhere and no step.
+
+    Step by step, because a search within a radius costs what its matches cost, and one
+    without a radius would rank every match in the country to find the nearest.
+    """
+    for step in RADIUS_STEPS:
+        if step <= state.radius or step > MAX_RADIUS:
+            continue
+        found = _count(replace(state, radius=float(step)).first_page(), point, taxonomy, search)
+        if found is None:
+            return None, None
+        if found.total:
+            return found, step
+    return _count(replace(state, cursor=None), point, taxonomy, search, radius=False), None
 
 
 def _count(

@@ -12,19 +12,17 @@ import os
 import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 from crawler.catalog import load_catalog, site_variables
 from crawler.cli import summary_table
 from crawler.demoweb import DemoWeb, generate_world, open_world
 from crawler.runner import crawl, print_progress
 from crawler.runs import CrawlStore
+from dashboard.launch import streamlit_command
 from indexer.build import IndexState, build_profiles, write_index
 from indexer.cli import state_file, summary_text
 from indexer.search import open_backend
 from tdir.config import Settings
-
-DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -81,24 +79,7 @@ def run_demo(args: argparse.Namespace) -> int:
             env["TDIR_ADMIN_PASSWORD"] = secrets.token_urlsafe(9)
             print(f"Admin sign-in password for this demo: {env['TDIR_ADMIN_PASSWORD']}")
         print(f"Dashboard: {url}  (Ctrl+C to stop)", flush=True)
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(DASHBOARD),
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(args.port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            # Clients see the directory, not Streamlit's Deploy button and developer menu.
-            "--client.toolbarMode",
-            "viewer",
-        ]
+        command = streamlit_command("127.0.0.1", args.port)
         try:
             return subprocess.call(command, env=env)
         except KeyboardInterrupt:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dashboard.launch import streamlit_command
 from tests.support.waiting import WaitTimeoutError, wait_until
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "dashboard" / "app.py"
 # Without the background-networking flags Chromium keeps trying to reach Google's services,
 # which a closed network refuses many times a second.
 CHROMIUM_ARGS = [
@@ -98,26 +98,7 @@ def streamlit_server(
     Raises RuntimeError, with the server's output, if it does not answer within ``timeout``.
     """
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        # Clients see the directory, not Streamlit's Deploy button and developer menu.
-        "--client.toolbarMode",
-        "viewer",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    command = streamlit_command("127.0.0.1", port)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(
