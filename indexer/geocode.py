@@ -40,6 +40,7 @@ from indexer.gazetteer import (
     state_code,
 )
 from indexer.geo import GeoPoint
+from indexer.online_geocoder import online_geocoder
 
 Precision = Literal["rooftop", "zip", "city"]
 
@@ -47,6 +48,8 @@ _ZIP = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$")
 _LAT_LON = re.compile(r"^\s*\(?\s*([-+]?\d+(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d+(?:\.\d+)?)\s*\)?\s*$")
 # A ZIP or ZIP+4 at the end of a longer text ("Austin, TX 78704").
 _TRAILING_ZIP = re.compile(r"(?:^|[\s,])(\d{5})(?:-\d{4})?\s*\.?\s*$")
+# A street address begins with its house number ("1200 S Lamar Blvd").
+_HOUSE_NUMBER = re.compile(r"^\d+[A-Za-z]?(?:-\d+)?\s+[^\d\s]")
 # How many other places an ambiguous name's answer lists.
 MAX_ALTERNATIVES = 8
 
@@ -161,13 +164,15 @@ def _city_place(city: City, alternatives: tuple[City, ...] = ()) -> Place:
 
 
 def geocode_place(text: str) -> Place:
-    """Resolve what a user typed for "where" to a point, offline.
+    """Resolve what a user typed for "where" to a point: offline, and online where configured.
 
     Accepts a ZIP (or ZIP+4), a city with or without its state (code or name, any case,
     commas optional), a street address, a nickname such as "NYC", or "lat,lon". A city named
     without a state is the likeliest one (most people, then most ZIP codes), the others in
     ``alternatives``. A street address is placed at its ZIP's centroid, else its city's:
-    ``precision`` says which.
+    ``precision`` says which. With an online geocoder configured (``TDIR_GEOCODER_URL``, see
+    :mod:`indexer.online_geocoder`), a street address it places at a building is placed there,
+    and a place unknown offline is looked up there before it is refused.
 
     Raises PlaceNotFoundError naming the input (with a suggestion when one is close) when it
     is none of those or is unknown.
@@ -181,6 +186,30 @@ def geocode_place(text: str) -> Place:
         except ValueError as exc:
             raise PlaceNotFoundError(f"{typed!r}: {exc}") from None
         return Place(point, "rooftop", f"{point.lat:.5f}, {point.lon:.5f}")
+    try:
+        place = _offline(typed)
+    except PlaceNotFoundError:
+        found = _online(typed, any_precision=True)
+        if found is None:
+            raise
+        return found
+    if place.precision != "rooftop" and _HOUSE_NUMBER.match(typed):
+        # A street address: offline it is only at its ZIP's or city's centre.
+        return _online(typed, any_precision=False) or place
+    return place
+
+
+def _online(typed: str, *, any_precision: bool) -> Place | None:
+    """The configured online geocoder's answer, if there is one and it is precise enough."""
+    geocoder = online_geocoder()
+    located = geocoder.locate(typed) if geocoder is not None else None
+    if located is None or not (located.building or any_precision):
+        return None
+    return Place(located.point, "rooftop" if located.building else "city", located.label)
+
+
+def _offline(typed: str) -> Place:
+    """A ZIP, a ZIP at the end of a longer text, or a city with its state and street."""
     if _ZIP.match(typed):
         place = zip_centroid(typed)
         if place is None:

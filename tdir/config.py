@@ -181,3 +181,34 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+@dataclass(frozen=True)
+class GeocoderSettings:
+    """The online geocoder, used only when configured (places are found offline otherwise).
+
+    Variables: ``TDIR_GEOCODER_URL`` (a Nominatim server, e.g.
+    ``https://nominatim.openstreetmap.org``; unset: offline only) and ``TDIR_GEOCODER_USER_AGENT``
+    (who is asking; Nominatim's usage policy asks for an application name and a contact, e.g.
+    ``tdir (ops@example.org)``; default ``tdir``).
+    """
+
+    url: str | None
+    user_agent: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GeocoderSettings:
+        env = os.environ if env is None else env
+        url = (env.get("TDIR_GEOCODER_URL") or "").strip().rstrip("/") or None
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigError(
+                    f"TDIR_GEOCODER_URL={url!r} must be an http(s) URL of a Nominatim server,"
+                    " e.g. https://nominatim.openstreetmap.org"
+                )
+        agent = (env.get("TDIR_GEOCODER_USER_AGENT") or "").strip() or DEFAULT_GEOCODER_AGENT
+        return cls(url=url, user_agent=agent)
+
+
+DEFAULT_GEOCODER_AGENT = "tdir"
