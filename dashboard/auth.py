@@ -268,6 +268,4 @@ def cookie_writer() -> None:
         html = cookie_script(None)
     else:
         return
-    import streamlit.components.v1 as components
-
-    components.html(html, height=0)
+    st.iframe(html, height=1)
