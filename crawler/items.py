@@ -16,6 +16,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 RecordType = Literal["listing", "credential_record", "review"]
+# How each record type reads in a sentence or a column heading, in the plural.
+RECORD_LABELS: dict[str, str] = {
+    "listing": "listings",
+    "review": "reviews",
+    "credential_record": "credential records",
+}
 
 
 def stable_id(source: str, source_ref: str) -> str:
@@ -24,7 +30,7 @@ def stable_id(source: str, source_ref: str) -> str:
     return digest[:20]
 
 
-def content_hash(body: bytes) -> str:
+def body_hash(body: bytes) -> str:
     """Return the hash of a fetched body, used to tell changed pages from unchanged ones."""
     return hashlib.sha256(body).hexdigest()
 
@@ -36,7 +42,7 @@ class Provenance:
     source: str
     url: str
     fetched_at: str  # ISO 8601, UTC
-    content_hash: str
+    content_hash: str  # body_hash() of what was fetched
 
 
 @dataclass(slots=True)

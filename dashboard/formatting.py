@@ -6,28 +6,17 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from indexer.geo import KM_PER_MILE
+from indexer.geo import DistanceUnit, from_km
 
-DistanceUnit = Literal["mi", "km"]
 MISSING = "\u2013"  # an en dash: shown where a value is unknown
 BadgeColor = Literal["green", "orange", "red", "gray", "blue", "violet"]
-
-
-def to_unit(km: float, unit: DistanceUnit) -> float:
-    """Convert kilometres into the user's unit."""
-    return km / KM_PER_MILE if unit == "mi" else km
-
-
-def to_km(value: float, unit: DistanceUnit) -> float:
-    """Convert a distance in the user's unit into kilometres."""
-    return value * KM_PER_MILE if unit == "mi" else value
 
 
 def format_distance(km: float | None, unit: DistanceUnit) -> str:
     """ "3.2 mi", "12 km"; an empty string when there is no distance."""
     if km is None:
         return ""
-    value = to_unit(km, unit)
+    value = from_km(km, unit)
     return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.formatting import DistanceUnit, format_distance
+from dashboard.formatting import format_distance
 from dashboard.markup import escape_markdown, plain_text
 from dashboard.search_state import SearchState
-from indexer.geo import GeoPoint, distance_km
+from indexer.geo import DistanceUnit, GeoPoint, distance_km
 from indexer.geocode import PlaceNotFoundError, geocode_place
 from indexer.profile import Location, Profile
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from crawler.items import RECORD_LABELS
 from crawler.runs import RunRecord
 from crawler.scheduling.history import RunEntry
 from dashboard.formatting import MISSING, format_moment, format_took, plural
@@ -39,11 +40,6 @@ STATE_COLORS = {
     "running": ("#1e3a8a", "#dbeafe"),
     "queued": ("#374151", "#f3f4f6"),
     "skipped": ("#374151", "#f3f4f6"),
-}
-RECORD_LABELS = {
-    "listing": "listings",
-    "review": "reviews",
-    "credential_record": "credential records",
 }
 # What a crawl found compared with the source's previous complete crawl, in reading order.
 CHANGE_LABELS = {
@@ -85,11 +81,6 @@ def run_changes(record: RunRecord | None) -> dict[str, dict[str, int]] | None:
 def record_label(record_type: str) -> str:
     """ "listings", "reviews", "credential records"."""
     return RECORD_LABELS.get(record_type, record_type.replace("_", " ") + "s")
-
-
-def change_label(kind: str) -> str:
-    """The column name of one kind of change."""
-    return CHANGE_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
 def main_record_type(changes: Iterable[Mapping[str, Mapping[str, int]] | None]) -> str | None:

@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from dashboard.formatting import DistanceUnit, to_km
-from indexer.geo import GeoPoint
+from indexer.geo import DistanceUnit, GeoPoint, to_km
 from indexer.search import SearchQuery, SortOrder
+from indexer.search.query import DEFAULT_RADIUS_MI
 from indexer.taxonomy import Taxonomy, Vocabulary
 
-DEFAULT_RADIUS = 25.0
+DEFAULT_RADIUS = DEFAULT_RADIUS_MI  # the default unit is miles, as in the CLI
+# The radius slider's range, in the search's own unit.
 MIN_RADIUS = 1.0
 MAX_RADIUS = 500.0
 PAGE_SIZE = 20
@@ -64,18 +65,6 @@ class SearchState:
     def radius_km(self) -> float:
         """The radius in kilometres."""
         return to_km(self.radius, self.unit)
-
-    @property
-    def filter_count(self) -> int:
-        """How many narrowing filters (beyond place and text) are set."""
-        return (
-            len(self.modalities)
-            + len(self.conditions)
-            + len(self.credentials)
-            + int(self.verified_only)
-            + int(self.min_rating is not None)
-            + int(self.min_reviews is not None)
-        )
 
     def first_page(self) -> SearchState:
         """The same search from its first page (any change of the search starts there)."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from dashboard.formatting import plural, to_unit
+from dashboard.formatting import plural
 from dashboard.search_state import MAX_RADIUS, SearchState
-from indexer.geo import GeoPoint
+from indexer.geo import GeoPoint, from_km
 from indexer.search import QueryError, SearchQuery, SearchResult
 from indexer.taxonomy import Taxonomy
 
@@ -84,7 +84,7 @@ def suggest(
     if point is not None:
         nearest, wider = _nearest(state, point, taxonomy, search)
         if nearest is not None and nearest.hits and nearest.hits[0].distance_km is not None:
-            distance = to_unit(nearest.hits[0].distance_km, state.unit)
+            distance = from_km(nearest.hits[0].distance_km, state.unit)
             note = f"The nearest match is {distance:.0f} {state.unit} away."
             if wider is not None:
                 widened = replace(state, radius=float(wider)).first_page()

@@ -14,7 +14,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,6 +27,7 @@ from indexer.ratings import ReviewFact
 from indexer.resolve import ListingKeys, generation, resolve
 from indexer.search import SearchBackend
 from indexer.snapshots import SourceSnapshot, load_snapshots
+from indexer.state import IndexState
 from indexer.taxonomy import Taxonomy, fold, load_taxonomy
 from indexer.verify import Registry, to_issuer_record
 
@@ -61,6 +61,8 @@ class BuildSummary:
     corrected_profiles: int = 0  # with a field corrected at their therapist's request
     candidate_pairs: int = 0  # listing pairs entity resolution compared
     refused_merges: int = 0  # matches refused: they would join different licenses or NPIs
+    # Per source, lines of its current records that were not tdir records (left out of the build).
+    unreadable_records: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -89,6 +91,7 @@ def build_profiles(
     summary = BuildSummary()
     snapshots = load_snapshots(store)
     summary.sources = len(snapshots)
+    summary.unreadable_records = {s.source: s.unreadable for s in snapshots if s.unreadable}
     # In id order, not crawl order: resolution's merge evidence follows the order it meets
     # listings in, and two crawls of an unchanged source must build the same profiles.
     listings = [
@@ -247,7 +250,7 @@ EXPLANATION_KEYS = frozenset({"match_weight", "fields"})
 REFRESH_AFTER = timedelta(days=7)
 
 
-def content_hash(profile: Profile) -> str:
+def profile_hash(profile: Profile) -> str:
     """The hash of a profile's content (its freshness dates and merge weights aside); equal hashes
     mean nothing to rewrite."""
     content = _without_freshness(profile.to_dict())
@@ -267,31 +270,6 @@ def _without_freshness(value: Any) -> Any:
     return value
 
 
-class IndexState:
-    """What was last written to one backend (a JSON file): each profile's content hash and the
-    ``last_confirmed`` it was written with."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.hashes: dict[str, str] = {}
-        self.confirmed: dict[str, str] = {}
-        if path.exists():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data.get("hashes"), dict):
-                self.hashes = data["hashes"]
-                self.confirmed = data.get("confirmed", {})
-            else:  # the earlier form: hashes only
-                self.hashes = data
-
-    def save(self) -> None:
-        """Write the state atomically."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        state = {"hashes": self.hashes, "confirmed": self.confirmed}
-        tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
-        tmp.replace(self.path)
-
-
 def write_index(
     backend: SearchBackend,
     profiles: dict[str, Profile],
@@ -304,7 +282,7 @@ def write_index(
     write to this backend (and those whose stored freshness dates fell ``REFRESH_AFTER``
     behind), then delete the profiles that no longer exist. An empty index, or one stored in
     an older layout, is rebuilt whole."""
-    hashes = {pid: content_hash(p) for pid, p in profiles.items()}
+    hashes = {pid: profile_hash(p) for pid, p in profiles.items()}
     stats = WriteStats(rebuilt=rebuild)
     written: Iterable[str] = profiles
     if rebuild or backend.count() == 0 or backend.outdated():

@@ -1,9 +1,8 @@
-"""``tdir index`` and ``tdir evaluate``: build the index and measure it against a ground truth."""
+"""``tdir index``: build the index from the crawled records."""
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from collections.abc import Iterable
@@ -14,16 +13,16 @@ from typing import TypeVar
 from tqdm import tqdm
 
 from crawler.runs import CrawlStore
-from indexer.build import Build, BuildSummary, IndexState, WriteStats, build_profiles, write_index
-from indexer.evaluate import TruthError, load_truth, mistakes, pair_scores
+from indexer.build import BuildSummary, WriteStats, build_profiles, write_index
 from indexer.search import DamagedIndexError, open_backend
+from indexer.state import IndexState, state_file
 from tdir.config import Settings
 
 T = TypeVar("T")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add the ``index`` and ``evaluate`` subcommands."""
+    """Add the ``index`` subcommand."""
     index = commands.add_parser(
         "index",
         help="build the search index from the crawled records",
@@ -35,39 +34,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--json", action="store_true", help="print the summary as JSON")
     index.set_defaults(handler=run_index)
 
-    evaluate = commands.add_parser(
-        "evaluate",
-        help="score entity resolution against a ground truth",
-        description="Pairwise precision, recall and F1 of the profiles built from the crawled "
-        "records against a ground truth, and the worst false merges and false splits.",
-    )
-    evaluate.add_argument(
-        "--truth",
-        type=Path,
-        required=True,
-        help="a generated demo world, or a truth file "
-        '({"listings": [{"site", "path", "person"}, ...]})',
-    )
-    evaluate.add_argument(
-        "--worst", type=int, default=5, metavar="N", help="list the N worst merges and splits"
-    )
-    evaluate.add_argument("--json", action="store_true")
-    evaluate.set_defaults(handler=run_evaluate)
 
-
-def _bar(items: Iterable[T], label: str, total: int) -> Iterable[T]:
+def progress_bar(items: Iterable[T], label: str, total: int) -> Iterable[T]:
     return tqdm(items, desc=label, total=total, unit="", leave=False, disable=total < 1000)
-
-
-def state_file(settings: Settings) -> Path:
-    """Where the hashes of what was last written to the configured backend are kept."""
-    target = (
-        str(settings.sqlite_path.resolve())
-        if settings.backend == "sqlite"
-        else (f"{settings.es_url}/{settings.es_index}")
-    )
-    digest = hashlib.sha1(target.encode()).hexdigest()[:10]
-    return settings.home / "index-state" / f"{settings.backend}-{digest}.json"
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -82,14 +51,14 @@ def run_index(args: argparse.Namespace) -> int:
         aside = set_aside(settings.sqlite_path)
         print(f"the damaged index was moved to {aside}; building a new one", file=sys.stderr)
         backend = open_backend(settings)
-    build = build_profiles(CrawlStore(settings.home), progress=_bar)
+    build = build_profiles(CrawlStore(settings.home), progress=progress_bar)
     try:
         stats = write_index(
             backend,
             build.profiles,
             IndexState(state_file(settings)),
             rebuild=args.rebuild,
-            progress=_bar,
+            progress=progress_bar,
         )
     finally:
         backend.close()
@@ -147,53 +116,8 @@ def summary_text(summary: BuildSummary, stats: WriteStats, backend: str) -> str:
         f"{backend}: {'rebuilt with' if stats.rebuilt else 'wrote'} {stats.written} profiles, "
         f"{stats.unchanged} unchanged, {stats.deleted} deleted",
     ]
+    if summary.unreadable_records:
+        # A stored line the build cannot read is a record lost to search; say where it is.
+        per_source = ", ".join(f"{s} {n}" for s, n in sorted(summary.unreadable_records.items()))
+        lines.insert(1, f"unreadable records, left out: {per_source}")
     return "\n".join(lines)
-
-
-def run_evaluate(args: argparse.Namespace) -> int:
-    """Print entity-resolution scores against a ground truth, and the worst mistakes."""
-    try:
-        truth = load_truth(args.truth)
-    except TruthError as error:
-        print(f"tdir evaluate: {error}", file=sys.stderr)
-        return 2
-    settings = Settings.from_env()
-    build: Build = build_profiles(CrawlStore(settings.home), progress=_bar)
-    urls = {
-        listing.id: (listing.source, listing.url)
-        for profile in build.profiles.values()
-        for listing in profile.listings
-    }
-    scores = pair_scores(build.listing_to_profile, urls, truth)
-    merges, splits = mistakes(build.profiles, truth, limit=args.worst)
-    if args.json:
-        json.dump(
-            {
-                **vars(scores),
-                "false_merges": [vars(m) for m in merges],
-                "false_splits": [vars(m) for m in splits],
-            },
-            sys.stdout,
-            indent=2,
-        )
-        sys.stdout.write("\n")
-        return 0
-    print(
-        f"entity resolution: precision {scores.precision:.4f}  recall {scores.recall:.4f}  "
-        f"F1 {scores.f1:.4f}  ({scores.correct_pairs} of {scores.predicted_pairs} predicted "
-        f"pairs correct, {scores.true_pairs} true pairs, {scores.listings} listings, "
-        f"{scores.unknown_listings} unknown to the truth)"
-    )
-    for title, found in (("worst false merges", merges), ("worst false splits", splits)):
-        print(f"\n{title}: {'none' if not found else ''}")
-        for mistake in found:
-            print(f"  {mistake.wrong_pairs} wrong pairs:")
-            for n, group in enumerate(mistake.groups, 1):
-                who = "person" if mistake.kind == "false merge" else "profile"
-                print(f"    {who} {n}: " + "; ".join(group))
-            for item in mistake.evidence:
-                print(
-                    f"    joined by {item.get('reason')} (weight {item.get('match_weight')}): "
-                    f"{item.get('fields')}"
-                )
-    return 0

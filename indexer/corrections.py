@@ -30,6 +30,8 @@ from urllib.parse import urlsplit
 
 from indexer.normalize.phones import normalize_phone
 from indexer.profile import Profile
+from indexer.search import open_backend
+from indexer.state import IndexState, state_file
 from indexer.taxonomy import Taxonomy, UnknownTermError, load_taxonomy
 from tdir.config import Settings
 from tdir.sqlite import connect, immediate_transaction
@@ -387,10 +389,6 @@ def suppress_profile(settings: Settings, profile_id: str, *, by: str, reason: st
     """Record a removal of an indexed profile and take it out of the index now (the command
     line's and the admin area's way to act on a request). CorrectionError if the index has no
     such profile or it is already suppressed."""
-    from indexer.build import IndexState  # the build applies this module: imported late
-    from indexer.cli import state_file
-    from indexer.search import open_backend
-
     profile = stored_profile(settings, profile_id)
     suppression = CorrectionBook(settings.home).suppress(profile, by=by, reason=reason)
     backend = open_backend(settings)
@@ -411,8 +409,6 @@ def correct_profile(
 ) -> Correction:
     """Record a correction of an indexed profile (``raw_value`` as an admin typed it, see
     :func:`parse_value`) and rewrite the stored profile with it now."""
-    from indexer.search import open_backend
-
     profile = stored_profile(settings, profile_id)
     value = parse_value(field, raw_value, load_taxonomy())
     book = CorrectionBook(settings.home)
@@ -428,8 +424,6 @@ def correct_profile(
 
 def stored_profile(settings: Settings, profile_id: str) -> Profile:
     """The profile as the index holds it; CorrectionError if it holds none by that id."""
-    from indexer.search import open_backend
-
     backend = open_backend(settings)
     try:
         profile = backend.get(profile_id)

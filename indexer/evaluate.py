@@ -6,8 +6,9 @@ listings the truth knows (by site and path) are counted. The worst errors are li
 merges (one profile, several people) and false splits (one person, several profiles), each with
 the number of pairs it costs.
 
-A truth is a generated demo world (a directory) or a JSON file of the form
-``{"listings": [{"site": "healers", "path": "/p/jane-doe.html", "person": 17}, ...]}``.
+A truth is a JSON file of the form
+``{"listings": [{"site": "healers", "path": "/p/jane-doe.html", "person": 17}, ...]}``; ``tdir
+evaluate`` (:mod:`tdir.demo`) also reads one from a generated demo world.
 """
 
 from __future__ import annotations
@@ -29,11 +30,7 @@ class TruthError(ValueError):
 
 
 def load_truth(path: Path) -> Truth:
-    """Which true person each listing (site, path) is, from a demo world or a truth file."""
-    if path.is_dir():
-        from crawler.demoweb import GroundTruth
-
-        return GroundTruth(path).person_by_listing()
+    """Which true person each listing (site, path) is, from a truth file."""
     try:
         doc = json.loads(path.read_text("utf-8"))
         return {(str(i["site"]), str(i["path"])): int(i["person"]) for i in doc["listings"]}

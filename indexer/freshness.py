@@ -23,13 +23,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from crawler.items import RECORD_LABELS
 from crawler.runs import CrawlStore, RunRecord
 from crawler.scheduling import history
 from crawler.scheduling.book import ScheduleBook, SourceSchedule
 from crawler.scheduling.database import parse_timestamp
 from crawler.scheduling.history import RunEntry
 from crawler.scheduling.recovery import running_runs
-from crawler.scheduling.triggers import describe, format_age, format_duration, period_seconds
+from crawler.scheduling.triggers import describe, format_duration, format_elapsed, period_seconds
 
 AlertKind = Literal["stale", "extraction_dropped", "failing", "stuck", "abandoned"]
 STALE_AFTER_PERIODS = 2
@@ -42,11 +43,6 @@ _AFTER_ABANDONED = (
     "To do: find out why its process ended (the scheduler's own log; the system log for the OOM "
     "killer) and keep `tdir scheduler` running under a supervisor that restarts it."
 )
-RECORD_LABELS = {
-    "listing": "listings",
-    "review": "reviews",
-    "credential_record": "credential records",
-}
 
 
 @dataclass(frozen=True)
@@ -107,7 +103,7 @@ def stale_sources(
                 Alert(
                     "stale",
                     item.source,
-                    f"{item.source}: no complete crawl for {format_age(age)} (since "
+                    f"{item.source}: no complete crawl for {format_elapsed(age)} (since "
                     f"{when:%Y-%m-%d %H:%M} UTC); on {describe(item.schedule)} it should "
                     f"have one within {format_duration(allowed)}{paused}",
                     since=when.isoformat(),

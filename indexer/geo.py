@@ -8,9 +8,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 EARTH_RADIUS_KM = 6371.0087714
-KM_PER_MILE = 1.609344
+KM_PER_MILE = 1.609344  # the international mile
+
+DistanceUnit = Literal["mi", "km"]
+
+
+def to_km(value: float, unit: DistanceUnit) -> float:
+    """A distance given in ``unit``, in kilometres."""
+    return value * KM_PER_MILE if unit == "mi" else value
+
+
+def from_km(km: float, unit: DistanceUnit) -> float:
+    """A distance in kilometres, in ``unit``."""
+    return km / KM_PER_MILE if unit == "mi" else km
 
 
 @dataclass(frozen=True, slots=True)

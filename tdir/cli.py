@@ -10,10 +10,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from crawler.catalog import CatalogError
-from indexer.geo import KM_PER_MILE
+from indexer.geo import DistanceUnit, from_km, to_km
 from indexer.geocode import Place, PlaceNotFoundError, geocode_place
 from indexer.search import BackendError, QueryError, SearchQuery, SearchResult, open_backend
-from indexer.search.query import DEFAULT_RADIUS_MI, FLAG_KINDS, SortOrder, parse_radius
+from indexer.search.query import DEFAULT_RADIUS_MI, FLAG_KINDS, SortOrder, parse_distance
 from indexer.taxonomy import load_taxonomy
 from tdir.config import ConfigError
 
@@ -151,16 +151,15 @@ class _Radius:
     """The radius a search used, and the unit to show it in (the one it was given in)."""
 
     km: float
-    unit: str  # "mi" or "km"
+    unit: DistanceUnit
 
     @property
     def mi(self) -> float:
         """The radius in miles."""
-        return self.km / KM_PER_MILE
+        return from_km(self.km, "mi")
 
     def __str__(self) -> str:
-        value = self.mi if self.unit == "mi" else self.km
-        return f"{value:.6g} {self.unit}"
+        return f"{from_km(self.km, self.unit):.6g} {self.unit}"
 
 
 def _radius(text: str | None, has_place: bool) -> _Radius | None:
@@ -168,9 +167,10 @@ def _radius(text: str | None, has_place: bool) -> _Radius | None:
     if text is not None and text.strip().lower() == "any":
         return None
     if text is None:
-        return _Radius(DEFAULT_RADIUS_MI * KM_PER_MILE, "mi") if has_place else None
+        return _Radius(to_km(DEFAULT_RADIUS_MI, "mi"), "mi") if has_place else None
     # Without a place the query model refuses the radius, naming the field.
-    return _Radius(parse_radius(text), "km" if "k" in text.lower() else "mi")
+    value, unit = parse_distance(text)
+    return _Radius(to_km(value, unit), unit)
 
 
 def _result_json(
@@ -199,7 +199,9 @@ def _print_table(
         profile = hit.profile
         combined = profile.rating.combined
         stars = f"{combined:.2f}" if combined is not None else "  - "
-        distance = f"{hit.distance_km / 1.609344:6.1f} mi" if hit.distance_km is not None else ""
+        distance = ""
+        if hit.distance_km is not None:
+            distance = f"{from_km(hit.distance_km, 'mi'):6.1f} mi"
         # "verified" means one thing: a state board confirms an active license.
         badge = "verified" if profile.verification.license_verified else ""
         modalities = ", ".join(taxonomy.label("modality", m) for m in profile.modalities)

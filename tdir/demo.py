@@ -3,30 +3,37 @@
 It generates the demo web (once), serves it on 127.0.0.1, crawls every catalog source over real
 HTTP, builds the index on the configured backend (embedded SQLite by default), and serves the
 dashboard while the demo web stays up for recrawls.
+
+``tdir evaluate``: entity resolution scored against a ground truth, a generated demo world's or a
+truth file (:mod:`indexer.evaluate`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 from crawler.catalog import load_catalog, site_variables
 from crawler.cli import summary_table
-from crawler.demoweb import DemoWeb, generate_world, open_world
+from crawler.demoweb import DemoWeb, GroundTruth, generate_world, open_world
 from crawler.runner import crawl, print_progress
 from crawler.runs import CrawlStore
 from dashboard.launch import streamlit_command
-from indexer.build import IndexState, build_profiles, write_index
-from indexer.cli import state_file, summary_text
+from indexer.build import Build, build_profiles, write_index
+from indexer.cli import progress_bar, summary_text
+from indexer.evaluate import Truth, TruthError, load_truth, mistakes, pair_scores
 from indexer.search import open_backend
+from indexer.state import IndexState, state_file
 from tdir.config import Settings
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add the ``demo`` subcommand."""
+    """Add the ``demo`` and ``evaluate`` subcommands."""
     demo = commands.add_parser(
         "demo",
         help="generate and serve the demo web, crawl it, index it, serve the dashboard",
@@ -40,6 +47,25 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--no-serve", action="store_true", help="stop after building the index")
     demo.set_defaults(handler=run_demo)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="score entity resolution against a ground truth",
+        description="Pairwise precision, recall and F1 of the profiles built from the crawled "
+        "records against a ground truth, and the worst false merges and false splits.",
+    )
+    evaluate.add_argument(
+        "--truth",
+        type=Path,
+        required=True,
+        help="a generated demo world, or a truth file "
+        '({"listings": [{"site", "path", "person"}, ...]})',
+    )
+    evaluate.add_argument(
+        "--worst", type=int, default=5, metavar="N", help="list the N worst merges and splits"
+    )
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=run_evaluate)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -84,3 +110,60 @@ def run_demo(args: argparse.Namespace) -> int:
             return subprocess.call(command, env=env)
         except KeyboardInterrupt:
             return 0
+
+
+def truth_of(path: Path) -> Truth:
+    """Which true person each listing (site, path) is: a generated demo world's ground truth,
+    or a truth file's (TruthError if it cannot be read)."""
+    if path.is_dir():
+        return GroundTruth(path).person_by_listing()
+    return load_truth(path)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Print entity-resolution scores against a ground truth, and the worst mistakes."""
+    try:
+        truth = truth_of(args.truth)
+    except TruthError as error:
+        print(f"tdir evaluate: {error}", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    build: Build = build_profiles(CrawlStore(settings.home), progress=progress_bar)
+    urls = {
+        listing.id: (listing.source, listing.url)
+        for profile in build.profiles.values()
+        for listing in profile.listings
+    }
+    scores = pair_scores(build.listing_to_profile, urls, truth)
+    merges, splits = mistakes(build.profiles, truth, limit=args.worst)
+    if args.json:
+        json.dump(
+            {
+                **vars(scores),
+                "false_merges": [vars(m) for m in merges],
+                "false_splits": [vars(m) for m in splits],
+            },
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+        return 0
+    print(
+        f"entity resolution: precision {scores.precision:.4f}  recall {scores.recall:.4f}  "
+        f"F1 {scores.f1:.4f}  ({scores.correct_pairs} of {scores.predicted_pairs} predicted "
+        f"pairs correct, {scores.true_pairs} true pairs, {scores.listings} listings, "
+        f"{scores.unknown_listings} unknown to the truth)"
+    )
+    for title, found in (("worst false merges", merges), ("worst false splits", splits)):
+        print(f"\n{title}: {'none' if not found else ''}")
+        for mistake in found:
+            print(f"  {mistake.wrong_pairs} wrong pairs:")
+            for n, group in enumerate(mistake.groups, 1):
+                who = "person" if mistake.kind == "false merge" else "profile"
+                print(f"    {who} {n}: " + "; ".join(group))
+            for item in mistake.evidence:
+                print(
+                    f"    joined by {item.get('reason')} (weight {item.get('match_weight')}): "
+                    f"{item.get('fields')}"
+                )
+    return 0

@@ -10,7 +10,8 @@ import pytest
 
 from crawler.items import Listing, PostalAddress, Provenance, Rating, Review, stable_id, to_dict
 from crawler.runs import CrawlStore, RunRecord
-from indexer.build import IndexState, build_profiles, content_hash, write_index
+from indexer.build import IndexState, WriteStats, build_profiles, profile_hash, write_index
+from indexer.cli import summary_text
 from indexer.search import SearchQuery
 from indexer.search.sqlite_backend import SqliteBackend
 
@@ -189,9 +190,21 @@ def test_merge_weights_alone_do_not_change_a_profile(store: CrawlStore) -> None:
             for e in profile.merge_evidence
         ),
     )
-    assert content_hash(reweighed) == content_hash(profile)
+    assert profile_hash(reweighed) == profile_hash(profile)
     other_rule = replace(
         profile,
         merge_evidence=tuple({**e, "reason": "same NPI"} for e in profile.merge_evidence),
     )
-    assert content_hash(other_rule) != content_hash(profile)
+    assert profile_hash(other_rule) != profile_hash(profile)
+
+
+def test_the_summary_reports_unreadable_records_per_source(store: CrawlStore) -> None:
+    assert "unreadable" not in summary_text(build_profiles(store).summary, WriteStats(), "sqlite")
+    items = store.run_dir("atlas", "20250901T000000Z") / "items.jsonl"
+    with items.open("a") as out:
+        out.write(json.dumps({"record_type": "listing", "name_raw": "no provenance"}) + "\n")
+    build = build_profiles(store)
+    assert build.summary.unreadable_records == {"atlas": 1}
+    assert build.summary.profiles == 2
+    text = summary_text(build.summary, WriteStats(), "sqlite")
+    assert "unreadable records, left out: atlas 1" in text.splitlines()

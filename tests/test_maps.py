@@ -32,11 +32,10 @@ from dashboard.maps import (
     tile_style,
     town_labels,
 )
-from indexer.geo import GeoPoint
+from indexer.geo import KM_PER_MILE, GeoPoint
 from indexer.geocode import geocode_place
 from tests.support.browser import ROOT
 
-KM_PER_MILE = 1.609344
 # What a search within 25 mi of Austin, TX sends for its map is about 54 kB; this leaves room
 # for a busier page of pins without letting whole states' county lines slip in.
 SEARCH_PAYLOAD_LIMIT = 100_000

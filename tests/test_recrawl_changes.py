@@ -23,7 +23,7 @@ from crawler.runs import (
     index_line,
     record_fingerprint,
 )
-from indexer.build import REFRESH_AFTER, IndexState, build_profiles, content_hash, write_index
+from indexer.build import REFRESH_AFTER, IndexState, build_profiles, profile_hash, write_index
 from indexer.profile import CredentialCheck, ListingRef, Profile, Verification
 from indexer.search.sqlite_backend import SqliteBackend
 from indexer.snapshots import load_snapshot
@@ -188,8 +188,8 @@ def profile(pid: str, confirmed: str, name: str = "Jane Doe") -> Profile:
 def test_freshness_dates_alone_do_not_change_a_profile() -> None:
     seen = profile("t1", "2025-09-01T00:00:00+00:00")
     again = profile("t1", "2025-09-02T00:00:00+00:00")
-    assert content_hash(seen) == content_hash(again)
-    assert content_hash(seen) != content_hash(profile("t1", seen.last_confirmed, "J. Doe"))
+    assert profile_hash(seen) == profile_hash(again)
+    assert profile_hash(seen) != profile_hash(profile("t1", seen.last_confirmed, "J. Doe"))
 
 
 def test_a_profile_is_rewritten_for_its_freshness_dates_once_they_fall_behind(

@@ -43,13 +43,14 @@ its position, when the site gives no id) for records in repeated blocks.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 from parsel import Selector
 
+from crawler.extract.canonical import canonical_url
 from crawler.extract.credentials import valid_npi
 from crawler.extract.ratings import parse_rating
 from crawler.extract.result import ExtractionError
@@ -140,6 +141,33 @@ ISSUER_KIND_OF_SOURCE: dict[str, IssuerKind] = {
     "certification_registry": "certification_registry",
     "npi_registry": "npi_registry",
 }
+
+
+def issuer_kind(given: str | None, source_kind: str) -> IssuerKind:
+    """A credential record's issuer kind: the one it gives when that is a known kind, else the
+    one of the catalog kind of the source publishing it."""
+    for kind in ISSUER_KINDS:
+        if given == kind:
+            return kind
+    return ISSUER_KIND_OF_SOURCE.get(source_kind, "state_board")
+
+
+def postal_address(value: Callable[[str], str | None]) -> PostalAddress | None:
+    """The address the address fields give (``value`` reads one by name: street, locality,
+    region, postal_code, country, address); None when they give none (a country alone is no
+    address)."""
+    address = PostalAddress(
+        street=value("street"),
+        locality=value("locality"),
+        region=value("region"),
+        postal_code=value("postal_code"),
+        country=value("country"),
+        raw=value("address"),
+    )
+    has_any = any(getattr(address, f) for f in ("street", "locality", "region", "postal_code"))
+    return address if has_any or address.raw else None
+
+
 # Error kinds say "credential/…" rather than the longer record type.
 _ERROR_PREFIX = {"listing": "listing", "review": "review", "credential_record": "credential"}
 _EXTRAS = "extras."
@@ -255,27 +283,6 @@ def _names(raw: Any, allowed: frozenset[str], where: str) -> tuple[str, ...]:
 
 def _is_extra(name: str) -> bool:
     return name.startswith(_EXTRAS) and len(name) > len(_EXTRAS)
-
-
-def canonical_url(page: Selector, url: str, ignore_params: Iterable[str] = ()) -> str:
-    """The URL records on a page are referred to by.
-
-    The page's ``<link rel=canonical>`` when it names a page on the same host, else ``url``;
-    without its fragment and without the query parameters in ``ignore_params`` (pagination,
-    sorting), so every page of a paginated profile gives the same reference.
-    """
-    found = page.css("link[rel~=canonical]::attr(href)").get()
-    chosen = url
-    if found and found.strip():
-        candidate = urljoin(url, found.strip())
-        if urlsplit(candidate).netloc == urlsplit(url).netloc:
-            chosen = candidate
-    parts = urlsplit(chosen)
-    dropped = set(ignore_params)
-    query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in dropped]
-    )
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 def extract_records(
@@ -421,16 +428,7 @@ class _RecordReader:
         return extras
 
     def _address(self, position: int = 0) -> PostalAddress | None:
-        address = PostalAddress(
-            street=self.nth("street", position),
-            locality=self.nth("locality", position),
-            region=self.nth("region", position),
-            postal_code=self.nth("postal_code", position),
-            country=self.nth("country", position),
-            raw=self.nth("address", position),
-        )
-        has_any = any(getattr(address, f) for f in ("street", "locality", "region", "postal_code"))
-        return address if has_any or address.raw else None
+        return postal_address(lambda name: self.nth(name, position))
 
     def _rating(self, count: int | None = None) -> Rating | None:
         raw = self.first("rating")
@@ -569,7 +567,7 @@ class _RecordReader:
         return CredentialRecord(
             id=stable_id(self.provenance.source, source_ref),
             provenance=self.provenance,
-            issuer_kind=self._issuer_kind(),
+            issuer_kind=issuer_kind(self.first("issuer_kind"), self.source_kind),
             issuer=issuer,
             credential_raw=credential,
             number=self.first("number"),
@@ -584,13 +582,6 @@ class _RecordReader:
             telephone_raw=self.first("telephone"),
             extras=extras,
         )
-
-    def _issuer_kind(self) -> IssuerKind:
-        given = self.first("issuer_kind")
-        for kind in ISSUER_KINDS:
-            if given == kind:
-                return kind
-        return ISSUER_KIND_OF_SOURCE.get(self.source_kind, "state_board")
 
 
 def _many(spec: Spec) -> bool:

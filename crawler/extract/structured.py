@@ -54,7 +54,7 @@ from crawler.items import (
     Provenance,
     Rating,
     Review,
-    content_hash,
+    body_hash,
     stable_id,
 )
 
@@ -80,7 +80,7 @@ def provenance_for(
     """Return the provenance of a page fetched from ``url`` now (or at ``fetched_at``)."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     when = fetched_at or datetime.now(UTC).replace(microsecond=0).isoformat()
-    return Provenance(source=source, url=url, fetched_at=when, content_hash=content_hash(raw))
+    return Provenance(source=source, url=url, fetched_at=when, content_hash=body_hash(raw))
 
 
 def extract_structured(

@@ -41,23 +41,6 @@ class SyntaxRoots:
     roots: list[Node]
 
 
-def extract_roots(
-    body: str | bytes,
-    base_url: str,
-    *,
-    encoding: str = "utf-8",
-    syntaxes: tuple[str, ...] = SYNTAXES,
-) -> tuple[list[SyntaxRoots], list[ExtractionError]]:
-    """Return each syntax's root nodes for a page and the problems met.
-
-    Never raises for bad page content: an unparseable page gives no roots and one error.
-    """
-    tree, errors = parse_page(body, base_url, encoding=encoding)
-    if tree is None:
-        return [], errors
-    return roots_of(tree, base_url, syntaxes=syntaxes, errors=errors), errors
-
-
 def parse_page(
     body: str | bytes, base_url: str, *, encoding: str = "utf-8"
 ) -> tuple[HtmlElement | None, list[ExtractionError]]:

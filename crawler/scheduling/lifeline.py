@@ -1,7 +1,7 @@
 """A crawl or index process that stops when the process that started it dies.
 
-``python -m crawler.scheduling.lifeline [--log FILE] -- ARGS`` runs ``tdir ARGS`` with a
-*lifeline*: its stdin is a pipe whose write end only the starting process (the scheduler, ``tdir
+``python -m tdir.lifeline [--log FILE] -- ARGS`` (see :func:`command`) runs ``tdir ARGS`` with
+a *lifeline*: its stdin is a pipe whose write end only the starting process (the scheduler, ``tdir
 schedule run-now --wait`` or the dashboard) holds until the child has ended. However that
 process ends (stopped, crashed, killed with SIGKILL, killed by the OOM killer) the kernel closes
 the write end; the child reads end-of-file, sends itself SIGTERM and so stops as on a first
@@ -27,7 +27,6 @@ appended to the run's log (``--log``) instead of failing on a broken pipe.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import stat
@@ -42,7 +41,7 @@ STOPPING = b"s"  # written on the lifeline by a parent that has sent the child S
 def command(args: Sequence[str], *, log_file: str | None = None) -> list[str]:
     """The command line that runs ``tdir ARGS`` with a lifeline on its stdin."""
     logged = ["--log", log_file] if log_file else []
-    return [sys.executable, "-m", "crawler.scheduling.lifeline", *logged, "--", *args]
+    return [sys.executable, "-m", "tdir.lifeline", *logged, "--", *args]
 
 
 def hold(fd: int, log_file: str | None, patience: float = STOP_PATIENCE) -> None:
@@ -87,20 +86,3 @@ def _divert_output(log_file: str | None) -> None:
     for fd in (1, 2):
         os.dup2(target, fd)
     os.close(target)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Hold the lifeline on stdin, then run ``tdir`` with the rest of the arguments."""
-    parser = argparse.ArgumentParser(prog="python -m crawler.scheduling.lifeline")
-    parser.add_argument("--log", help="where the child's output goes once nobody reads it")
-    parser.add_argument("args", nargs=argparse.REMAINDER, help="-- then tdir's arguments")
-    options = parser.parse_args(argv)
-    args = options.args[1:] if options.args[:1] == ["--"] else options.args
-    hold(sys.stdin.fileno(), options.log)
-    from tdir.cli import main as tdir_main
-
-    return tdir_main(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

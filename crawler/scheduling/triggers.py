@@ -99,7 +99,7 @@ def format_duration(seconds: float) -> str:
     return f"{whole}s"
 
 
-def format_age(seconds: float) -> str:
+def format_elapsed(seconds: float) -> str:
     """A time gone by, rounded down to its largest unit: ``3d``, ``5h``, ``12m``, ``40s``."""
     for unit in ("d", "h", "m"):
         if seconds >= _UNITS[unit]:

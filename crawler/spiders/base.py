@@ -23,7 +23,7 @@ from twisted.internet import error as net
 from twisted.python.failure import Failure
 
 from crawler.catalog import Source
-from crawler.items import Provenance, content_hash
+from crawler.items import Provenance, body_hash
 from crawler.ledger import page_failed
 from crawler.redirects import LOOP_MESSAGE
 from crawler.runs import utc_now
@@ -47,7 +47,7 @@ class SourceSpider(Spider):
             source=self.source.name,
             url=response.url,
             fetched_at=utc_now(),
-            content_hash=content_hash(response.body),
+            content_hash=body_hash(response.body),
         )
 
     def count_error(self, kind: str, count: int = 1) -> None:
@@ -71,7 +71,7 @@ class SourceSpider(Spider):
         content, with a link to page 9.
         """
         body = _NUMBERS.sub(b"#", response.body) if ignore_numbers else response.body
-        digest = ("n:" if ignore_numbers else "") + content_hash(body)
+        digest = ("n:" if ignore_numbers else "") + body_hash(body)
         if digest in self._seen_bodies:
             self.count_error("page/repeated-content")
             return True

@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.http import Response, TextResponse
@@ -36,6 +35,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.catalog import CatalogError, Source
 from crawler.extract import extract_structured
+from crawler.extract.canonical import canonical_url
 from crawler.extract.markup import markup_problems
 from crawler.extract.result import Record
 from crawler.items import ClaimedCredential, Listing, Review
@@ -171,7 +171,7 @@ class StructuredDataSpider(SourceSpider):
             self.provenance(page),
             encoding=page.encoding,
             syntaxes=self.syntaxes,
-            listing_ref=self.canonical_url(page),
+            listing_ref=canonical_url(page.selector, page.url),
         )
         for error in extraction.errors:
             self.count_error(error.kind)
@@ -185,20 +185,6 @@ class StructuredDataSpider(SourceSpider):
                     if _lacks(record, name, reviews):
                         self.count_error(f"listing/missing-{name}")
         yield from records
-
-    def canonical_url(self, page: TextResponse) -> str:
-        """The page's own canonical URL (``<link rel=canonical>`` on this site), else its URL.
-
-        Redirects are already followed, so ``page.url`` is where the profile lives; the
-        canonical link also folds ``?page=2`` review pages and tracking parameters into it.
-        """
-        href = page.css("link[rel~=canonical]::attr(href)").get()
-        url = page.url
-        if href and href.strip():
-            candidate = urljoin(page.url, href.strip())
-            if urlsplit(candidate).hostname == urlsplit(page.url).hostname:
-                url = candidate
-        return url.split("#", 1)[0]
 
     def links(self, page: TextResponse) -> Iterator[Request]:
         """Requests for the next page of a paginated list and the catalog's link patterns."""

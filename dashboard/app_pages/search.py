@@ -14,7 +14,6 @@ import streamlit as st
 from dashboard import routes, services
 from dashboard.credentials import badges
 from dashboard.formatting import (
-    DistanceUnit,
     format_date,
     format_distance,
     format_rating,
@@ -46,7 +45,7 @@ from dashboard.search_state import (
 )
 from dashboard.suggestions import constraints, suggest
 from dashboard.widgets import badge_markdown, condition_matches, show_problems, term_labels
-from indexer.geo import GeoPoint, distance_km
+from indexer.geo import DistanceUnit, GeoPoint, distance_km
 from indexer.geocode import Place, PlaceNotFoundError, geocode_place
 from indexer.profile import Location, Profile
 from indexer.search import BackendError, Hit, NoIndexError, QueryError, SearchResult

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from indexer.geo import KM_PER_MILE, GeoPoint
+from indexer.geo import DistanceUnit, GeoPoint, to_km
 from indexer.normalize.states import state_code
 from indexer.ratings import PRIOR_MEAN
 from indexer.taxonomy import Taxonomy, Vocabulary, fold, load_taxonomy
@@ -53,7 +53,7 @@ DEFAULT_RADIUS_MI = 25.0  # how far a search around a place looks unless told ot
 # "Best match" near a place (see the module docstring). Elasticsearch evaluates it with a
 # function_score query (a `gauss` decay on the location times a `field_value_factor` on the
 # rating); the embedded backend calls ``best_match_score``.
-BEST_MATCH_HALF_WEIGHT_KM = 10 * KM_PER_MILE  # the distance at which the weight halves
+BEST_MATCH_HALF_WEIGHT_KM = to_km(10, "mi")  # the distance at which the weight halves
 BEST_MATCH_DECAY = 0.5  # the weight at BEST_MATCH_HALF_WEIGHT_KM
 BEST_MATCH_RATING_FACTOR = 0.2  # combined rating (0-5) to 0-1
 BEST_MATCH_UNRATED = PRIOR_MEAN  # an unrated profile counts as the prior every rating starts at
@@ -85,14 +85,18 @@ class SortOrder(StrEnum):
 _RADIUS = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+)\s*(?P<unit>km|kms|mi|mile|miles)?\s*$", re.I)
 
 
-def parse_radius(text: str, default_unit: str = "mi") -> float:
+def parse_radius(text: str, default_unit: DistanceUnit = "mi") -> float:
     """Parse "10mi", "15 km" or "10" (in ``default_unit``) into kilometres."""
+    return to_km(*parse_distance(text, default_unit))
+
+
+def parse_distance(text: str, default_unit: DistanceUnit = "mi") -> tuple[float, DistanceUnit]:
+    """Read "10mi", "15 km" or "10" (in ``default_unit``) as a value and the unit it is in."""
     match = _RADIUS.match(text)
     if not match:
         raise QueryError("radius", f"{text!r} is not a distance such as '10mi' or '15km'")
-    value = float(match["value"])
     unit = (match["unit"] or default_unit).lower()
-    return value * KM_PER_MILE if unit.startswith("mi") else value
+    return float(match["value"]), "mi" if unit.startswith("mi") else "km"
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from dashboard.session_cookie import COOKIE_NAME
 from tests.support.browser import (
-    CHROMIUM_ARGS,
     ROOT,
     SCRIPT_RUNS,
-    ensure_chromium,
     free_port,
     wait_for_runs,
 )
@@ -127,17 +125,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 @pytest.fixture
-def page() -> Iterator[Page]:
-    executable = ensure_chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        opened = context.new_page()
-        opened.add_init_script(SCRIPT_RUNS)
-        opened.set_default_timeout(TIMEOUT_MS)
-        yield opened
-        context.close()
-        browser.close()
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    opened = context.new_page()
+    opened.add_init_script(SCRIPT_RUNS)
+    opened.set_default_timeout(TIMEOUT_MS)
+    yield opened
+    context.close()
 
 
 def settle(page: Page) -> None:

@@ -17,17 +17,15 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from dashboard.maps import LAND_FILL
 from indexer.search.sqlite_backend import SqliteBackend
 from tests.e2e.dashboard_world import ZIP, profiles
 from tests.e2e.journey import RUN_COUNTER, TIMEOUT_MS, runs, settle
 from tests.support.browser import (
-    CHROMIUM_ARGS,
     ROOT,
     StreamlitServer,
-    ensure_chromium,
     streamlit_server,
 )
 
@@ -63,15 +61,6 @@ def server(home: Path) -> Iterator[StreamlitServer]:
     env.update(TDIR_HOME=str(home), TDIR_BACKEND="sqlite")
     with streamlit_server(env, ARTIFACTS / "streamlit.log", timeout=120) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = ensure_chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

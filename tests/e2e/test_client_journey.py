@@ -22,16 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from indexer.search.sqlite_backend import SqliteBackend
 from tests.e2e.journey import TIMEOUT_MS, Journey, Timings, headings
 from tests.e2e.journey_world import NMT, journey_profiles
 from tests.support.browser import (
-    CHROMIUM_ARGS,
     ROOT,
     StreamlitServer,
-    ensure_chromium,
     streamlit_server,
 )
 
@@ -85,15 +83,6 @@ def server(journey_home: Path) -> Iterator[StreamlitServer]:
     env.update(TDIR_HOME=str(journey_home), TDIR_BACKEND="sqlite")
     with streamlit_server(env, ARTIFACTS / "streamlit.log", timeout=120) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = ensure_chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def new_page(browser: Browser, viewport: dict[str, int]) -> Page:

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from indexer.geocode import geocode_place
 from indexer.search import SearchQuery
@@ -37,11 +37,9 @@ from tests.e2e.dashboard_world import (
     profiles,
 )
 from tests.support.browser import (
-    CHROMIUM_ARGS,
     ROOT,
     SCRIPT_RUNS,
     StreamlitServer,
-    ensure_chromium,
     streamlit_server,
     wait_for_runs,
 )
@@ -91,15 +89,6 @@ def server(crawled_home: Path) -> Iterator[StreamlitServer]:
     )
     with streamlit_server(env, ARTIFACTS / "streamlit.log") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = ensure_chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
