@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from crawler.errors import CatalogError
+
 SourceKind = Literal[
     "directory", "reviews", "license_board", "certification_registry", "npi_registry"
 ]
@@ -32,10 +34,6 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,62}$")
 DEFAULT_CATALOG = "catalogs/demo.yaml"
-
-
-class CatalogError(ValueError):
-    """The catalog cannot be used; the message names the source and the field."""
 
 
 # Pages an unproductive URL template may cost. A month-after-month calendar is a chain one page

@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from crawler.catalog import CatalogError
+from crawler.errors import CatalogError
 
 RunStatus = Literal["running", "finished", "interrupted", "failed"]
 ChangeKind = Literal["new", "changed", "unchanged", "vanished"]

@@ -18,7 +18,8 @@ from dashboard.formatting import plural
 from dashboard.locations import first_location, place_line
 from dashboard.markup import escape_markdown, plain_text
 from dashboard.notices import notify
-from indexer.corrections import CorrectionError, correct_profile, suppress_profile
+from indexer.corrections import CorrectionError
+from indexer.live_corrections import correct_profile, suppress_profile
 from indexer.profile import Profile
 from indexer.search import BackendError, QueryError, SearchQuery
 

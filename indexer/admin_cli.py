@@ -16,14 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler.scheduling.book import ScheduleBook
-from indexer.corrections import (
-    CORRECTABLE,
-    CorrectionBook,
-    CorrectionError,
-    correct_profile,
-    suppress_profile,
-)
+from indexer.corrections import CORRECTABLE, CorrectionBook, CorrectionError
 from indexer.freshness import source_alerts
+from indexer.live_corrections import correct_profile, suppress_profile
 from tdir.config import Settings
 
 _NEXT_INDEX = "shows from the next `tdir index`"
