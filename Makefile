@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install system-deps browser-deps clean
+.PHONY: demo test test-fast lint install system-deps browser-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ TEST_WORKERS ?= 2
 
 test: $(STAMP) system-deps browser-deps lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The quick loop while working: unit tests and the embedded backend's, no browser, no
+# Elasticsearch, no crawl or service (about a minute); `make test` runs everything.
+test-fast: $(STAMP) lint
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

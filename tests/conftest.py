@@ -33,6 +33,32 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--quick",
+        action="store_true",
+        help="leave out the browser tests (tests/e2e), everything that needs Elasticsearch and "
+        "the modules marked `system` (crawls, services, processes): `make test-fast`",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--quick``, deselect (not skip) what a quick loop leaves to ``make test``."""
+    if not config.getoption("--quick"):
+        return
+    kept, left_out = [], []
+    for item in items:
+        slow = (
+            "e2e" in item.path.parts
+            or item.get_closest_marker("system") is not None
+            or "es_url" in getattr(item, "fixturenames", ())
+            or "elasticsearch" in getattr(getattr(item, "callspec", None), "params", {}).values()
+        )
+        (left_out if slow else kept).append(item)
+    config.hook.pytest_deselected(items=left_out)
+    items[:] = kept
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say which Elasticsearch the run used and how long the node took to start."""
     for note in _ES_NOTES:

@@ -51,6 +51,7 @@ LAYERS: dict[str, int] = {
     "crawler.demoweb": APPS,
 }
 
+
 def layer(module: str) -> int:
     parts = module.split(".")
     for end in range(len(parts), 0, -1):

@@ -25,6 +25,8 @@ from indexer.snapshots import load_snapshot
 from tests.crawling import run_tdir
 from tests.support.fault_log import failed_for_good
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 FAULTS = "5xx=0.1,stall=0.05:8s,truncate=0.05,reset=0.02,trap=calendar"
 SEED = 7
 # Long enough that a healthy page on a loaded machine is never taken for a stall.

@@ -13,6 +13,8 @@ import pytest
 
 from indexer.search.sqlite_backend import SqliteBackend
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 
 def tdir(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     ambient = {k: v for k, v in os.environ.items() if k != "TDIR_ES_URL"}

@@ -12,6 +12,8 @@ import pytest
 from indexer.search.sqlite_backend import SqliteBackend
 from tests.crawling import crawl, run_tdir
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory, demo_web: Any) -> Path:

@@ -28,6 +28,8 @@ from crawler.settings import DEFAULT_TIMEOUT, crawl_settings
 from tdir.config import ConfigError
 from tests.crawling import run_tdir
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 HUGE = 50 * 1024 * 1024
 # Generous enough that a loaded test machine does not time out the ordinary pages.
 SLOW_SECONDS = 10.0

@@ -30,6 +30,8 @@ from crawler.runs import CrawlStore, RunRecord, SourceBusyError
 from tests.crawling import crawl, run_tdir
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 SOURCE = "atlas"
 
 

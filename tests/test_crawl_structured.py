@@ -23,6 +23,8 @@ from crawler.runs import RunRecord
 from indexer.normalize.credentials import normalize_credential, normalize_license_number
 from tests.crawling import crawl, latest_records, run_tdir
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 SOURCES = ("atlas", "guild")
 # What each kind of broken page the demo web serves must show up as in run.json.
 DEFECT_ERRORS = {

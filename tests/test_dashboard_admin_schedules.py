@@ -26,6 +26,8 @@ from tests.e2e.apptest import point_app_at, shown
 from tests.e2e.dashboard_world import profiles
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:

@@ -30,6 +30,8 @@ from crawler.demoweb.store import Population
 from tests.crawling import run_tdir
 from tests.support.fault_log import failed_for_good
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 ROOT = Path(__file__).resolve().parent.parent
 # Nine requests in ten misbehave; the stall outlasts the 0.5 s the tests wait for an answer.
 MIXED = "5xx=0.2,stall=0.2:2s,truncate=0.3,reset=0.2"

@@ -18,6 +18,8 @@ from crawler.demoweb import GroundTruth, generate_world, is_valid_npi, vocab
 from crawler.demoweb.identifiers import Permutation, luhn_check_digit, npi_from_base
 from crawler.demoweb.truth import SUMMARY_NAME, TRUTH_NAME
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 TAXONOMY = Path(__file__).resolve().parent.parent / "indexer" / "data" / "taxonomy.yaml"
 
 

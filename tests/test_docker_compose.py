@@ -20,6 +20,8 @@ import yaml
 
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 TDIR_SERVICES = ("demo-web", "scrapyd", "scheduler", "dashboard")

@@ -13,6 +13,8 @@ from indexer.search import SearchQuery, open_backend
 from tdir.config import Settings
 from tests.support.elasticsearch_node import ElasticsearchNode, start_cluster
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[list[ElasticsearchNode]]:

@@ -25,6 +25,8 @@ from indexer.search.sqlite_backend import SqliteBackend
 from indexer.taxonomy import load_taxonomy
 from tests.crawling import run_tdir
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory, demo_web: Any) -> Path:

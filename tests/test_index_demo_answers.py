@@ -29,6 +29,8 @@ from indexer.search.elasticsearch_backend import ElasticsearchBackend
 from indexer.search.sqlite_backend import SqliteBackend
 from tests.crawling import run_tdir
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 SAME_OFFICE_KM = 0.3
 
 

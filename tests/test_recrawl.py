@@ -42,6 +42,8 @@ from indexer.geo import distance_km
 from tests.crawling import crawl, run_tdir
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 SOURCES = ("atlas", "guild", "reviews")
 WORLD_SEED = 7
 THERAPISTS = 120

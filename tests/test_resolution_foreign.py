@@ -29,6 +29,8 @@ from tests.foreign.population import STYLES, Population, build_population, valid
 from tests.foreign.render import page_file
 from tests.foreign.server import ForeignWeb, running_foreign_web
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 _MIN_PEOPLE_PER_STYLE = 8
 _F1 = 0.97
 

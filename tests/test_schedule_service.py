@@ -35,6 +35,8 @@ from tests.scheduling import (
 )
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 ONCE = ("scheduler", "--once", "--no-delay", "--retry-after", "0s")
 
 

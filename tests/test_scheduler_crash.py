@@ -37,6 +37,8 @@ from indexer.search import SearchQuery
 from indexer.search.sqlite_backend import SqliteBackend
 from tests.scheduling import demo_entries, make_home, tdir, write_catalog
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 T = TypeVar("T")
 DEADLINE = 90.0  # seconds any one step may take on a loaded machine
 

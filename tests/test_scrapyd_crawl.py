@@ -31,6 +31,8 @@ from tests.crawling import latest_records, run_tdir
 from tests.scheduling import demo_entries, make_home
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 ONCE = ("scheduler", "--once", "--no-delay", "--retry-after", "0s", "--json")
 STARTUP_SECONDS = 120  # a Twisted daemon starting on a loaded machine
 

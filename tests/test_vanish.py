@@ -29,6 +29,8 @@ from crawler.runs import CrawlStore, RunRecord
 from indexer.snapshots import load_snapshot
 from tests.crawling import run_tdir
 
+pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
+
 FILLERS = 60  # enough healthy profiles that two failed pages stay under the error limit
 
 
