@@ -56,36 +56,15 @@ def search_backend() -> SearchBackend:
     return _backend(current_target())
 
 
-def query_key(query: SearchQuery) -> tuple[Any, ...]:
-    """Everything that makes two queries different, as a hashable tuple."""
-    point = query.point
-    return (
-        query.text,
-        None if point is None else (point.lat, point.lon),
-        query.radius_km,
-        query.modalities,
-        query.conditions,
-        query.credentials,
-        query.verified_only,
-        query.state,
-        query.min_rating,
-        query.min_reviews,
-        query.flagged,
-        str(query.sort),
-        query.page_size,
-        query.cursor,
-    )
-
-
 @st.cache_data(ttl=RESULT_TTL_SECONDS, max_entries=1000, show_spinner=False)
 def _search(target: IndexTarget, key: tuple[Any, ...], _query: SearchQuery) -> SearchResult:
-    del key  # only the cache key: the query itself is not hashed
+    del key  # only the cache key (``SearchQuery.cache_key``): the query itself is not hashed
     return _backend(target).search(_query)
 
 
 def search(query: SearchQuery) -> SearchResult:
     """One page of results for the query (cached briefly). Raises BackendError."""
-    return _search(current_target(), query_key(query), query)
+    return _search(current_target(), query.cache_key(), query)
 
 
 @st.cache_data(ttl=PROFILE_TTL_SECONDS, max_entries=2000, show_spinner=False)

@@ -8,7 +8,7 @@ import pytest
 
 from indexer.geo import KM_PER_MILE, GeoPoint
 from indexer.search import QueryError, SearchQuery, parse_radius
-from indexer.search.query import best_match_score
+from indexer.search.query import best_match_score, encode_cursor
 
 
 @pytest.mark.parametrize(
@@ -104,6 +104,28 @@ def test_best_match_ranks_only_a_search_near_a_place_without_text() -> None:
     assert not SearchQuery(near=(30.0, -97.0), text="garcia").ranked_by_best_match
     assert not SearchQuery(near=(30.0, -97.0), sort="rating").ranked_by_best_match
     assert not SearchQuery().ranked_by_best_match
+
+
+def test_one_identity_names_a_search_and_the_cursor_its_page() -> None:
+    first = SearchQuery(near=(30.25, -97.75), modalities=["NMT"], sort="rating", page_size=5)
+    same = SearchQuery(
+        near=GeoPoint(30.25, -97.75),
+        modalities=["neuromuscular therapy"],
+        sort="rating",
+        page_size=5,
+    )
+    other = SearchQuery(near=(30.25, -97.75), modalities=["NMT"], sort="reviews", page_size=5)
+    assert first.identity() == same.identity() != other.identity()
+    assert first.fingerprint() == same.fingerprint() != other.fingerprint()
+    assert first.cache_key() == same.cache_key() != other.cache_key()
+    hash(first.cache_key())  # a cache can key on it
+    cursor = encode_cursor(first.fingerprint(), [4.8, 120, "p01"])
+    page_two = SearchQuery(
+        near=(30.25, -97.75), modalities=["NMT"], sort="rating", page_size=5, cursor=cursor
+    )
+    # The same search (a cursor continues it), another page (a cache keeps both).
+    assert page_two.fingerprint() == first.fingerprint()
+    assert page_two.cache_key() != first.cache_key()
 
 
 @pytest.mark.parametrize(

@@ -36,18 +36,16 @@ from indexer.geo import distance_km
 from indexer.profile import Profile
 from indexer.search.backend import BackendError
 from indexer.search.document import LAYOUT_VERSION, SearchDocument, to_search_document
+from indexer.search.pipeline import FetchedPage, PagedSearch, PageRequest, Row
 from indexer.search.query import (
     BEST_MATCH_DECAY,
     BEST_MATCH_HALF_WEIGHT_KM,
     BEST_MATCH_RATING_FACTOR,
     BEST_MATCH_UNRATED,
-    SearchPlan,
     SearchQuery,
+    SortKey,
     SortOrder,
-    decode_cursor,
-    encode_cursor,
 )
-from indexer.search.results import Hit, SearchResult, order_facet, relative_score
 from indexer.taxonomy import Taxonomy, load_taxonomy
 
 MAPPING: dict[str, Any] = {
@@ -88,7 +86,7 @@ _FACET_SIZE = 200
 _TEXT_FIELDS = ["name^3", "practice_name^2", "body"]
 
 
-class ElasticsearchBackend:
+class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
     """Search backend on an Elasticsearch cluster, reached through an alias."""
 
     name = "elasticsearch"
@@ -300,43 +298,13 @@ class ElasticsearchBackend:
             raise BackendError(f"elasticsearch: count failed: {_describe(exc)}") from exc
         return 0 if resp.meta.status == 404 else resp["count"]
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        """Return one page of matching active profiles with facets and the total."""
-        plan = query.plan()
-        filters: list[dict[str, Any]] = [{"term": {"active": True}}]
-        filters += [{"term": {"modalities": m}} for m in plan.modalities]
-        filters += [{"term": {"conditions": c}} for c in plan.conditions]
-        credential_field = "verified_credentials" if query.verified_only else "credentials"
-        filters += [{"term": {credential_field: c}} for c in query.credentials]
-        if query.verified_only:
-            filters.append({"term": {"license_verified": True}})
-        if query.flagged:
-            filters.append({"terms": {"flags": list(query.flagged)}})
-        if query.state:
-            filters.append({"term": {"states": query.state}})
-        if query.min_rating is not None:
-            filters.append({"range": {"rating": {"gte": query.min_rating}}})
-        if query.min_reviews is not None:
-            filters.append({"range": {"review_count": {"gte": query.min_reviews}}})
-        if query.sort is SortOrder.DISTANCE:
-            # A profile without a location has no place in a list ordered by distance.
-            filters.append({"exists": {"field": "location"}})
-        point = query.point
-        if point is not None and query.radius_km is not None:
-            filters.append(
-                {
-                    "geo_distance": {
-                        "distance": f"{query.radius_km}km",
-                        "distance_type": "arc",
-                        "location": {"lat": point.lat, "lon": point.lon},
-                    }
-                }
-            )
-        sort = _sort(query, plan)
+    def _fetch(self, request: PageRequest) -> FetchedPage[dict[str, Any]]:
+        """One request: the page and the next one's first hit, the total and the facets."""
+        plan = request.plan
         body: dict[str, Any] = {
-            "query": _scored(query, plan, filters),
-            "sort": sort,
-            "size": query.page_size + 1,
+            "query": _scored(request, _filters(request)),
+            "sort": _sort(request),
+            "size": request.limit,
             "track_total_hits": True,
             # Text scores are reported whatever the sort; with a sort given, this also makes
             # max_score the best score of the whole match set, not of this page.
@@ -347,35 +315,31 @@ class ElasticsearchBackend:
             },
             "_source": ["profile", "location"],
         }
-        if query.cursor:
-            after = decode_cursor(query.cursor, query.fingerprint())
-            if len(after) != len(sort):
-                raise BackendError("elasticsearch: cursor does not fit this search")
-            body["search_after"] = after
+        if request.after is not None:
+            body["search_after"] = request.after
         try:
             resp = self.client.search(index=self.alias, **body)
         except NotFoundError:
-            return SearchResult(hits=[], total=0, facets={})
+            return FetchedPage.empty()  # no index behind the alias yet
         except (ApiError, TransportError) as exc:
             raise BackendError(f"elasticsearch: search failed: {_describe(exc)}") from exc
-        raw_hits = resp["hits"]["hits"]
-        best = resp["hits"].get("max_score") if plan.has_text else None
-        hits = [_hit(h, query, plan.has_text, best) for h in raw_hits[: query.page_size]]
-        next_cursor = None
-        if len(raw_hits) > query.page_size:
-            next_cursor = encode_cursor(query.fingerprint(), raw_hits[query.page_size - 1]["sort"])
-        facets = {}
-        for name in _FACET_FIELDS:
-            buckets = resp["aggregations"][name]["buckets"]
-            facets[name] = order_facet(
-                {str(b.get("key_as_string", b["key"])): b["doc_count"] for b in buckets}
-            )
-        return SearchResult(
-            hits=hits,
+        aggregations = resp["aggregations"]
+        counts = {
+            name: {
+                str(b.get("key_as_string", b["key"])): b["doc_count"]
+                for b in aggregations[name]["buckets"]
+            }
+            for name in _FACET_FIELDS
+        }
+        return FetchedPage(
+            rows=[_row(raw, request) for raw in resp["hits"]["hits"]],
             total=resp["hits"]["total"]["value"],
-            facets=facets,
-            next_cursor=next_cursor,
+            best_text_score=resp["hits"].get("max_score") if plan.has_text else None,
+            facet_counts=counts,
         )
+
+    def _profile(self, stored: dict[str, Any]) -> Profile:
+        return Profile.from_dict(stored)
 
     def close(self) -> None:
         """Close the client's connections."""
@@ -405,8 +369,44 @@ def _source(doc: SearchDocument, profile: Profile) -> dict[str, Any]:
     }
 
 
-def _scored(query: SearchQuery, plan: SearchPlan, filters: list[dict]) -> dict[str, Any]:
+def _filters(request: PageRequest) -> list[dict[str, Any]]:
+    """What a profile must be to match: active, and every filter of the query."""
+    query, plan = request.query, request.plan
+    filters: list[dict[str, Any]] = [{"term": {"active": True}}]
+    filters += [{"term": {"modalities": m}} for m in plan.modalities]
+    filters += [{"term": {"conditions": c}} for c in plan.conditions]
+    credential_field = "verified_credentials" if query.verified_only else "credentials"
+    filters += [{"term": {credential_field: c}} for c in query.credentials]
+    if query.verified_only:
+        filters.append({"term": {"license_verified": True}})
+    if query.flagged:
+        filters.append({"terms": {"flags": list(query.flagged)}})
+    if query.state:
+        filters.append({"term": {"states": query.state}})
+    if query.min_rating is not None:
+        filters.append({"range": {"rating": {"gte": query.min_rating}}})
+    if query.min_reviews is not None:
+        filters.append({"range": {"review_count": {"gte": query.min_reviews}}})
+    if query.sort is SortOrder.DISTANCE:
+        # A profile without a location has no place in a list ordered by distance.
+        filters.append({"exists": {"field": "location"}})
+    point = query.point
+    if point is not None and query.radius_km is not None:
+        filters.append(
+            {
+                "geo_distance": {
+                    "distance": f"{query.radius_km}km",
+                    "distance_type": "arc",
+                    "location": {"lat": point.lat, "lon": point.lon},
+                }
+            }
+        )
+    return filters
+
+
+def _scored(request: PageRequest, filters: list[dict]) -> dict[str, Any]:
     """The query proper: the filters, scored by text or by the best-match blend (or unscored)."""
+    plan = request.plan
     bool_query: dict[str, Any] = {"filter": filters}
     if plan.words:
         bool_query["must"] = [_text_match(" ".join(plan.words), "and")]
@@ -420,8 +420,8 @@ def _scored(query: SearchQuery, plan: SearchPlan, filters: list[dict]) -> dict[s
         bool_query["should"] = optional
         bool_query["minimum_should_match"] = 0
     query_body = {"bool": bool_query}
-    if query.ranked_by_best_match:
-        return _best_match_query(query, query_body)
+    if request.ranked_by_best_match:
+        return _best_match_query(request.query, query_body)
     return query_body
 
 
@@ -473,48 +473,43 @@ def _best_match_query(query: SearchQuery, inner: dict[str, Any]) -> dict[str, An
     }
 
 
-def _sort(query: SearchQuery, plan: SearchPlan) -> list[dict[str, Any]]:
-    by_rating = {"rating_sort": {"order": "desc"}}
-    by_reviews = {"review_count": {"order": "desc"}}
-    tiebreak = {"id": {"order": "asc"}}
-    by_score = {"_score": {"order": "desc"}}
-    if query.sort is SortOrder.RELEVANCE and plan.has_text:
-        return [by_score, tiebreak]
-    if query.ranked_by_best_match:
-        return [by_score, by_rating, by_reviews, tiebreak]
-    if query.sort is SortOrder.DISTANCE:
-        point = query.point
-        assert point is not None  # the query model refuses distance sorting without a point
-        return [
-            {
-                "_geo_distance": {
-                    "location": {"lat": point.lat, "lon": point.lon},
-                    "order": "asc",
-                    "unit": "km",
-                    "mode": "min",
-                    "distance_type": "arc",
-                }
-            },
-            tiebreak,
-        ]
-    if query.sort is SortOrder.REVIEWS:
-        return [by_reviews, by_rating, tiebreak]
-    return [by_rating, by_reviews, tiebreak]
+def _sort(request: PageRequest) -> list[dict[str, Any]]:
+    """The request's sort keys as Elasticsearch sort clauses."""
+    clauses = {
+        SortKey.TEXT_SCORE: {"_score": {"order": "desc"}},
+        SortKey.BEST_MATCH: {"_score": {"order": "desc"}},  # the function_score of the blend
+        SortKey.RATING: {"rating_sort": {"order": "desc"}},
+        SortKey.REVIEWS: {"review_count": {"order": "desc"}},
+        SortKey.ID: {"id": {"order": "asc"}},
+    }
+    point = request.query.point
+    if point is not None:
+        clauses[SortKey.DISTANCE] = {
+            "_geo_distance": {
+                "location": {"lat": point.lat, "lon": point.lon},
+                "order": "asc",
+                "unit": "km",
+                "mode": "min",
+                "distance_type": "arc",
+            }
+        }
+    return [clauses[key] for key in request.sort_keys]
 
 
-def _hit(raw: dict[str, Any], query: SearchQuery, scored: bool, best: float | None) -> Hit:
+def _row(raw: dict[str, Any], request: PageRequest) -> Row[dict[str, Any]]:
     distance = None
-    point = query.point
+    point = request.query.point
     locations = raw["_source"].get("location") or []
     if point is not None and locations:
         # Computed here, as in the embedded backend, rather than read from sort values, so it is
         # present whatever the sort order.
         distance = min(distance_km(point.lat, point.lon, p["lat"], p["lon"]) for p in locations)
-    return Hit(
+    return Row(
         id=raw["_id"],
-        profile=Profile.from_dict(raw["_source"]["profile"]),
+        stored=raw["_source"]["profile"],
+        sort_values=raw["sort"],
         distance_km=distance,
-        score=relative_score(raw.get("_score"), best) if scored else None,
+        text_score=raw.get("_score"),
     )
 
 

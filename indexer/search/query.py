@@ -82,6 +82,17 @@ class SortOrder(StrEnum):
     REVIEWS = "reviews"  # review count, then combined rating
 
 
+class SortKey(StrEnum):
+    """One key of a result order (see ``SearchQuery.sort_keys``), each best first."""
+
+    TEXT_SCORE = "text_score"  # text relevance, highest first
+    BEST_MATCH = "best_match"  # the best-match blend near a place, highest first
+    RATING = "rating"  # combined rating (unrated last), highest first
+    REVIEWS = "reviews"  # review count, most first
+    DISTANCE = "distance"  # to the nearest location, nearest first
+    ID = "id"  # the profile id, ascending: breaks every tie
+
+
 _RADIUS = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+)\s*(?P<unit>km|kms|mi|mile|miles)?\s*$", re.I)
 
 
@@ -223,13 +234,14 @@ class SearchQuery:
     def ranked_by_best_match(self) -> bool:
         """Whether results are ranked by the best-match blend: by relevance, near a point,
         without free text."""
-        return (
-            self.sort is SortOrder.RELEVANCE and self.point is not None and not self.plan().has_text
-        )
+        return self.sort_keys()[0] is SortKey.BEST_MATCH
 
-    def fingerprint(self) -> str:
-        """A short digest of everything but the cursor: a cursor only continues its own search."""
-        parts = [
+    def identity(self) -> tuple[Any, ...]:
+        """Everything that makes two searches different, but the cursor (which page of it).
+
+        The one definition of a search's identity: cursors are bound to its digest
+        (``fingerprint``), caches key on it (``cache_key``)."""
+        return (
             self.text,
             self.near,
             self.radius_km,
@@ -243,9 +255,33 @@ class SearchQuery:
             self.flagged,
             str(self.sort),
             self.page_size,
-        ]
-        digest = hashlib.sha1(repr(parts).encode()).digest()[:6]
+        )
+
+    def fingerprint(self) -> str:
+        """A short digest of ``identity``: a cursor only continues its own search."""
+        # The repr of a list, not of the tuple: cursors already handed out carry this digest.
+        digest = hashlib.sha1(repr(list(self.identity())).encode()).digest()[:6]
         return base64.urlsafe_b64encode(digest).decode()
+
+    def cache_key(self) -> tuple[Any, ...]:
+        """A hashable key naming this page of this search: ``identity`` and the cursor."""
+        return (*self.identity(), self.cursor)
+
+    def sort_keys(self, plan: SearchPlan | None = None) -> tuple[SortKey, ...]:
+        """The keys results are ordered by, most significant first; the profile id last, so the
+        order is total and a cursor (the last hit's values of these keys) continues it exactly.
+
+        ``plan``: this query's plan, when the caller has it already."""
+        has_text = (plan or self.plan()).has_text
+        if self.sort is SortOrder.RELEVANCE and has_text:
+            return (SortKey.TEXT_SCORE, SortKey.ID)
+        if self.sort is SortOrder.RELEVANCE and self.point is not None:
+            return (SortKey.BEST_MATCH, SortKey.RATING, SortKey.REVIEWS, SortKey.ID)
+        if self.sort is SortOrder.DISTANCE:
+            return (SortKey.DISTANCE, SortKey.ID)
+        if self.sort is SortOrder.REVIEWS:
+            return (SortKey.REVIEWS, SortKey.RATING, SortKey.ID)
+        return (SortKey.RATING, SortKey.REVIEWS, SortKey.ID)
 
 
 @dataclass(frozen=True, slots=True)

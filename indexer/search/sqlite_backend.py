@@ -51,17 +51,16 @@ from indexer.geo import EARTH_RADIUS_KM, bounding_box
 from indexer.profile import Profile
 from indexer.search.backend import BackendError, DamagedIndexError
 from indexer.search.document import LAYOUT_VERSION, SearchDocument, to_search_document
+from indexer.search.pipeline import FetchedPage, PagedSearch, PageRequest, Row
 from indexer.search.query import (
     BEST_MATCH_VARIANCE_M2,
     FACETS,
     SearchPlan,
     SearchQuery,
+    SortKey,
     SortOrder,
     best_match_rating_part,
-    decode_cursor,
-    encode_cursor,
 )
-from indexer.search.results import Hit, SearchResult, order_facet, relative_score
 from indexer.taxonomy import Taxonomy, load_taxonomy
 from tdir.sqlite import connect, immediate_transaction
 
@@ -206,7 +205,7 @@ _SCORES = "CREATE TEMP TABLE IF NOT EXISTS search_scores (rid INTEGER PRIMARY KE
 _WORDS = "CREATE TEMP TABLE IF NOT EXISTS search_words (rid INTEGER PRIMARY KEY)"
 
 
-class SqliteBackend:
+class SqliteBackend(PagedSearch[str]):
     """Search backend on an SQLite database file (created on first use)."""
 
     name = "sqlite"
@@ -363,15 +362,13 @@ class SqliteBackend:
         """Return how many profiles are stored."""
         return self._read("SELECT COUNT(*) FROM profiles", ()).fetchone()[0]
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        """Return one page of matching active profiles with facets and the total."""
-        after = decode_cursor(query.cursor, query.fingerprint()) if query.cursor else None
+    def _fetch(self, request: PageRequest) -> FetchedPage[str]:
         conn = self._conn()
         try:
             # One read transaction, so the page, total and facets come from one snapshot even
             # while a rebuild commits.
             conn.execute("BEGIN")
-            found = _Search(conn, query, self._facet_bits(conn), after).run()
+            found = _Search(conn, request, self._facet_bits(conn)).run()
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
@@ -381,7 +378,10 @@ class SqliteBackend:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return found.result(query)
+        return found
+
+    def _profile(self, stored: str) -> Profile:
+        return Profile.from_dict(json.loads(stored))
 
     def _facet_bits(self, conn: sqlite3.Connection) -> _FacetBits:
         """The facet codes and bitmaps of the snapshot being read, kept per connection until a
@@ -669,72 +669,28 @@ class _FacetBits:
         return counts
 
 
-@dataclass
-class _Found:
-    """What one search read from its snapshot."""
-
-    total: int
-    best: float | None  # the best (lowest) bm25 of the matches, when there is text
-    rows: list[tuple[Any, ...]]  # id, dist, score, profile, then the sort key
-    counts: dict[str, dict[str, int]]
-    scored: bool
-
-    def result(self, query: SearchQuery) -> SearchResult:
-        hits = [
-            Hit(
-                id=r[0],
-                profile=Profile.from_dict(json.loads(r[3])),
-                distance_km=r[1],
-                # FTS5's bm25 is negative, lower is better (0 here: no optional word matched).
-                score=relative_score(-r[2], -self.best if self.best is not None else None)
-                if self.scored
-                else None,
-            )
-            for r in self.rows[: query.page_size]
-        ]
-        next_cursor = None
-        if len(self.rows) > query.page_size:
-            last = self.rows[query.page_size - 1]
-            next_cursor = encode_cursor(query.fingerprint(), list(last[4:]))
-        return SearchResult(
-            hits=hits,
-            total=self.total,
-            facets={name: order_facet(self.counts.get(name, {})) for name in FACETS},
-            next_cursor=next_cursor,
-        )
-
-
 class _Search:
     """One search, inside its read transaction: the matches into ``temp.search_matched``, then
     the total, the page and the facet counts from there."""
 
-    def __init__(
-        self,
-        conn: sqlite3.Connection,
-        query: SearchQuery,
-        facets: _FacetBits,
-        after: list[Any] | None,
-    ) -> None:
+    def __init__(self, conn: sqlite3.Connection, request: PageRequest, facets: _FacetBits) -> None:
         self.conn = conn
-        self.query = query
-        self.plan = query.plan()
+        self.request = request
+        self.query = request.query
+        self.plan = request.plan
         self.facets = facets
-        self.keys = _sort_keys(query, self.plan)
-        if after is not None and len(after) != len(self.keys):
-            raise BackendError("sqlite: cursor does not fit this search")
-        self.after = after
+        self.keys = [_SORT_COLUMNS[key] for key in request.sort_keys]
 
-    def run(self) -> _Found:
-        scored = self.plan.has_text
+    def run(self) -> FetchedPage[str]:
         where = _where(self.query, self.plan, self.facets.codes)
         if where is None:  # a filter value no profile carries
-            return _Found(0, None, [], {}, scored)
+            return FetchedPage.empty()
         self.conn.execute(_MATCHED)
         self.conn.execute("DELETE FROM temp.search_matched")
         if self.plan.words:
             self._find_words()
-        _fill(self.conn, self.query, self.plan, *where)
-        if scored:
+        _fill(self.conn, self.request, *where)
+        if self.plan.has_text:
             self._score()
         total, best = self.conn.execute(
             "SELECT COUNT(*), MIN(score) FROM temp.search_matched"
@@ -742,7 +698,8 @@ class _Search:
         rows = self._page()
         counts = self.facets.count(self._rids()) if total else {}
         self.conn.execute("DELETE FROM temp.search_matched")
-        return _Found(total, best, rows, counts, scored)
+        # FTS5's bm25 is negative, lower is better (0 here: no optional word matched).
+        return FetchedPage(rows, total, None if best is None else -best, counts)
 
     def _find_words(self) -> None:
         """The profiles holding every required word, into ``temp.search_words``, once (the
@@ -772,17 +729,16 @@ class _Search:
             " WHERE s.rid = search_matched.rid"
         )
 
-    def _page(self) -> list[tuple[Any, ...]]:
-        """The page's rows (and the next one's first): id, distance, score, stored profile, then
-        the sort key."""
+    def _page(self) -> list[Row[str]]:
+        """The page's rows and the next one's first, with their stored profiles."""
         keys = ", ".join(self.keys)
         sql = f"SELECT rid, id, dist, score, {keys} FROM temp.search_matched"
         params: list[Any] = []
-        if self.after is not None:
+        if self.request.after is not None:
             sql += f" WHERE ({keys}) > ({', '.join('?' * len(self.keys))})"
-            params += self.after
+            params += self.request.after
         sql += f" ORDER BY {keys} LIMIT ?"
-        params.append(self.query.page_size + 1)
+        params.append(self.request.limit)
         rows = self.conn.execute(sql, params).fetchall()
         stored = dict(
             self.conn.execute(
@@ -790,7 +746,16 @@ class _Search:
                 [row[0] for row in rows],
             )
         )
-        return [(row[1], row[2], row[3], stored[row[0]], *row[4:]) for row in rows]
+        return [
+            Row(
+                id=pid,
+                stored=stored[rid],
+                sort_values=sort_values,
+                distance_km=dist,
+                text_score=None if score is None else -score,
+            )
+            for rid, pid, dist, score, *sort_values in rows
+        ]
 
     def _rids(self) -> list[int]:
         # One string rather than a row per match: much less to hand over from SQLite.
@@ -800,19 +765,15 @@ class _Search:
         return [int(rid) for rid in joined.split(",")]
 
 
-def _sort_keys(query: SearchQuery, plan: SearchPlan) -> list[str]:
-    """The columns of ``temp.search_matched`` a search is ordered by, all ascending; the profile
-    id breaks ties, so the order is total and a cursor holds all of them."""
-    sort = query.sort
-    if sort is SortOrder.RELEVANCE and plan.has_text:
-        return ["score", "id"]  # bm25: lower is better
-    if query.ranked_by_best_match:
-        return ["neg_blend", "neg_rating", "neg_reviews", "id"]
-    if sort is SortOrder.DISTANCE:
-        return ["dist", "id"]
-    if sort is SortOrder.REVIEWS:
-        return ["neg_reviews", "neg_rating", "id"]
-    return ["neg_rating", "neg_reviews", "id"]
+# The column of ``temp.search_matched`` each sort key reads, all ascending (best first).
+_SORT_COLUMNS = {
+    SortKey.TEXT_SCORE: "score",  # bm25: lower is better
+    SortKey.BEST_MATCH: "neg_blend",
+    SortKey.RATING: "neg_rating",
+    SortKey.REVIEWS: "neg_reviews",
+    SortKey.DISTANCE: "dist",
+    SortKey.ID: "id",
+}
 
 
 def _where(
@@ -865,16 +826,13 @@ _INSERT_MATCHED = (
 
 
 def _fill(
-    conn: sqlite3.Connection,
-    query: SearchQuery,
-    plan: SearchPlan,
-    where: str,
-    params: dict[str, Any],
+    conn: sqlite3.Connection, request: PageRequest, where: str, params: dict[str, Any]
 ) -> None:
     """Insert every match into ``temp.search_matched``."""
+    query, plan = request.query, request.plan
     values = (
         f"rid, id, {{dist}}, {'0.0' if plan.has_text else 'NULL'},"
-        f" {'rating_part' if query.ranked_by_best_match else 'NULL'}, -rating_sort, -review_count"
+        f" {'rating_part' if request.ranked_by_best_match else 'NULL'}, -rating_sort, -review_count"
     )
     # The box leads, even where the required words are rarer than its locations: a box is a
     # range of the table, a word's profiles as many lookups in it (the "+" keeps it so).
