@@ -201,7 +201,8 @@ def _print_table(
         stars = f"{combined:.2f}" if combined is not None else "  - "
         distance = ""
         if hit.distance_km is not None:
-            distance = f"{from_km(hit.distance_km, 'mi'):6.1f} mi"
+            unit = radius.unit if radius is not None else "mi"  # the unit the radius was given in
+            distance = f"{from_km(hit.distance_km, unit):6.1f} {unit}"
         # "verified" means one thing: a state board confirms an active license.
         badge = "verified" if profile.verification.license_verified else ""
         modalities = ", ".join(taxonomy.label("modality", m) for m in profile.modalities)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 BackendName = Literal["sqlite", "elasticsearch"]
 DEFAULT_CRAWL_TIMEOUT = 20.0  # seconds a crawl waits for one page
 DEFAULT_SCRAPYD_PROJECT = "tdir"
+DEFAULT_GEOCODER_AGENT = "tdir"  # how tdir names itself to an online geocoder
 # Scrapyd keeps each project in a directory named after it.
 _PROJECT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -209,6 +210,3 @@ class GeocoderSettings:
                 )
         agent = (env.get("TDIR_GEOCODER_USER_AGENT") or "").strip() or DEFAULT_GEOCODER_AGENT
         return cls(url=url, user_agent=agent)
-
-
-DEFAULT_GEOCODER_AGENT = "tdir"

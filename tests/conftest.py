@@ -117,6 +117,17 @@ def backend(request: pytest.FixtureRequest) -> Any:
     return request.getfixturevalue(f"{request.param}_backend")
 
 
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory, contract_data: dict[str, Any]) -> Path:
+    """A data directory whose embedded index holds the contract suite's profiles; modules that
+    need another directory define their own ``home``."""
+    home = tmp_path_factory.mktemp("tdir-home")
+    backend = SqliteBackend(home / "index.sqlite3")
+    backend.rebuild(contract_data["profiles"])
+    backend.close()
+    return home
+
+
 @pytest.fixture(scope="session")
 def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A default-size demo world (seed 42), generated once per test session."""

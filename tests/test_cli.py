@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from indexer.search.sqlite_backend import SqliteBackend
 
 pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
 
@@ -26,15 +25,6 @@ def tdir(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]
         env=environment,
         timeout=120,
     )
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory, contract_data: dict[str, Any]) -> Path:
-    home = tmp_path_factory.mktemp("tdir-home")
-    backend = SqliteBackend(home / "index.sqlite3")
-    backend.rebuild(contract_data["profiles"])
-    backend.close()
-    return home
 
 
 def search_json(home: Path, *args: str) -> dict[str, Any]:
@@ -103,6 +93,11 @@ def test_search_says_the_radius_in_the_unit_it_was_given(home: Path) -> None:
     done = tdir(home, "search", "--near", "78704", "--radius", "15km")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].endswith(" within 15 km of 78704 (Austin, TX)")
+    # ... and each therapist's distance in that unit too, within the radius.
+    distances = [re.search(r"(\d+\.\d) (km|mi) ", line) for line in done.stdout.splitlines()[1:]]
+    found = [m for m in distances if m is not None]
+    assert found, done.stdout
+    assert all(m[2] == "km" and float(m[1]) <= 15.0 for m in found), done.stdout
 
 
 def test_search_for_flagged_profiles(home: Path) -> None:

@@ -14,7 +14,6 @@ import pytest
 import zipcodes
 
 import tdir.cli
-from indexer.search.sqlite_backend import SqliteBackend
 
 # Libraries of the crawler (Scrapy, Twisted), of normalisation (dateparser), of the dashboard
 # (Streamlit) and of the other backend (elasticsearch): a search through the embedded index
@@ -29,15 +28,6 @@ with contextlib.redirect_stdout(out):
     status = main(sys.argv[1:])
 print(json.dumps({"status": status, "result": out.getvalue(), "modules": sorted(sys.modules)}))
 """
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory, contract_data: dict[str, Any]) -> Path:
-    home = tmp_path_factory.mktemp("tdir-home")
-    backend = SqliteBackend(home / "index.sqlite3")
-    backend.rebuild(contract_data["profiles"])
-    backend.close()
-    return home
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +97,3 @@ def test_a_zip_is_looked_up_in_a_copy_of_the_zip_table_made_once(tmp_path: Path)
     (tmp_path / "a-file").write_text("")
     unkept = run_python(lookup, TDIR_CACHE_DIR=str(tmp_path / "a-file" / "cache"))
     assert (unkept.returncode, unkept.stdout) == (0, label), unkept.stderr
-
-
-def test_every_name_of_the_normalize_package_still_imports() -> None:
-    import indexer.normalize as normalize
-
-    for name in normalize.__all__:
-        assert getattr(normalize, name) is not None
-    with pytest.raises(AttributeError):
-        normalize.no_such_name  # noqa: B018

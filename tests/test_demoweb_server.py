@@ -7,6 +7,7 @@ import http.client
 import io
 import json
 import re
+import socket
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -101,8 +102,6 @@ def test_every_site_has_its_own_port_and_a_manifest(web: DemoWeb, world: Path) -
 
 
 def test_a_taken_port_fails_the_start_at_once_and_frees_the_others(world: Path) -> None:
-    import socket
-
     squatter = socket.socket()  # the third site's port is taken
     squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     squatter.bind(("127.0.0.1", 0))

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from indexer.gazetteer import STATES, City, aliases, city_key, gazetteer
 from indexer.geo import distance_km
 from indexer.geocode import Place, PlaceNotFoundError, geocode_place
-from indexer.search.sqlite_backend import SqliteBackend
 from tests.crawling import run_tdir
 
 AUSTIN = (30.267, -97.743)
@@ -273,15 +272,6 @@ def test_a_zip_lookup_in_a_fresh_process_does_not_build_the_city_index() -> None
 
 
 # --- the command line, as a user runs it ---------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory, contract_data: dict[str, Any]) -> Path:
-    home = tmp_path_factory.mktemp("tdir-home")
-    backend = SqliteBackend(home / "index.sqlite3")
-    backend.rebuild(contract_data["profiles"])
-    backend.close()
-    return home
 
 
 def test_cli_search_near_a_city_and_full_state_name(home: Path) -> None:

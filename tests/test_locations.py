@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from crawler.items import PostalAddress
 from indexer.locations import PlaceClaim, merge_locations
-from indexer.normalize import locate, normalize_address
+from indexer.normalize.addresses import normalize_address
+from indexer.normalize.location import locate
 
 # A real office in South Austin, 17 km from the Austin city centre (the point a city-only
 # listing is placed at).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.items import PostalAddress
-from indexer.normalize import normalize_address, normalize_zip
+from indexer.normalize.addresses import normalize_address, normalize_zip
 
 
 def _line(raw: str) -> str | None:

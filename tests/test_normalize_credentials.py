@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.items import ClaimedCredential
-from indexer.normalize import (
+from indexer.normalize.credentials import (
     normalize_credential,
     normalize_license_number,
     normalize_npi,

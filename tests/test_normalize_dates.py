@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from indexer.normalize import parse_date
+from indexer.normalize.dates import parse_date
 
 FETCHED = date(2024, 6, 15)
 

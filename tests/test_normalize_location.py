@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from indexer.geo import distance_km
-from indexer.normalize import locate, normalize_address
+from indexer.normalize.addresses import normalize_address
+from indexer.normalize.location import locate
 
 # South Austin (ZIP 78704) and downtown Austin, for distance checks.
 SOUTH_AUSTIN = (30.243, -97.766)

@@ -7,7 +7,7 @@ from importlib import resources
 import pytest
 import yaml
 
-from indexer.normalize import parse_person_name
+from indexer.normalize.names import parse_person_name
 from indexer.taxonomy import fold
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.normalize import normalize_phone
+from indexer.normalize.phones import normalize_phone
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from crawler.extract.ratings import parse_rating
 from crawler.items import Rating
-from indexer.normalize import rating_to_five
+from indexer.normalize.ratings import rating_to_five
 
 
 @pytest.mark.parametrize(

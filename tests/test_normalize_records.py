@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from crawler.items import ClaimedCredential, Listing, PostalAddress, Provenance, Rating, Review
-from indexer.normalize import Flag, FlagLog, Normalized, normalize_listing, normalize_review
+from indexer.normalize.flags import Flag, FlagLog, Normalized
+from indexer.normalize.records import normalize_listing, normalize_review
 
 PROVENANCE = Provenance(
     source="demo-directory",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.normalize import normalize_terms, split_terms
+from indexer.normalize.terms import normalize_terms, split_terms
 
 
 def _ids(vocabulary: str, raws: str | list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -420,7 +420,7 @@ def _scored(request: PageRequest, filters: list[dict]) -> dict[str, Any]:
         bool_query["should"] = optional
         bool_query["minimum_should_match"] = 0
     query_body = {"bool": bool_query}
-    if request.ranked_by_best_match:
+    if request.query.ranked_by_best_match:
         return _best_match_query(request.query, query_body)
     return query_body
 

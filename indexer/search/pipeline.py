@@ -44,11 +44,6 @@ class PageRequest:
         """How many rows to fetch: a page and one more, which tells whether a next page exists."""
         return self.query.page_size + 1
 
-    @property
-    def ranked_by_best_match(self) -> bool:
-        """Whether the best-match blend near a place orders the hits."""
-        return self.sort_keys[0] is SortKey.BEST_MATCH
-
 
 @dataclass(frozen=True, slots=True)
 class Row(Generic[Stored]):

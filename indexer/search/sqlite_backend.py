@@ -830,9 +830,10 @@ def _fill(
 ) -> None:
     """Insert every match into ``temp.search_matched``."""
     query, plan = request.query, request.plan
+    best_match = "rating_part" if request.query.ranked_by_best_match else "NULL"
     values = (
         f"rid, id, {{dist}}, {'0.0' if plan.has_text else 'NULL'},"
-        f" {'rating_part' if request.ranked_by_best_match else 'NULL'}, -rating_sort, -review_count"
+        f" {best_match}, -rating_sort, -review_count"
     )
     # The box leads, even where the required words are rarer than its locations: a box is a
     # range of the table, a word's profiles as many lookups in it (the "+" keeps it so).
