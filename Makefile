@@ -27,8 +27,11 @@ browser-deps: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tdir demo
 
+# Style and complexity (ruff), and types (mypy: the whole product, strict on the core and the
+# search API; see [tool.mypy] in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Two workers: most of the suite waits on servers, crawls and browsers rather than computing.
 # A module's tests stay on one worker, with the module's fixtures.

@@ -236,7 +236,7 @@ class Population:
         ]
         name = f"{first} {last}"
         locations = self._locations(rng)
-        state = locations[0].state if locations else rng.choice(["TX", "NY", "CA"])
+        state = (locations[0].state if locations else None) or rng.choice(["TX", "NY", "CA"])
         modalities = self._modalities(rng)
         conditions = tuple(sorted(rng.sample(self.conditions, rng.choice((0, 0, 1, 1, 2, 3)))))
         credentials = self._credentials(rng, state, number)

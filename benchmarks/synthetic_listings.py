@@ -81,7 +81,7 @@ def synthetic_listings(people: int, seed: int = 0) -> tuple[list[ListingKeys], d
     ]
     listings: list[ListingKeys] = []
     truth: dict[str, int] = {}
-    practices: list[tuple[str, str, str, int]] = []  # shared phone, street, city, zip
+    practices: list[tuple[str, str, str, str]] = []  # shared phone, street, city, zip
     for person in range(people):
         last = surnames[bisect(surname_weights, rng.random() * surname_weights[-1])]
         first = given[bisect(given_weights, rng.random() * given_weights[-1])]
@@ -99,7 +99,9 @@ def synthetic_listings(people: int, seed: int = 0) -> tuple[list[ListingKeys], d
         lat = 30 + city_n * 0.01 + rng.random() * 0.1
         lon = -97 - rng.random() * 0.1
         for ordinal in range(rng.choice((1, 1, 2, 2, 2, 3, 4))):
-            name, surname, tel, addr, z = first, last, phone, street, zip5
+            name, surname, z = first, last, zip5
+            tel: str | None = phone
+            addr: str | None = street
             licensed: frozenset[tuple[str, str]] = frozenset({(state, license_number)})
             unstated: frozenset[str] = frozenset()
             roll = rng.random()

@@ -222,7 +222,7 @@ def _source(raw: Any, label: str, index: int) -> Source:
     if not start_urls and not sitemap_urls:
         raise CatalogError(f"{where}: needs start_urls or sitemap_urls")
     allowed = tuple(str(d) for d in raw.get("allowed_domains") or ())
-    hosts = {urlsplit(u).hostname for u in (*start_urls, *sitemap_urls)}
+    hosts = {urlsplit(u).hostname or "" for u in (*start_urls, *sitemap_urls)}
     if allowed and not hosts <= set(allowed):
         raise CatalogError(f"{where}: start hosts {sorted(hosts)} are not all in allowed_domains")
     options = raw.get("options") or {}

@@ -351,7 +351,7 @@ def count_changes(
     for kind in sorted(set(before) | set(after)):
         old = before.get(kind, {})
         new = after.get(kind, {})
-        counts = dict.fromkeys(CHANGE_KINDS, 0)
+        counts: dict[str, int] = dict.fromkeys(CHANGE_KINDS, 0)
         for record_id, fingerprint in new.items():
             previous = old.get(record_id)
             if previous is None:

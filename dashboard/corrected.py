@@ -14,7 +14,7 @@ from dashboard.formatting import format_date, format_phone
 from dashboard.markup import escape_markdown, plain_text
 from indexer.corrections import CORRECTION_SOURCE, TEXT_FIELDS
 from indexer.profile import Profile
-from indexer.taxonomy import Taxonomy
+from indexer.taxonomy import FIELD_VOCABULARY, Taxonomy
 
 FIELD_LABELS = {
     "name": "Name",
@@ -72,8 +72,7 @@ def value_text(field: str, value: Any, taxonomy: Taxonomy) -> str:
     if field == "phones" and isinstance(value, list | tuple):
         return ", ".join(format_phone(str(p)) for p in value)
     if field in ("modalities", "conditions") and isinstance(value, list | tuple):
-        vocabulary = "modality" if field == "modalities" else "condition"
-        return ", ".join(taxonomy.label(vocabulary, str(t)) for t in value)
+        return ", ".join(taxonomy.label(FIELD_VOCABULARY[field], str(t)) for t in value)
     return plain_text(value, max_length=300)
 
 

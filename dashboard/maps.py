@@ -523,6 +523,7 @@ def therapist_map(
     base map; every marker and the whole searched area fit a map of this size."""
     view = initial_view(points, center, radius_km, width, height)
     style = tile_style()
+    tiles: dict[str, str | None]
     if style is None:
         # No map provider and pydeck's "no style": Streamlit then draws no tiles at all. (With
         # no style but a provider it would fetch Carto's for its theme.)

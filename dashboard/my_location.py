@@ -9,7 +9,7 @@ browser without geolocation is said in words under the button.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 import streamlit as st
 
@@ -66,12 +66,16 @@ export default function ({ parentElement, setTriggerValue }) {
 )
 
 
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def position_text(position: Any) -> str | None:
     """The "lat,lon" a search takes from the browser's position, or None if it is not one."""
     if not isinstance(position, dict):
         return None
     lat, lon = position.get("lat"), position.get("lon")
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon)):
+    if not (_is_number(lat) and _is_number(lon)):
         return None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None

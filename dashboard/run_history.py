@@ -106,7 +106,11 @@ def history_table(
     changed, unchanged and vanished get columns when any of them has them.
     """
     crawls = crawls or {}
-    changes = {r.id: run_changes(crawls[r.crawl_run_id]) for r in runs if r.crawl_run_id in crawls}
+    changes = {
+        r.id: run_changes(crawls[r.crawl_run_id])
+        for r in runs
+        if r.crawl_run_id is not None and r.crawl_run_id in crawls
+    }
     counted = main_record_type(changes.values())
     rows = []
     for run in runs:

@@ -85,7 +85,7 @@ def in_force_text(item: SourceSchedule) -> str:
 def next_run_text(item: SourceSchedule) -> str:
     """When the source runs next, as ``tdir schedule list`` says it (markdown).
 
-    Both read ``SourceSchedule.next_run_at`` from ``ScheduleBook.list()``: the time the
+    Both read ``SourceSchedule.next_run_at`` from ``ScheduleBook.schedules()``: the time the
     scheduler service planned in its job store (for a cron schedule, the trigger's next fire
     time), or nothing when paused, disabled or not planned yet. Nothing is computed here, so
     the form and the command line cannot disagree; the time is shown to the second, as there.
@@ -175,7 +175,7 @@ def schedule_editor(home: str, item: SourceSchedule, by: str) -> None:
             "Unit",
             list(UNITS),
             index=list(UNITS).index(unit),
-            format_func=UNITS.get,
+            format_func=lambda u: UNITS[u],
             key=keys["unit"],
         )
     else:

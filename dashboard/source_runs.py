@@ -220,7 +220,7 @@ def run_history(home: str, source: str) -> None:
         for r in runs
     }
     chosen = st.selectbox(
-        "Run details", list(labels), format_func=labels.get, key=f"sched_run_{source}"
+        "Run details", list(labels), format_func=lambda i: labels[i], key=f"sched_run_{source}"
     )
     run = next(r for r in runs if r.id == chosen)
     run_detail(home, run, crawls.get(run.crawl_run_id or ""))

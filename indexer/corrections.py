@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from indexer.normalize.phones import normalize_phone
 from indexer.profile import Profile
-from indexer.taxonomy import Taxonomy, UnknownTermError
+from indexer.taxonomy import FIELD_VOCABULARY, Taxonomy, UnknownTermError
 from tdir.sqlite import connect, immediate_transaction
 
 CORRECTION_SOURCE = "correction"  # the provenance source of a corrected field
@@ -167,7 +167,7 @@ def parse_value(field: str, raw: str, taxonomy: Taxonomy) -> Any:
             if phone.e164 not in phones:
                 phones.append(phone.e164)
         return phones
-    vocabulary = "modality" if field == "modalities" else "condition"
+    vocabulary = FIELD_VOCABULARY[field]
     try:
         return list(dict.fromkeys(taxonomy.resolve(vocabulary, item) for item in items))
     except UnknownTermError as exc:

@@ -62,7 +62,7 @@ class Alert:
 
 def source_alerts(book: ScheduleBook, *, now: datetime | None = None) -> list[Alert]:
     """Every alert about the enabled sources of the book's catalog, by source then kind."""
-    schedules = [s for s in book.list() if s.enabled]
+    schedules = [s for s in book.schedules() if s.enabled]
     store = CrawlStore(book.home)
     alerts = [
         *stale_sources(schedules, store, now=now),

@@ -248,9 +248,9 @@ def _by_name(typed: str, rest: str, zip5: str | None) -> Place:
             return _city_place(city, () if state else others)
     elif state is not None and not street:
         # Only a state: it may still be a city ("New York", "Washington").
-        found = books.find(segments[-1])
-        if found:
-            return _city_place(found[0], found[1:])
+        cities = books.find(segments[-1])
+        if cities:
+            return _city_place(cities[0], cities[1:])
         raise PlaceNotFoundError(f"{typed!r} is a state: add a city or a ZIP code")
     raise PlaceNotFoundError(_not_found(typed, words, state, zip5))
 

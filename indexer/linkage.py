@@ -75,9 +75,8 @@ class LinkageModel:
                 continue
             spec = self.fields[f]
             u = self.u[f][level]
-            value = None
-            if spec.tf_level == level and values[f] and self.term_totals[f]:
-                value = values[f]
+            value = values[f] if spec.tf_level == level and self.term_totals[f] else None
+            if value:
                 # The value's frequency, shrunk towards the level's u while listings are few.
                 u = (self.term_counts[f][value] + TF_PRIOR_LISTINGS * u) / (
                     self.term_totals[f] + TF_PRIOR_LISTINGS

@@ -113,10 +113,10 @@ def summarise(reviews: list[ReviewFact], published: list[AggregateFact]) -> Rati
     # One listing's aggregate per source: the one backed by most reviews (a source listing one
     # therapist twice publishes two figures for one person).
     aggregates: dict[str, AggregateFact] = {}
-    for aggregate in published:
-        current = aggregates.get(aggregate.source)
-        if aggregate.count > 0 and (current is None or aggregate.count > current.count):
-            aggregates[aggregate.source] = aggregate
+    for fact in published:
+        current = aggregates.get(fact.source)
+        if fact.count > 0 and (current is None or fact.count > current.count):
+            aggregates[fact.source] = fact
     by_source: dict[str, SourceRating] = {}
     total = 0.0
     count = 0

@@ -14,12 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
 Vocabulary = Literal["modality", "condition", "credential"]
 VOCABULARIES: tuple[Vocabulary, ...] = ("modality", "condition", "credential")
+# The profile (and query) field holding each vocabulary's term ids.
+FIELD_VOCABULARY: dict[str, Vocabulary] = {
+    "modalities": "modality",
+    "conditions": "condition",
+    "credentials": "credential",
+}
 
 _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
 # libyaml's parser when PyYAML was built with it (the same safe constructors, some ten times
@@ -70,9 +76,9 @@ class Taxonomy:
     filler_words: frozenset[str] = field(default=frozenset(), repr=False)
 
     @classmethod
-    def from_mapping(cls, data: dict) -> Taxonomy:
+    def from_mapping(cls, data: dict[str, Any]) -> Taxonomy:
         """Build a taxonomy from the parsed data file, checking that every reference resolves."""
-        sections = {
+        sections: dict[Vocabulary, str] = {
             "modality": "modalities",
             "condition": "conditions",
             "credential": "credentials",

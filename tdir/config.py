@@ -99,7 +99,7 @@ def crawl_timeout(env: Mapping[str, str] | None = None) -> float:
     comes."""
     env = os.environ if env is None else env
     raw = env.get("TDIR_CRAWL_TIMEOUT")
-    if raw in (None, ""):
+    if not raw:
         return DEFAULT_CRAWL_TIMEOUT
     try:
         seconds = float(raw)
@@ -173,7 +173,7 @@ def _is_http_url(url: str) -> bool:
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     raw = env.get(name)
-    if raw in (None, ""):
+    if not raw:
         return default
     try:
         value = int(raw)

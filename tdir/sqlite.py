@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def connect(path: Path | str, *, timeout: float = 30.0, **options: object) -> sqlite3.Connection:
+def connect(
+    path: Path | str, *, timeout: float = 30.0, check_same_thread: bool = True
+) -> sqlite3.Connection:
     """An autocommit connection to the database at ``path``, in WAL mode, waiting on locks.
 
     Switching a database to WAL needs a moment of exclusive access, and SQLite answers "database
@@ -17,7 +19,9 @@ def connect(path: Path | str, *, timeout: float = 30.0, **options: object) -> sq
     moment, as two processes opening a new database together do; so the switch is retried until
     ``timeout``. Any other error is raised.
     """
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, **options)  # type: ignore[arg-type]
+    conn = sqlite3.connect(
+        path, timeout=timeout, isolation_level=None, check_same_thread=check_same_thread
+    )
     conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     deadline = time.monotonic() + timeout
     pause = 0.01

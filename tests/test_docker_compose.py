@@ -240,7 +240,9 @@ def test_scheduler_command_starts_the_service(compose: dict[str, Any], tmp_path:
         )
         # Up is not enough: it must stay up while its runs fail. On a new data directory every
         # scheduled source is due at once, so each has a run that ends (failed) within moments.
-        scheduled = {s.source for s in book.list() if s.enabled and s.schedule and not s.paused}
+        scheduled = {
+            s.source for s in book.schedules() if s.enabled and s.schedule and not s.paused
+        }
         assert scheduled
 
         def every_source_ran() -> list[Any]:

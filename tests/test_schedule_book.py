@@ -79,7 +79,7 @@ def test_schedules_parse_describe_and_measure_their_period() -> None:
 
 
 def test_the_catalog_schedules_are_listed_until_an_admin_overrides_one(book: ScheduleBook) -> None:
-    listed = {s.source: s for s in book.list()}
+    listed = {s.source: s for s in book.schedules()}
     assert describe(listed["atlas"].schedule) == "every 1d"
     assert describe(listed["guild"].schedule) == "every 3d"
     assert listed["atlas"].state == "scheduled" and listed["atlas"].problem is None
@@ -135,7 +135,7 @@ def test_a_source_has_at_most_one_queued_run(book: ScheduleBook) -> None:
 def test_a_broken_entry_is_reported_for_its_source_alone(book: ScheduleBook, home: Path) -> None:
     atlas, guild = demo_entries()
     write_catalog(home.parent / "catalog.yaml", [{**atlas, "spider": "bogus"}, guild])
-    listed = {s.source: s for s in book.list()}
+    listed = {s.source: s for s in book.schedules()}
     assert "source 'atlas': spider 'bogus' is not one of" in listed["atlas"].problem
     assert listed["guild"].problem is None
     write_catalog(home.parent / "catalog.yaml", [{**atlas, "schedule": {"every": "banana"}}, guild])

@@ -232,7 +232,9 @@ def test_a_dead_owners_run_is_abandoned_and_its_leases_released(quiet_home: Path
     assert [(r["name"], r["pid"]) for r in lease_rows(db)] == [("source:guild", os.getpid())]
     book = ScheduleBook(quiet_home, catalog=quiet_home.parent / "catalog.yaml")
     assert book.run(live_run).state == "running"
-    assert {s.source: s.last_run.state for s in book.list() if s.last_run} == {"atlas": "abandoned"}
+    assert {s.source: s.last_run.state for s in book.schedules() if s.last_run} == {
+        "atlas": "abandoned"
+    }
     assert abandon_dead_runs(db, quiet_home) == []  # nothing left to do
     with db.write() as conn:  # an abandoned run counts towards the retry backoff
         assert history.consecutive_failures(conn, "atlas") == 1

@@ -310,7 +310,8 @@ class TherapistFactory:
         profile = self._sites["directories"][site]
         start = date(t.started, 1, 1)
         stale = bool(t.moved_on) and (ordinal > 0 or rng.random() < profile["stale_address"])
-        if ordinal > 0 and t.moved_on and t.listing(site, 0) and t.listing(site, 0).stale:
+        first = t.listing(site, 0)
+        if ordinal > 0 and t.moved_on and first is not None and first.stale:
             # A duplicate of a stale listing is the one made after the move.
             stale = False
         end = t.moved_on - timedelta(days=1) if stale and t.moved_on else self.as_of

@@ -220,6 +220,7 @@ class Population:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
+        db: sqlite3.Connection | None
         try:
             db = self._pool.get_nowait()
         except queue.Empty:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.demoweb.claims import listing_claims
@@ -357,7 +357,8 @@ class ListedLocation:
     precision: str
 
 
-class PublishedAggregate(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class PublishedAggregate:
     """The aggregate rating a listing publishes.
 
     ``value`` is the rating as published (one decimal), ``count`` the number of reviews behind

@@ -585,8 +585,9 @@ class _RecordReader:
 
 
 def _many(spec: Spec) -> bool:
-    options = spec.options if isinstance(spec, Alternatives) else (spec,)
-    return any(o.many for o in options)
+    if isinstance(spec, Alternatives):
+        return any(_many(o) for o in spec.options)
+    return spec.many
 
 
 def _kebab(name: str) -> str:

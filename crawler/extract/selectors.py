@@ -105,7 +105,7 @@ class FieldSpec:
 class Alternatives:
     """Field specs tried in order; the first that yields a value wins."""
 
-    options: tuple[FieldSpec, ...]
+    options: tuple[Spec, ...]  # a list in a list is alternatives within alternatives
 
     @property
     def group_names(self) -> frozenset[str]:
@@ -121,7 +121,7 @@ def compile_spec(raw: Any, where: str) -> Spec:
     if isinstance(raw, list):
         if not raw:
             raise SelectorSpecError(f"{where}: an empty list of alternatives")
-        options = []
+        options: list[Spec] = []
         for i, item in enumerate(raw):
             spec = compile_spec(item, f"{where}[{i}]")
             options.extend(spec.options if isinstance(spec, Alternatives) else (spec,))
@@ -215,9 +215,9 @@ def evaluate(
     """
     if isinstance(spec, Alternatives):
         for option in spec.options:
-            found = evaluate(option, scope, page_url, keep_paragraphs=keep_paragraphs, many=many)
-            if found:
-                return found
+            first = evaluate(option, scope, page_url, keep_paragraphs=keep_paragraphs, many=many)
+            if first:
+                return first
         return []
     matches: list[Match] = []
     for found in _texts(spec, scope, page_url):

@@ -211,9 +211,9 @@ class _Page:
             ref = self._subject_ref(subject_node)
             name = text(subject)
             for node in [found.node, *_nested_reviews(found.node, 0)]:
-                review = self._review(node, ref, name, found.syntax, subject=subject_node)
-                if review is not None:
-                    _add(records, by_id, review)
+                loose = self._review(node, ref, name, found.syntax, subject=subject_node)
+                if loose is not None:
+                    _add(records, by_id, loose)
         for found in self.loose_credentials:
             for credential in claimed_credentials(found.node):
                 if credential not in records:
@@ -264,9 +264,9 @@ class _Page:
         for found in self.loose_reviews:
             review_nodes = [found.node, *_nested_reviews(found.node, 0)]
             for node in review_nodes:
-                review = self._review(node, ref, name, found.syntax)
-                if review is not None:
-                    _add(records, by_id, review)
+                loose = self._review(node, ref, name, found.syntax)
+                if loose is not None:
+                    _add(records, by_id, loose)
         return records
 
     def _profile_npi(self, listing: Listing) -> None:

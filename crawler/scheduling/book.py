@@ -114,7 +114,7 @@ class ScheduleBook:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def list(self) -> list[SourceSchedule]:
+    def schedules(self) -> list[SourceSchedule]:
         """Every source of the catalog, in catalog order, each checked as a crawl would check
         it (``problem`` says what would stop its crawl). ScheduleError if the catalog file
         cannot be read at all."""
@@ -137,7 +137,7 @@ class ScheduleBook:
     def get(self, source: str) -> SourceSchedule:
         """One source's schedule; ScheduleError naming the known sources if it is unknown."""
         self.catalog().entry(source)
-        return next(s for s in self.list() if s.source == source)
+        return next(s for s in self.schedules() if s.source == source)
 
     def history(self, source: str | None = None, *, limit: int = 50) -> list[RunEntry]:
         """Runs of one source (or all), newest first."""

@@ -156,7 +156,7 @@ def run_scheduler(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     """Print every source's schedule."""
     book = _book(args)
-    schedules = book.list()
+    schedules = book.schedules()
     if args.json:
         service = book.service()
         _dump(

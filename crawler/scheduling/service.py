@@ -44,7 +44,7 @@ from crawler.scheduling.book import SERVICE_LEASE, ScheduleBook, job_id, jobs_pa
 from crawler.scheduling.database import ScheduleDatabase, parse_timestamp, timestamp
 from crawler.scheduling.errors import RunRefusedError, SchedulerBusyError
 from crawler.scheduling.execution import RunExecutor, RunSettings
-from crawler.scheduling.history import RunEntry
+from crawler.scheduling.history import RunEntry, Trigger
 from crawler.scheduling.leases import Lease, LeaseBusyError
 from crawler.scheduling.triggers import period_seconds, to_trigger
 
@@ -344,7 +344,7 @@ class SchedulerService:
             log.info("%s: paused or disabled since the job was planned; not run", source)
             return
         missed_at = self._overdue.pop(source, None)
-        trigger = "missed" if missed_at else "schedule"
+        trigger: Trigger = "missed" if missed_at else "schedule"
         active = self.executor.start_scheduled(
             source, trigger, queued_at=timestamp(missed_at) if missed_at else None
         )

@@ -61,7 +61,7 @@ class StructuredDataSpider(SourceSpider):
         self.follow = (
             LinkExtractor(
                 allow=tuple(options.get("follow") or ()),
-                restrict_css=options.get("follow_within"),
+                restrict_css=options.get("follow_within") or (),
             )
             if options.get("follow")
             else None
@@ -121,9 +121,10 @@ class StructuredDataSpider(SourceSpider):
             self.count_error("sitemap/unparseable")
             return
         for entry in sitemap:
-            url = entry.get("loc")
-            if not url:
+            loc: str | None = entry.get("loc")
+            if not loc:
                 continue
+            url = loc
             if sitemap.type == "sitemapindex":
                 if any(p.search(url) for p in self.sitemap_follow):
                     yield Request(url, callback=self.parse_sitemap, errback=self.on_error)

@@ -38,9 +38,8 @@ from dashboard.notices import show_notices
 from indexer.corrections import CORRECTABLE
 from indexer.profile import Profile
 from indexer.search import BackendError
-from indexer.taxonomy import Taxonomy, load_taxonomy
+from indexer.taxonomy import FIELD_VOCABULARY, Taxonomy, load_taxonomy
 
-TERM_FIELDS = {"modalities": "modality", "conditions": "condition"}
 FIELD_HELP = {
     "name": "The name clients see. It cannot be empty.",
     "practice_name": "Leave empty to show no practice name.",
@@ -147,12 +146,15 @@ def correction_form(profile: Profile, by: str, taxonomy: Taxonomy) -> None:
     """Correct one detail: which, the right value, and the button."""
     profile_id = profile.id
     st.markdown("**Correct a detail**")
-    field = st.selectbox(
-        "Detail", list(CORRECTABLE), format_func=FIELD_LABELS.get, key=f"corr_field_{profile_id}"
-    )
+    field: str = st.selectbox(
+        "Detail",
+        list(CORRECTABLE),
+        format_func=lambda f: FIELD_LABELS[f],
+        key=f"corr_field_{profile_id}",
+    )  # never None: the list has entries and no placeholder
     key = value_key(profile_id, field)
-    if field in TERM_FIELDS:
-        vocabulary = TERM_FIELDS[field]
+    if field in FIELD_VOCABULARY:
+        vocabulary = FIELD_VOCABULARY[field]
         current = [t for t in getattr(profile, field) if t in taxonomy.ids(vocabulary)]
         st.multiselect(
             FIELD_LABELS[field],

@@ -191,7 +191,7 @@ def main() -> None:
     decided = {f.id: r for f in everything if (r := decision_on(f, reviews)) is not None}
     show_notices(NOTICES)
     kind = st.segmented_control(
-        "Show", list(KINDS), format_func=KINDS.get, default="all", key="flag_kind"
+        "Show", list(KINDS), format_func=lambda k: KINDS[k], default="all", key="flag_kind"
     )
     with_decided = st.toggle(
         f"Show resolved and dismissed too ({len(decided)})", key="flag_show_decided"

@@ -234,7 +234,7 @@ def main() -> None:
     audit_outcomes(home, by)
     book = admin_data.schedule_book(home)
     try:
-        schedules = {s.source: s for s in book.list()}
+        schedules = {s.source: s for s in book.schedules()}
         alerts = admin_data.alerts(home)
     except ScheduleError as exc:
         st.error(f"The source catalog cannot be read: {escape_markdown(exc)}")

@@ -54,17 +54,16 @@ def locate(
             detail = f"{address.zip5} is in {_zip_state(address.zip5)}"
             flags.append(Flag(f"{field}.zip", "zip_state_mismatch", address.state, detail))
     if point is not None:
-        far = (
-            zip_place is not None
-            and distance_km(point.lat, point.lon, zip_place.point.lat, zip_place.point.lon)
-            > MAX_KM_FROM_ZIP
-        )
-        if not far:
+        if (
+            zip_place is None
+            or distance_km(point.lat, point.lon, zip_place.point.lat, zip_place.point.lon)
+            <= MAX_KM_FROM_ZIP
+        ):
             return Normalized(
                 Place(point, "rooftop", f"{point.lat:.5f}, {point.lon:.5f}"), tuple(flags)
             )
-        raw = f"{latitude}, {longitude}"
-        flags.append(Flag(field, "coordinates_far_from_zip", raw, zip_place.label))
+        given = f"{latitude}, {longitude}"
+        flags.append(Flag(field, "coordinates_far_from_zip", given, zip_place.label))
     if zip_place is not None:
         return Normalized(zip_place, tuple(flags))
     if address is not None and address.city and address.state:

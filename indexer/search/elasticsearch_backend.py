@@ -169,12 +169,12 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _actions(self, index: str, profiles: Iterable[Profile]) -> Iterator[dict]:
+    def _actions(self, index: str, profiles: Iterable[Profile]) -> Iterator[dict[str, Any]]:
         for profile in profiles:
             doc = to_search_document(profile, self.taxonomy)
             yield {"_index": index, "_id": doc.id, "_source": _source(doc, profile)}
 
-    def _bulk(self, actions: Iterable[dict]) -> int:
+    def _bulk(self, actions: Iterable[dict[str, Any]]) -> int:
         written = 0
         for ok, info in helpers.streaming_bulk(
             self.client,
@@ -237,7 +237,9 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
             written = self._bulk(self._actions(new_index, profiles))
             self.client.indices.refresh(index=new_index)
             old = self._current_indices()
-            actions: list[dict] = [{"remove": {"index": i, "alias": self.alias}} for i in old]
+            actions: list[dict[str, Any]] = [
+                {"remove": {"index": i, "alias": self.alias}} for i in old
+            ]
             actions.append({"add": {"index": new_index, "alias": self.alias}})
             self.client.indices.update_aliases(actions=actions)
         except BaseException as exc:
@@ -404,7 +406,7 @@ def _filters(request: PageRequest) -> list[dict[str, Any]]:
     return filters
 
 
-def _scored(request: PageRequest, filters: list[dict]) -> dict[str, Any]:
+def _scored(request: PageRequest, filters: list[dict[str, Any]]) -> dict[str, Any]:
     """The query proper: the filters, scored by text or by the best-match blend (or unscored)."""
     plan = request.plan
     bool_query: dict[str, Any] = {"filter": filters}
@@ -475,7 +477,7 @@ def _best_match_query(query: SearchQuery, inner: dict[str, Any]) -> dict[str, An
 
 def _sort(request: PageRequest) -> list[dict[str, Any]]:
     """The request's sort keys as Elasticsearch sort clauses."""
-    clauses = {
+    clauses: dict[SortKey, dict[str, Any]] = {
         SortKey.TEXT_SCORE: {"_score": {"order": "desc"}},
         SortKey.BEST_MATCH: {"_score": {"order": "desc"}},  # the function_score of the blend
         SortKey.RATING: {"rating_sort": {"order": "desc"}},

@@ -42,12 +42,13 @@ from typing import Any
 from indexer.geo import DistanceUnit, GeoPoint, to_km
 from indexer.normalize.states import state_code
 from indexer.ratings import PRIOR_MEAN
-from indexer.taxonomy import Taxonomy, Vocabulary, fold, load_taxonomy
+from indexer.taxonomy import FIELD_VOCABULARY, Taxonomy, Vocabulary, fold, load_taxonomy
 
 MAX_PAGE_SIZE = 100
 MAX_RADIUS_KM = 20_000.0  # half the earth's circumference: anything larger means "everywhere"
 FACETS = ("modality", "condition", "credential", "state", "verified")
 FLAG_KINDS = ("credential", "data")  # what the indexer flags: unconfirmed claims, unusable values
+_TEXT_VOCABULARIES: tuple[Vocabulary, ...] = ("modality", "condition")  # what free text may name
 DEFAULT_RADIUS_MI = 25.0  # how far a search around a place looks unless told otherwise
 
 # "Best match" near a place (see the module docstring). Elasticsearch evaluates it with a
@@ -142,25 +143,10 @@ class SearchQuery:
         if len(self.text) > 500:
             raise QueryError("text", "is longer than 500 characters")
         set_(self, "near", _point(self.near))
-        if self.radius_km is not None:
-            if not isinstance(self.radius_km, int | float) or not self.radius_km > 0:
-                raise QueryError("radius", f"must be greater than 0, got {self.radius_km!r}")
-            if self.radius_km > MAX_RADIUS_KM:
-                raise QueryError("radius", f"must be at most {MAX_RADIUS_KM:.0f} km")
-            if self.near is None:
-                raise QueryError("radius", "needs a point to measure from (near)")
-            set_(self, "radius_km", float(self.radius_km))
-        for name, vocabulary in (
-            ("modalities", "modality"),
-            ("conditions", "condition"),
-            ("credentials", "credential"),
-        ):
+        set_(self, "radius_km", _radius(self.radius_km, self.near))
+        for name, vocabulary in FIELD_VOCABULARY.items():
             set_(self, name, self._resolve_all(name, vocabulary, getattr(self, name)))
-        if self.state is not None:
-            state = self.state.strip().upper()
-            if not re.fullmatch(r"[A-Z]{2}", state) or state_code(state) != state:
-                raise QueryError("state", f"{self.state!r} is not a US state code (TX, FL...)")
-            set_(self, "state", state)
+        set_(self, "state", _state(self.state))
         if self.min_rating is not None and not (
             isinstance(self.min_rating, int | float) and 0 <= self.min_rating <= 5
         ):
@@ -171,20 +157,8 @@ class SearchQuery:
             raise QueryError(
                 "min_reviews", f"must be a whole number >= 0, got {self.min_reviews!r}"
             )
-        flagged = (self.flagged,) if isinstance(self.flagged, str) else tuple(self.flagged or ())
-        for kind in flagged:
-            if kind not in FLAG_KINDS:
-                raise QueryError(
-                    "flagged", f"unknown flag kind {kind!r}; use {' or '.join(FLAG_KINDS)}"
-                )
-        set_(self, "flagged", tuple(sorted(set(flagged))))
-        try:
-            set_(self, "sort", SortOrder(self.sort))
-        except ValueError:
-            options = ", ".join(s.value for s in SortOrder)
-            raise QueryError("sort", f"unknown sort {self.sort!r}; use one of {options}") from None
-        if self.sort is SortOrder.DISTANCE and self.near is None:
-            raise QueryError("sort", "sorting by distance needs a point (near)")
+        set_(self, "flagged", _flag_kinds(self.flagged))
+        set_(self, "sort", _sort_order(self.sort, self.near))
         if not (isinstance(self.page_size, int) and 1 <= self.page_size <= MAX_PAGE_SIZE):
             raise QueryError("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
         if self.cursor is not None:
@@ -218,7 +192,7 @@ class SearchQuery:
         words = rest.split()
         labels = [
             fold(self.taxonomy.label(vocabulary, term_id))
-            for vocabulary in ("modality", "condition")
+            for vocabulary in _TEXT_VOCABULARIES
             for term_id in found[vocabulary]
         ]
         typed = _without(fold(self.text).split(), words)
@@ -347,19 +321,62 @@ def best_match_score(rating: float | None, distance_km: float | None) -> float:
     if distance_km is None:
         return 0.0  # no location, no place in a ranking by nearness
     decay = math.exp(0.5 * (distance_km * 1000.0) ** 2 / BEST_MATCH_VARIANCE_M2)
-    return _float32(decay * best_match_rating_part(rating))
+    return float32(decay * best_match_rating_part(rating))
 
 
 def best_match_rating_part(rating: float | None) -> float:
     """The rating factor of ``best_match_score``: the 32-bit rating (or the prior) times the
     32-bit factor, in double precision."""
-    value = BEST_MATCH_UNRATED if rating is None else _float32(rating)
-    return value * _float32(BEST_MATCH_RATING_FACTOR)
+    value = BEST_MATCH_UNRATED if rating is None else float32(rating)
+    return value * float32(BEST_MATCH_RATING_FACTOR)
 
 
-def _float32(value: float) -> float:
+def float32(value: float) -> float:
     """Round to the nearest 32-bit float (Elasticsearch scores and float fields are 32-bit)."""
-    return struct.unpack("f", struct.pack("f", value))[0]
+    rounded: float = struct.unpack("f", struct.pack("f", value))[0]
+    return rounded
+
+
+def _radius(radius_km: Any, near: object) -> float | None:
+    if radius_km is None:
+        return None
+    if not isinstance(radius_km, int | float) or not radius_km > 0:
+        raise QueryError("radius", f"must be greater than 0, got {radius_km!r}")
+    if radius_km > MAX_RADIUS_KM:
+        raise QueryError("radius", f"must be at most {MAX_RADIUS_KM:.0f} km")
+    if near is None:
+        raise QueryError("radius", "needs a point to measure from (near)")
+    return float(radius_km)
+
+
+def _state(state: str | None) -> str | None:
+    if state is None:
+        return None
+    code = state.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", code) or state_code(code) != code:
+        raise QueryError("state", f"{state!r} is not a US state code (TX, FL...)")
+    return code
+
+
+def _flag_kinds(flagged: Any) -> tuple[str, ...]:
+    kinds = (flagged,) if isinstance(flagged, str) else tuple(flagged or ())
+    for kind in kinds:
+        if kind not in FLAG_KINDS:
+            raise QueryError(
+                "flagged", f"unknown flag kind {kind!r}; use {' or '.join(FLAG_KINDS)}"
+            )
+    return tuple(sorted(set(kinds)))
+
+
+def _sort_order(sort: Any, near: object) -> SortOrder:
+    try:
+        order = SortOrder(sort)
+    except ValueError:
+        options = ", ".join(s.value for s in SortOrder)
+        raise QueryError("sort", f"unknown sort {sort!r}; use one of {options}") from None
+    if order is SortOrder.DISTANCE and near is None:
+        raise QueryError("sort", "sorting by distance needs a point (near)")
+    return order
 
 
 def _point(value: Any) -> GeoPoint | None:

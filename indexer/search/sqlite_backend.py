@@ -38,10 +38,9 @@ import json
 import logging
 import math
 import sqlite3
-import struct
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +59,7 @@ from indexer.search.query import (
     SortKey,
     SortOrder,
     best_match_rating_part,
+    float32,
 )
 from indexer.taxonomy import Taxonomy, load_taxonomy
 from tdir.sqlite import connect, immediate_transaction
@@ -143,7 +143,7 @@ _DISTANCE = (
     "2 * :earth_km * asin(min(1.0, sqrt(pow(sin((phi - :phi) / 2), 2)"
     " + :cos_phi * cos_phi * pow(sin((lon - :lon) * :deg / 2), 2))))"
 )
-_MATH = {
+_MATH: dict[str, tuple[int, Callable[..., float]]] = {
     "sin": (1, math.sin),
     "cos": (1, math.cos),
     "asin": (1, math.asin),
@@ -151,11 +151,10 @@ _MATH = {
     "pow": (2, math.pow),
     "exp": (1, math.exp),
 }
-_FLOAT32 = struct.Struct("f")
 
 
-def _float32(value: float | None) -> float | None:
-    return None if value is None else _FLOAT32.unpack(_FLOAT32.pack(value))[0]
+def _sql_float32(value: float | None) -> float | None:
+    return None if value is None else float32(value)
 
 
 def _sql_float(value: float) -> str:
@@ -360,7 +359,8 @@ class SqliteBackend(PagedSearch[str]):
 
     def count(self) -> int:
         """Return how many profiles are stored."""
-        return self._read("SELECT COUNT(*) FROM profiles", ()).fetchone()[0]
+        count: int = self._read("SELECT COUNT(*) FROM profiles", ()).fetchone()[0]
+        return count
 
     def _fetch(self, request: PageRequest) -> FetchedPage[str]:
         conn = self._conn()
@@ -394,7 +394,7 @@ class SqliteBackend(PagedSearch[str]):
             self._local.facets = cached
         return cached
 
-    def _read(self, sql: str, params: tuple) -> sqlite3.Cursor:
+    def _read(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
         try:
             return self._conn().execute(sql, params)
         except sqlite3.Error as exc:
@@ -413,7 +413,7 @@ class SqliteBackend(PagedSearch[str]):
 
 
 def _add_functions(conn: sqlite3.Connection) -> None:
-    conn.create_function("float32", 1, _float32, deterministic=True)
+    conn.create_function("float32", 1, _sql_float32, deterministic=True)
     try:
         conn.execute("SELECT sin(0), pow(2, 2), exp(0)")
     except sqlite3.OperationalError:
@@ -496,7 +496,8 @@ class _Writer:
         ).fetchone()
         if row is None:
             return None
-        rid, tags = row
+        rid: int = row[0]
+        tags: str | None = row[1]
         for code in (tags or "").split():
             self._mark(int(code), rid, self.lost, self.gained)
         for table in ("places", "ranks", "facets", "profiles"):
