@@ -151,27 +151,35 @@ def parse_value(field: str, raw: str, taxonomy: Taxonomy) -> Any:
     if field in ("practice_name", "bio"):
         return text or None
     if field == "website":
-        if not text:
-            return None
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise CorrectionError(f"website: {text!r} is not an http(s) URL")
-        return text
+        return _website(text)
     items = [item.strip() for item in text.replace(";", ",").split(",") if item.strip()]
     if field == "phones":
-        phones = []
-        for item in items:
-            phone = normalize_phone(item).value
-            if phone is None:
-                raise CorrectionError(f"phones: {item!r} is not a valid phone number")
-            if phone.e164 not in phones:
-                phones.append(phone.e164)
-        return phones
+        return _phones(items)
     vocabulary = FIELD_VOCABULARY[field]
     try:
         return list(dict.fromkeys(taxonomy.resolve(vocabulary, item) for item in items))
     except UnknownTermError as exc:
         raise CorrectionError(f"{field}: {exc}") from None
+
+
+def _website(text: str) -> str | None:
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CorrectionError(f"website: {text!r} is not an http(s) URL")
+    return text
+
+
+def _phones(items: list[str]) -> list[str]:
+    phones: list[str] = []
+    for item in items:
+        phone = normalize_phone(item).value
+        if phone is None:
+            raise CorrectionError(f"phones: {item!r} is not a valid phone number")
+        if phone.e164 not in phones:
+            phones.append(phone.e164)
+    return phones
 
 
 def _now() -> str:

@@ -236,7 +236,7 @@ def test_review_site_publishes_every_review_across_its_pages(
         first = fetch(url)
         overall = re.search(r'<span class="big">([\d.]+)</span>.*?(\d+) reviews</div>', first)
         assert overall is not None
-        assert (float(overall.group(1)), int(overall.group(2))) == aggregate[:2]
+        assert (float(overall.group(1)), int(overall.group(2))) == (aggregate.value, aggregate.count)
         shown = sum(fetch(urls["reviews"] + page).count('<div class="rv"') for page in pages)
         assert shown == aggregate.count
         paginated += 1
@@ -403,7 +403,7 @@ def test_accessors_take_a_full_url_or_a_path(truth: GroundTruth, urls: dict[str,
     assert truth.listing("atlas", url) == truth.listing("atlas", item["path"]) == (person, item)
     aggregate = truth.published_aggregate("atlas", url)
     assert isinstance(aggregate, PublishedAggregate)
-    value, count, all_embedded = aggregate
+    value, count, all_embedded = aggregate.value, aggregate.count, aggregate.all_embedded
     assert (count, all_embedded) == (item["aggregate"]["count"], False)
     assert item["reviews"] == EMBEDDED_REVIEWS < count
     assert 1 <= value <= 5

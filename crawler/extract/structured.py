@@ -150,6 +150,21 @@ class _Page:
         self._seen.add(id(node))
         types = types_of(node)
         is_listing = is_listing_type(types, node)
+        self._note(node, syntax, types, is_listing, top_level=top_level, practice=practice)
+        self._walk_children(node, syntax, types, is_listing, top_level=top_level, practice=practice)
+
+    def _note(
+        self,
+        node: Node,
+        syntax: str,
+        types: list[str],
+        is_listing: bool,
+        *,
+        top_level: bool,
+        practice: Node | None,
+    ) -> None:
+        """File the node under what it is: a listing, a review, a credential, a reviewed or
+        rated thing."""
         if is_listing:
             self.listings.append(_Found(node, syntax, top_level, practice))
         elif top_level and any(t in REVIEW_TYPES for t in types):
@@ -162,6 +177,16 @@ class _Page:
         if rated and not is_listing and any(t in OFFERING_TYPES for t in types):
             self.rated_offerings.append(_Found(node, syntax, top_level))
 
+    def _walk_children(
+        self,
+        node: Node,
+        syntax: str,
+        types: list[str],
+        is_listing: bool,
+        *,
+        top_level: bool,
+        practice: Node | None,
+    ) -> None:
         for key in _LISTING_PATHS:
             for child in get_all(node, key):
                 if is_node(child):
@@ -192,28 +217,8 @@ class _Page:
         self._assign_refs()
         records: list[Record] = []
         by_id: dict[str, Listing | Review] = {}
-        for found in self.listings:
-            listing = self._listing(found)
-            if listing is not None:
-                _add(records, by_id, listing)
-                for review in self._reviews_of(
-                    found.node, listing.source_ref, listing.name_raw, found.syntax
-                ):
-                    _add(records, by_id, review)
-        for found in self.reviewed:
-            ref = self._subject_ref(found.node)
-            name = text(get(found.node, "name"))
-            for review in self._reviews_of(found.node, ref, name, found.syntax, subject=found.node):
-                _add(records, by_id, review)
-        for found in self.loose_reviews:
-            subject = get(found.node, "itemReviewed")
-            subject_node = subject if is_node(subject) else None
-            ref = self._subject_ref(subject_node)
-            name = text(subject)
-            for node in [found.node, *_nested_reviews(found.node, 0)]:
-                loose = self._review(node, ref, name, found.syntax, subject=subject_node)
-                if loose is not None:
-                    _add(records, by_id, loose)
+        self._add_listings(records, by_id)
+        self._add_loose_reviews(records, by_id)
         for found in self.loose_credentials:
             for credential in claimed_credentials(found.node):
                 if credential not in records:
@@ -233,41 +238,83 @@ class _Page:
         businesses = [f for f in self.listings if f not in individuals]
         records: list[Record] = []
         by_id: dict[str, Listing | Review] = {}
-        listing: Listing | None = None
-        if individuals or businesses:
-            subject = individuals[0] if individuals else _first_top_level(businesses)
-            place = None
-            if individuals:
-                place = self._place_of(subject) or (
-                    _first_top_level(businesses).node if businesses else None
-                )
-            listing = self._listing(subject, ref=ref, place=place, profile=True)
-            if listing is not None:
-                for other in self.listings:
-                    if other is not subject:
-                        part = self._listing(other, ref=ref, profile=True, named=False)
-                        if part is not None:
-                            _merge_profile(listing, part)
-                # Credentials given as nodes of their own on a profile are its listing's.
-                for found in self.loose_credentials:
-                    for credential in claimed_credentials(found.node):
-                        if credential not in listing.credentials:
-                            listing.credentials.append(credential)
-                self._profile_npi(listing)
-                self._offering_rating(listing)
-                records.append(listing)
-                by_id[listing.id] = listing
+        listing = self._profile_listing(ref, individuals, businesses)
+        if listing is not None:
+            records.append(listing)
+            by_id[listing.id] = listing
         name = listing.name_raw if listing is not None else None
         for found in [*self.listings, *self.reviewed]:
             for review in self._reviews_of(found.node, ref, name, found.syntax):
                 _add(records, by_id, review)
+        self._add_loose_reviews(records, by_id, profile=(ref, name))
+        return records
+
+    def _add_listings(self, records: list[Record], by_id: dict[str, Listing | Review]) -> None:
+        """Add every listing with its reviews, and the reviews of every other reviewed thing."""
+        for found in self.listings:
+            listing = self._listing(found)
+            if listing is not None:
+                _add(records, by_id, listing)
+                for review in self._reviews_of(
+                    found.node, listing.source_ref, listing.name_raw, found.syntax
+                ):
+                    _add(records, by_id, review)
+        for found in self.reviewed:
+            ref = self._subject_ref(found.node)
+            name = text(get(found.node, "name"))
+            for review in self._reviews_of(found.node, ref, name, found.syntax, subject=found.node):
+                _add(records, by_id, review)
+
+    def _add_loose_reviews(
+        self,
+        records: list[Record],
+        by_id: dict[str, Listing | Review],
+        profile: tuple[str, str | None] | None = None,
+    ) -> None:
+        """Add the reviews found on their own: of the subject each names, or on a profile page
+        (``profile``: its ref and name) of the profile."""
         for found in self.loose_reviews:
-            review_nodes = [found.node, *_nested_reviews(found.node, 0)]
-            for node in review_nodes:
-                loose = self._review(node, ref, name, found.syntax)
+            subject_node: Node | None = None
+            if profile is None:
+                subject = get(found.node, "itemReviewed")
+                subject_node = subject if is_node(subject) else None
+                ref, name = self._subject_ref(subject_node), text(subject)
+            else:
+                ref, name = profile
+            for node in [found.node, *_nested_reviews(found.node, 0)]:
+                loose = self._review(node, ref, name, found.syntax, subject=subject_node)
                 if loose is not None:
                     _add(records, by_id, loose)
-        return records
+
+    def _profile_listing(
+        self, ref: str, individuals: list[_Found], businesses: list[_Found]
+    ) -> Listing | None:
+        """The one listing of a profile page: its person (or else its business) with what the
+        page's other nodes add."""
+        if not individuals and not businesses:
+            return None
+        subject = individuals[0] if individuals else _first_top_level(businesses)
+        place = None
+        if individuals:
+            place = self._place_of(subject) or (
+                _first_top_level(businesses).node if businesses else None
+            )
+        listing = self._listing(subject, ref=ref, place=place, profile=True)
+        if listing is None:
+            return None
+        for other in self.listings:
+            if other is not subject:
+                part = self._listing(other, ref=ref, profile=True, named=False)
+                if part is not None:
+                    _merge_profile(listing, part)
+        # Credentials given as nodes of their own on a profile are its listing's.
+        for found in self.loose_credentials:
+            for credential in claimed_credentials(found.node):
+                if credential not in listing.credentials:
+                    listing.credentials.append(credential)
+        self._profile_npi(listing)
+        self._offering_rating(listing)
+        return listing
 
     def _profile_npi(self, listing: Listing) -> None:
         """Take the NPI from the page's text when its structured data gives none.

@@ -97,6 +97,20 @@ class SourceSpider(Spider):
         return ()
 
 
+# Transport errors by the kind they are counted as, checked in order (Scrapy's own exception
+# and the Twisted one it wraps or replaces, depending on the Scrapy version).
+_TRANSPORT_KINDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((DownloadTimeoutError, net.TimeoutError, net.TCPTimedOutError), "download/timeout"),
+    # Scrapy cancels a download that exceeds DOWNLOAD_MAXSIZE; nothing else of ours does.
+    ((DownloadCancelledError, defer.CancelledError), "download/too-large"),
+    ((DownloadConnectionRefusedError, net.ConnectionRefusedError), "download/connection-refused"),
+    ((CannotResolveHostError, net.DNSLookupError), "download/dns-failed"),
+    ((net.ConnectionLost, net.ConnectionDone), "download/connection-lost"),
+)
+# twisted.web client errors that mean the server hung up before answering (in full).
+_NO_RESPONSE = ("ResponseNeverReceived", "ResponseFailed")
+
+
 def failure_kind(failure: Failure) -> str | None:
     """The error kind of a request that failed for good, or None when it is no error of ours.
 
@@ -110,39 +124,30 @@ def failure_kind(failure: Failure) -> str | None:
         # Scrapy counts an error status only for requests without an errback.
         return f"http/{exc.response.status}"
     if isinstance(exc, IgnoreRequest):
-        message = str(exc)
-        if "robots.txt" in message or "offsite" in message.lower():
-            return None  # the crawl declined the request on purpose; counted apart
-        if "max redirections" in message:
-            return "redirect/too-many"
-        if message.startswith(LOOP_MESSAGE):
-            return "redirect/loop"
-        return "request/ignored"
-    if isinstance(exc, DownloadTimeoutError | net.TimeoutError | net.TCPTimedOutError):
-        return "download/timeout"
-    if isinstance(exc, DownloadCancelledError | defer.CancelledError):
-        # Scrapy cancels a download that exceeds DOWNLOAD_MAXSIZE; nothing else of ours does.
-        return "download/too-large"
-    if isinstance(exc, DownloadConnectionRefusedError | net.ConnectionRefusedError):
-        return "download/connection-refused"
-    if isinstance(exc, CannotResolveHostError | net.DNSLookupError):
-        return "download/dns-failed"
-    if isinstance(exc, net.ConnectionLost | net.ConnectionDone):
-        return "download/connection-lost"
+        return _ignored_kind(str(exc))
+    for types, kind in _TRANSPORT_KINDS:
+        if isinstance(exc, types):
+            return kind
     # Scrapy wraps twisted.web's client errors, whose reasons say how the connection ended.
-    reasons = _close_reasons(exc)
-    if any(isinstance(reason, net.ConnectionLost) for reason in reasons):
+    if any(isinstance(reason, net.ConnectionLost) for reason in _close_reasons(exc)):
         # Reset by the server (not closed by it), before the response or in its body.
         return "download/connection-lost"
     if isinstance(exc, ResponseDataLossError):
         return "download/cut-short"  # the server closed the connection mid-body
-    if isinstance(exc, DownloadFailedError) or type(exc).__name__ in (
-        "ResponseNeverReceived",
-        "ResponseFailed",
-    ):
-        # The server hung up before answering (in full).
+    if isinstance(exc, DownloadFailedError) or type(exc).__name__ in _NO_RESPONSE:
         return "download/no-response"
     return f"download/{type(exc).__name__}"
+
+
+def _ignored_kind(message: str) -> str | None:
+    """The kind of a request the crawl dropped (IgnoreRequest), by its message."""
+    if "robots.txt" in message or "offsite" in message.lower():
+        return None  # the crawl declined the request on purpose; counted apart
+    if "max redirections" in message:
+        return "redirect/too-many"
+    if message.startswith(LOOP_MESSAGE):
+        return "redirect/loop"
+    return "request/ignored"
 
 
 def _close_reasons(exc: BaseException) -> list[BaseException]:

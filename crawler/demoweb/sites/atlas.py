@@ -124,12 +124,10 @@ class AtlasSite(DirectorySite):
     def city_page(self, request: Request, match: re.Match[str]) -> Response | None:
         city = self.cities_by_slug.get(match.group(1))
         page = request.page()
-        if city is None or page is None:
+        found = self.city_page_listings(city, page, PER_PAGE)
+        if city is None or page is None or found is None:
             return None
-        pages = page_count(city.count, PER_PAGE)
-        if page > pages:
-            return None
-        rows = self.city_listings(city.slug, (page - 1) * PER_PAGE, PER_PAGE)
+        pages, rows = found
         first = (page - 1) * PER_PAGE + 1
         cards = "".join(self._card(self.view(t, item)) for t, item in rows)
         head = ""

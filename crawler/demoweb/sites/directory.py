@@ -12,7 +12,7 @@ from crawler.demoweb.claims import Claim, listing_claims, title_letters
 from crawler.demoweb.identifiers import Permutation
 from crawler.demoweb.model import Address, Listing, Review, Therapist
 from crawler.demoweb.reviewtext import review_text
-from crawler.demoweb.sites.base import Site
+from crawler.demoweb.sites.base import Site, page_count
 from crawler.demoweb.store import listing_address
 
 ORDINALS = 4
@@ -191,6 +191,17 @@ class DirectorySite(Site):
             (self.embedded_reviews, self.name),
         )
         return int(rows[0][0] or 0)
+
+    def city_page_listings(
+        self, city: City | None, page: int | None, per_page: int
+    ) -> tuple[int, list[tuple[Therapist, Listing]]] | None:
+        """The city's page count and the listings of its page ``page``; None: no such page."""
+        if city is None or page is None or page < 1:
+            return None
+        pages = page_count(city.count, per_page)
+        if page > pages:
+            return None
+        return pages, self.city_listings(city.slug, (page - 1) * per_page, per_page)
 
     def city_listings(self, slug: str, offset: int, limit: int) -> list[tuple[Therapist, Listing]]:
         """One page of a city's listings in the site's order (surname, given name)."""

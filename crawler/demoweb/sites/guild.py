@@ -113,12 +113,12 @@ class GuildSite(DirectorySite):
     def city_page(self, request: Request, match: re.Match[str]) -> Response | None:
         city = self.cities_by_slug.get(match.group(2))
         page = int(match.group(3) or 1)
-        if city is None or city.state.lower() != match.group(1) or page < 1:
+        found = self.city_page_listings(city, page, PER_PAGE)
+        if city is None or city.state.lower() != match.group(1) or match.group(3) == "1":
             return None
-        pages = page_count(city.count, PER_PAGE)
-        if page > pages or match.group(3) == "1":
+        if found is None:
             return None
-        rows = self.city_listings(city.slug, (page - 1) * PER_PAGE, PER_PAGE)
+        pages, rows = found
         trs = "".join(self._row(self.view(t, item)) for t, item in rows)
         paging = []
         if page > 1:

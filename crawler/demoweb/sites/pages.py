@@ -78,12 +78,10 @@ class PagesSite(DirectorySite):
     def city_page(self, request: Request, match: re.Match[str]) -> Response | None:
         city = self.cities_by_slug.get(match.group(1))
         page = int(match.group(2) or 1)
-        if city is None or match.group(2) == "1":
+        found = self.city_page_listings(city, page, PER_PAGE)
+        if city is None or match.group(2) == "1" or found is None:
             return None
-        pages = page_count(city.count, PER_PAGE)
-        if not 1 <= page <= pages:
-            return None
-        rows = self.city_listings(city.slug, (page - 1) * PER_PAGE, PER_PAGE)
+        pages, rows = found
         trs = "".join(self._row(self.view(t, item)) for t, item in rows)
         links = []
         if page > 1:

@@ -112,12 +112,10 @@ class ReviewsSite(DirectorySite):
     def city_page(self, request: Request, match: re.Match[str]) -> Response | None:
         city = self.cities_by_slug.get(match.group(1))
         page = request.page()
-        if city is None or page is None:
+        found = self.city_page_listings(city, page, PER_PAGE)
+        if city is None or page is None or found is None:
             return None
-        pages = page_count(city.count, PER_PAGE)
-        if page > pages:
-            return None
-        rows = self.city_listings(city.slug, (page - 1) * PER_PAGE, PER_PAGE)
+        pages, rows = found
         items = "".join(self._row(self.view(t, item)) for t, item in rows)
         nav = []
         base = f"/browse/{city.slug}"
