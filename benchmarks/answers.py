@@ -107,7 +107,7 @@ def _nearest_is_approximate(profile: dict[str, Any], search: dict[str, Any]) -> 
     return nearest.get("precision") != "rooftop"
 
 
-def score(answers_path: Path, truth_dir: Path) -> dict[str, Any]:
+def score(answers_path: Path, truth_dir: Path) -> dict[str, Any]:  # noqa: C901 - one pass over the dumped searches counting four kinds of wrong distance beside each other
     """Compare dumped answers with the ground truth; return the counts."""
     from crawler.demoweb import GroundTruth
     from indexer.evaluate import listing_key

@@ -68,7 +68,7 @@ def _typo(rng: random.Random, word: str) -> str:
     return word[:at] + rng.choice(string.ascii_lowercase.replace(word[at], "")) + word[at + 1 :]
 
 
-def synthetic_listings(people: int, seed: int = 0) -> tuple[list[ListingKeys], dict[str, int]]:
+def synthetic_listings(people: int, seed: int = 0) -> tuple[list[ListingKeys], dict[str, int]]:  # noqa: C901 - one branch per way a listing differs from its person, drawn in a fixed seeded order
     """``people`` therapists' listings (about 1.7 each) and the true person of each listing."""
     rng = random.Random(seed)
     surnames = _surnames(rng, max(200, people // 3))

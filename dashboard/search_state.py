@@ -70,7 +70,7 @@ class SearchState:
         """The same search from its first page (any change of the search starts there)."""
         return replace(self, cursor=None, page=1)
 
-    def to_params(self) -> dict[str, str | list[str]]:
+    def to_params(self) -> dict[str, str | list[str]]:  # noqa: C901 - one branch per URL parameter, mirroring read_state
         """Query parameters for this state; defaults are left out."""
         params: dict[str, str | list[str]] = {}
         if self.near:
@@ -128,7 +128,7 @@ class SearchState:
         )
 
 
-def read_state(params: ParamSource, taxonomy: Taxonomy) -> tuple[SearchState, list[str]]:
+def read_state(params: ParamSource, taxonomy: Taxonomy) -> tuple[SearchState, list[str]]:  # noqa: C901 - one branch per URL parameter, mirroring SearchState.to_params
     """Read a search from query parameters.
 
     Returns the state and a list of problems: each value that could not be used, in words for

@@ -115,7 +115,7 @@ class ResolutionMistake:
     evidence: list[dict[str, str]] = field(default_factory=list)  # the merges that joined people
 
 
-def mistakes(
+def mistakes(  # noqa: C901 - false merges and false splits counted over the same lookups, side by side
     profiles: Mapping[str, Any],
     truth: Mapping[tuple[str, str], int],
     *,

@@ -374,6 +374,31 @@ def explain(terms: Iterable[Term]) -> str:
     )
 
 
+def _merge_candidates(
+    ordered: list[ListingKeys],
+    candidates: _Candidates,
+    patterns: list[Pattern],
+    model: LinkageModel,
+) -> tuple[list[tuple[int, int, int, str]], list[tuple[float, int, int, int]]]:
+    """The pairs a hard rule joins ``(i, j, pair, rule)``, and the pairs whose evidence
+    outweighs the threshold ``(-weight, i, j, pair)``, each in the order they are tried."""
+    hard: list[tuple[int, int, int, str]] = []
+    weighed: list[tuple[float, int, int, int]] = []
+    threshold = math.log2(MATCH_PROBABILITY / (1 - MATCH_PROBABILITY))
+    for at, (i, j) in enumerate(zip(candidates.left, candidates.right, strict=True)):
+        pattern = patterns[at]
+        rule = _hard_rule(pattern, ordered[i], ordered[j])
+        if rule is not None:
+            hard.append((i, j, at, rule))
+        elif names_compatible(pattern):
+            weight = model.weight(pattern, shared_values(ordered[i], ordered[j]))
+            if weight >= threshold:
+                weighed.append((-weight, i, j, at))
+    hard.sort()
+    weighed.sort()
+    return hard, weighed
+
+
 def resolve(listings: list[ListingKeys], prior: Prior | None = None) -> Resolution:
     """Group listings into therapists; clusters sorted by their smallest listing id.
 
@@ -390,20 +415,7 @@ def resolve(listings: list[ListingKeys], prior: Prior | None = None) -> Resoluti
     ]
     model = _fit(ordered, fields, candidates, patterns, prior)
 
-    hard: list[tuple[int, int, int, str]] = []
-    weighed: list[tuple[float, int, int, int]] = []
-    threshold = math.log2(MATCH_PROBABILITY / (1 - MATCH_PROBABILITY))
-    for at, (i, j) in enumerate(zip(candidates.left, candidates.right, strict=True)):
-        pattern = patterns[at]
-        rule = _hard_rule(pattern, ordered[i], ordered[j])
-        if rule is not None:
-            hard.append((i, j, at, rule))
-        elif names_compatible(pattern):
-            weight = model.weight(pattern, shared_values(ordered[i], ordered[j]))
-            if weight >= threshold:
-                weighed.append((-weight, i, j, at))
-    hard.sort()
-    weighed.sort()
+    hard, weighed = _merge_candidates(ordered, candidates, patterns, model)
 
     clusters = _Clusters(ordered)
     evidence: list[tuple[int, int, dict[str, str]]] = []

@@ -111,7 +111,7 @@ def import_graph() -> dict[str, set[str]]:
 GRAPH = import_graph()
 
 
-def cycles(graph: dict[str, set[str]]) -> list[tuple[list[str], set[str]]]:
+def cycles(graph: dict[str, set[str]]) -> list[tuple[list[str], set[str]]]:  # noqa: C901 - Tarjan's algorithm, iterative, kept whole as it is usually written
     """Each strongly connected component of more than one module (Tarjan's algorithm,
     iterative), with one cycle through it (its modules, the first repeated last)."""
     index: dict[str, int] = {}

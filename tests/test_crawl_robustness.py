@@ -105,7 +105,7 @@ class HostileHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.route(path, query)
 
-    def route(self, path: str, query: dict[str, list[str]]) -> None:
+    def route(self, path: str, query: dict[str, list[str]]) -> None:  # noqa: C901 - a test server: one branch per scripted path
         if path == "/robots.txt":
             self.send(b"User-agent: *\nDisallow: /private/\n", "text/plain")
         elif path == "/":

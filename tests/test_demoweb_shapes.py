@@ -236,7 +236,10 @@ def test_review_site_publishes_every_review_across_its_pages(
         first = fetch(url)
         overall = re.search(r'<span class="big">([\d.]+)</span>.*?(\d+) reviews</div>', first)
         assert overall is not None
-        assert (float(overall.group(1)), int(overall.group(2))) == (aggregate.value, aggregate.count)
+        assert (float(overall.group(1)), int(overall.group(2))) == (
+            aggregate.value,
+            aggregate.count,
+        )
         shown = sum(fetch(urls["reviews"] + page).count('<div class="rv"') for page in pages)
         assert shown == aggregate.count
         paginated += 1

@@ -241,7 +241,7 @@ class ScrapydDispatcher:
             f"no Scrapyd node can take the crawl of {source!r}: {'; '.join(problems)}"
         )
 
-    def wait(self, job: DispatchedJob, stop: threading.Event | None = None) -> CrawlOutcome:
+    def wait(self, job: DispatchedJob, stop: threading.Event | None = None) -> CrawlOutcome:  # noqa: C901 - one polling loop over the job's state (cancel, kill, ticket, silence, vanishing) that would otherwise travel between pieces
         """Follow the job until it ends; return its outcome. Setting ``stop`` cancels it (the
         run is interrupted and resumes next time) and waits for it to close its run."""
         stop = stop or threading.Event()

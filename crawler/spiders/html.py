@@ -199,7 +199,7 @@ class HtmlSpider(SourceSpider):
             self._requested.add(canonicalize_url(url))
             yield Request(url, callback=self.parse, errback=self.on_error)
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:  # noqa: C901 - a page's records, links and next page in the order a generator must yield them
         """Yield the page's records, then the links and next page worth following."""
         page = self.text_response(response)
         if page is None:

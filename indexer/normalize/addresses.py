@@ -72,7 +72,7 @@ class NormalizedAddress:
         return f"{self.street} {self.unit}" if self.unit else self.street
 
 
-def normalize_address(
+def normalize_address(  # noqa: C901 - one branch per flag the docstring lists
     address: PostalAddress | str | None, *, field: str = "address"
 ) -> Normalized[NormalizedAddress]:
     """Return the address split, abbreviated and keyed, or kept raw with a flag saying why.

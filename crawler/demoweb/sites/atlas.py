@@ -267,7 +267,7 @@ class AtlasSite(DirectorySite):
         )
         return html
 
-    def _jsonld(self, view: ListingView, base_url: str) -> str:
+    def _jsonld(self, view: ListingView, base_url: str) -> str:  # noqa: C901 - one JSON-LD document: a branch per optional property the site varies
         t = view.therapist
         rng = variants.stream(self.seed, self.name, t.id, view.listing.ordinal, "jsonld")
         state_name = self.state_names.get(view.state, view.state)
