@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -114,6 +115,65 @@ def claims_of(facts: list[ListingFacts], taxonomy: Taxonomy) -> dict[Claim, list
     return {claim: sorted(sources) for claim, sources in merged.items()}
 
 
+def _place_claims(
+    facts: list[ListingFacts], cite: Callable[[str, ListingFacts], None]
+) -> list[PlaceClaim]:
+    """Every place the listings publish, each listing's main place before its others."""
+    claims: list[PlaceClaim] = []
+    for fact in facts:
+        placed = [
+            PlaceClaim(fact.source, other.place, other.address)
+            for other in fact.normalized.other_places
+        ]
+        if fact.normalized.location is not None:
+            placed.insert(
+                0, PlaceClaim(fact.source, fact.normalized.location, fact.normalized.address)
+            )
+        if placed:
+            cite("locations", fact)
+        claims += placed
+    return claims
+
+
+def _phones(facts: list[ListingFacts], cite: Callable[[str, ListingFacts], None]) -> list[str]:
+    phones: list[str] = []
+    for fact in facts:
+        phone = fact.normalized.phone
+        if phone:
+            cite("phones", fact)
+            if phone.e164 not in phones:
+                phones.append(phone.e164)
+    return phones
+
+
+def _credential_checks(
+    facts: list[ListingFacts], holder_keys: set[str], registry: Registry, taxonomy: Taxonomy
+) -> list[CredentialCheck]:
+    """Each credential the listings claim, checked against its issuer's records."""
+    checks = []
+    for claim, sources in sorted(
+        claims_of(facts, taxonomy).items(),
+        key=lambda kv: (kv[0].kind, kv[0].credential_id, kv[0].state or "", kv[0].number or ""),
+    ):
+        verification = registry.verify(claim, holder_keys)
+        checks.append(
+            CredentialCheck(
+                type=claim.credential_id,
+                label=taxonomy.label("credential", claim.credential_id),
+                kind=claim.kind,
+                state=claim.state,
+                number=claim.number,
+                claimed_by=tuple(sources),
+                status=verification.status,
+                checked_on=verification.checked_on,
+                issuer=verification.issuer,
+                record_url=verification.record_url,
+                reason=verification.reason,
+            )
+        )
+    return checks
+
+
 def build_profile(
     cluster: Cluster,
     facts: list[ListingFacts],
@@ -140,26 +200,8 @@ def build_profile(
 
     for fact in facts:
         cite("name", fact)
-    claims = []
-    for fact in active_facts:
-        placed = [
-            PlaceClaim(fact.source, other.place, other.address)
-            for other in fact.normalized.other_places
-        ]
-        if fact.normalized.location is not None:
-            placed.insert(
-                0, PlaceClaim(fact.source, fact.normalized.location, fact.normalized.address)
-            )
-        if placed:
-            cite("locations", fact)
-        claims += placed
-    phones: list[str] = []
-    for fact in active_facts:
-        phone = fact.normalized.phone
-        if phone:
-            cite("phones", fact)
-            if phone.e164 not in phones:
-                phones.append(phone.e164)
+    claims = _place_claims(active_facts, cite)
+    phones = _phones(active_facts, cite)
     website = next((f.listing.website for f in active_facts if f.listing.website), None)
     practice = Counter(
         f.listing.practice_name_raw for f in active_facts if f.listing.practice_name_raw
@@ -176,27 +218,7 @@ def build_profile(
         if fact.normalized.conditions:
             conditions += fact.normalized.conditions.ids
             unknown_terms += fact.normalized.conditions.unknown
-    credentials = []
-    for claim, sources in sorted(
-        claims_of(facts, taxonomy).items(),
-        key=lambda kv: (kv[0].kind, kv[0].credential_id, kv[0].state or "", kv[0].number or ""),
-    ):
-        verification = registry.verify(claim, holder_keys)
-        credentials.append(
-            CredentialCheck(
-                type=claim.credential_id,
-                label=taxonomy.label("credential", claim.credential_id),
-                kind=claim.kind,
-                state=claim.state,
-                number=claim.number,
-                claimed_by=tuple(sources),
-                status=verification.status,
-                checked_on=verification.checked_on,
-                issuer=verification.issuer,
-                record_url=verification.record_url,
-                reason=verification.reason,
-            )
-        )
+    credentials = _credential_checks(facts, holder_keys, registry, taxonomy)
     published = [
         AggregateFact(f.source, f.normalized.rating.stars, f.normalized.rating.count)
         for f in active_facts
