@@ -102,6 +102,12 @@ def membership_credentials(values: list[Any]) -> list[ClaimedCredential]:
     return found
 
 
+def mentions_npi(text_value: str) -> bool:
+    """Whether a text may label an NPI: a quick test before :func:`npi_in_text`."""
+    folded = text_value.lower()
+    return "npi" in folded or "national provider identifier" in folded
+
+
 def npi_in_text(text_value: str) -> list[str]:
     """Return the distinct NPIs a text labels as such ("NPI 1234567893"), in order."""
     found: dict[str, None] = {}

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from crawler.extract.nodes import Node
+from crawler.extract.nodes import Node, SchemaNode
 
 _SCHEMA_PREFIXES = (
     "http://schema.org/",
@@ -29,6 +29,8 @@ _MIN_LOCATABLE = 3
 
 def bare_property(key: str) -> str | None:
     """Return the schema.org property name of ``key``, or None for another vocabulary's IRI."""
+    if ":" not in key:
+        return key  # the usual case: a bare name
     for prefix in _SCHEMA_PREFIXES:
         if key.startswith(prefix):
             return key[len(prefix) :] or None
@@ -137,7 +139,7 @@ def _embed(value: Any, by_id: dict[str, Node], path: tuple[str, ...]) -> Any:
         if key == "@id" and isinstance(inner, str) and inner.startswith("_:"):
             continue  # blank-node ids are local to one extraction and unstable
         out[key] = _embed(inner, by_id, inner_path) if key != "@type" else inner
-    return out
+    return SchemaNode.of(out)
 
 
 def _bare_keys(value: Any) -> Any:

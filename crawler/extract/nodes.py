@@ -15,17 +15,45 @@ from crawler.extract.schema_types import short_types
 Node = dict[str, Any]
 
 
+class SchemaNode(dict[str, Any]):
+    """A node as the extraction builds it, its property names found without case at the cost of
+    a dict lookup: a page's walk asks each node for dozens of properties it does not have.
+
+    Built once from its finished properties (:meth:`of`) and never changed afterwards.
+    """
+
+    __slots__ = ("folded",)
+    folded: dict[str, str]  # each property name in lower case -> the node's own spelling
+
+    @classmethod
+    def of(cls, properties: dict[str, Any]) -> SchemaNode:
+        node = cls(properties)
+        node.folded = {}
+        for key in properties:
+            node.folded.setdefault(key.lower(), key)
+        return node
+
+
+_MISSING = object()
+
+
 def get_all(node: Mapping[str, Any], name: str) -> list[Any]:
     """Return every value of property ``name`` (case-insensitive), flattened, without Nones."""
-    if not isinstance(node, Mapping):
+    if not isinstance(node, dict):
         return []
-    if name in node:
-        value = node[name]
-    else:
-        wanted = name.lower()
-        value = next((v for k, v in node.items() if k.lower() == wanted), None)
-    values = value if isinstance(value, list | tuple) else [value]
-    return [v for v in values if v is not None and v != ""]
+    value = node.get(name, _MISSING)
+    if value is _MISSING:
+        if isinstance(node, SchemaNode):
+            key = node.folded.get(name.lower())
+            value = None if key is None else node[key]
+        else:
+            wanted = name.lower()
+            value = next((v for k, v in node.items() if k.lower() == wanted), None)
+    if value is None or value == "":
+        return []
+    if not isinstance(value, list | tuple):
+        return [value]
+    return [v for v in value if v is not None and v != ""]
 
 
 def get(node: Mapping[str, Any], name: str) -> Any:
@@ -45,12 +73,12 @@ def get_first(node: Mapping[str, Any], *names: str) -> Any:
 
 def types_of(node: Mapping[str, Any]) -> list[str]:
     """Return the bare schema.org type names of a node."""
-    return short_types(node.get("@type")) if isinstance(node, Mapping) else []
+    return short_types(node.get("@type")) if isinstance(node, dict) else []
 
 
 def is_node(value: Any) -> bool:
     """Return whether ``value`` is a structured node rather than a literal."""
-    return isinstance(value, Mapping)
+    return isinstance(value, dict)
 
 
 def text(value: Any) -> str | None:
@@ -60,10 +88,10 @@ def text(value: Any) -> str | None:
     """
     if value is None:
         return None
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for key in ("name", "@value", "value", "termCode", "identifier", "@id"):
             inner = get(value, key)
-            if inner is not None and not isinstance(inner, Mapping):
+            if inner is not None and not isinstance(inner, dict):
                 return text(inner)
         return None
     if isinstance(value, list | tuple):

@@ -28,6 +28,7 @@ from crawler.extract.credentials import (
     claimed_credentials,
     identifier_text,
     membership_credentials,
+    mentions_npi,
     npi_candidates,
     npi_in_text,
     suffix_credentials,
@@ -323,6 +324,9 @@ class _Page:
         page's text can be tied to its listing, and only one distinct number is trusted.
         """
         if listing.npi is not None or self.tree is None:
+            return
+        # A cheap look first: most pages name no NPI at all.
+        if not mentions_npi(self.tree.text_content()):
             return
         found = npi_in_text(" ".join(self.tree.xpath("//body//text()")))
         if len(found) == 1:
