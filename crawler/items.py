@@ -12,7 +12,7 @@ produces the same id and both search backends can key on it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 RecordType = Literal["listing", "credential_record", "review"]
@@ -160,8 +160,25 @@ class Review:
 
 
 def to_dict(record: Listing | CredentialRecord | Review) -> dict[str, Any]:
-    """Return a JSON-ready dict of a record (the crawler's feed format)."""
-    return asdict(record)
+    """Return a JSON-ready dict of a record (the crawler's feed format).
+
+    What ``dataclasses.asdict`` gives, without its deep copy of every leaf value: records hold
+    only strings, numbers, lists, dicts and the dataclasses here (made for every record a crawl
+    writes, asdict was a sixth of a crawl's CPU time).
+    """
+    plain: dict[str, Any] = _plain(record)
+    return plain
+
+
+def _plain(value: Any) -> Any:
+    names = _FIELD_NAMES.get(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return value
 
 
 def from_dict(data: dict[str, Any]) -> Listing | CredentialRecord | Review:
@@ -201,3 +218,19 @@ def _practice_location(data: dict[str, Any]) -> PracticeLocation:
     if values.get("address"):
         values["address"] = PostalAddress(**values["address"])
     return PracticeLocation(**values)
+
+
+# The fields of each record class and of the classes records hold, in declaration order.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls))
+    for cls in (
+        Provenance,
+        PostalAddress,
+        PracticeLocation,
+        ClaimedCredential,
+        Rating,
+        Listing,
+        CredentialRecord,
+        Review,
+    )
+}

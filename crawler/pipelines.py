@@ -75,6 +75,9 @@ class RecordPipeline:
             raise DropItem(f"duplicate {kind} {item.id}", log_level="DEBUG")
         self.seen.add(item.id)
         self.stats.inc_value(f"tdir/items/{kind}")
+        # The feed form, made once: the index line and the feed export both take it (the
+        # exporter would otherwise convert the record again, field by field).
+        data = to_dict(item)
         if self.index is not None:
-            self.index.write(index_line(to_dict(item)))
-        return item
+            self.index.write(index_line(data))
+        return data
