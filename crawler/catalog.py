@@ -7,6 +7,10 @@ selector-described site is an edit of this file, not new code.
 Values may hold ``${NAME}`` placeholders, filled from the variables given to ``load_catalog``
 and then from the environment, so one catalog can point at different hosts (a staging mirror, a
 local copy of the web) without edits.
+
+A source read through an official API states the provider's storage and display terms in
+``terms:`` (what may be kept indefinitely, how long the rest may be stored and served, how it is
+credited; see :mod:`crawler.terms`), which the indexer and the dashboard obey.
 """
 
 from __future__ import annotations
@@ -23,12 +27,23 @@ from urllib.parse import urlsplit
 import yaml
 
 from crawler.errors import CatalogError
+from crawler.terms import StorageTerms, parse_terms
 
 SourceKind = Literal[
     "directory", "reviews", "license_board", "certification_registry", "npi_registry"
 ]
 SOURCE_KINDS: tuple[str, ...] = SourceKind.__args__  # type: ignore[attr-defined]
-SPIDERS = ("structured", "html", "csv", "npi_api")  # see crawler.spiders.SPIDER_CLASSES
+# See crawler.spiders.SPIDER_CLASSES.
+SPIDERS = (
+    "structured",
+    "html",
+    "csv",
+    "npi_api",
+    "socrata",
+    "nppes_file",
+    "yelp_api",
+    "google_places",
+)
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
@@ -91,6 +106,8 @@ class Source:
     options: Mapping[str, Any] = field(default_factory=dict)
     # Pages a URL template may cost without ever leading to a record (crawler/traps.py).
     trap_budget: int = DEFAULT_TRAP_BUDGET
+    # The provider's storage and display terms (crawler/terms.py); None: the source states none.
+    terms: StorageTerms | None = None
 
     @property
     def hosts(self) -> set[str]:
@@ -125,14 +142,14 @@ def load_catalog(
 
     Raises CatalogError naming the source and field for anything that would break a crawl.
     """
-    text, label = _catalog_text(path)
+    text, label = catalog_text(path)
     return parse_catalog(text, label, variables)
 
 
 def source_titles(path: Path | str | None = None) -> dict[str, str]:
     """Each source's title by name, read without filling the catalog's ``${...}`` URLs (a page
     that only names sources needs no site manifest). Raises CatalogError for an unreadable file."""
-    text, label = _catalog_text(path)
+    text, label = catalog_text(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -145,7 +162,26 @@ def source_titles(path: Path | str | None = None) -> dict[str, str]:
     }
 
 
-def _catalog_text(path: Path | str | None) -> tuple[str, str]:
+def source_terms(path: Path | str | None = None) -> dict[str, StorageTerms]:
+    """The terms of each source that states some, by name, read without filling the catalog's
+    ``${...}`` URLs (the index build and the dashboard need no site manifest). CatalogError for an
+    unreadable file or terms that cannot be read."""
+    text, label = catalog_text(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{label}: not valid YAML: {exc}") from None
+    sources = data.get("sources") if isinstance(data, dict) else None
+    found = {}
+    for item in sources or []:
+        if isinstance(item, dict) and item.get("name") and item.get("terms") is not None:
+            terms = parse_terms(item["terms"], f"{label}: source {item['name']!r}")
+            if terms is not None:
+                found[str(item["name"])] = terms
+    return found
+
+
+def catalog_text(path: Path | str | None) -> tuple[str, str]:
     """The catalog's text and how errors name it (default: ``TDIR_CATALOG``, else the demo's)."""
     path = path or os.environ.get("TDIR_CATALOG")
     if path:
@@ -242,6 +278,7 @@ def _source(raw: Any, label: str, index: int) -> Source:
         enabled=bool(raw.get("enabled", True)),
         options=options,
         trap_budget=_trap_budget(raw.get("trap_budget", DEFAULT_TRAP_BUDGET), where),
+        terms=parse_terms(raw.get("terms"), where),
     )
 
 

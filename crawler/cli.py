@@ -1,4 +1,5 @@
-"""``tdir crawl`` and ``tdir coverage``: run crawls and report what they gathered."""
+"""``tdir crawl``, ``tdir coverage`` and ``tdir sources check``: run crawls, report what they
+gathered, and say what each source still needs."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from crawler.catalog import CatalogError, load_catalog, site_variables
+from crawler.catalog import CatalogError, catalog_text, load_catalog, site_variables
 from crawler.coverage import field_coverage
+from crawler.readiness import check_catalog, probe_url, unready
 from crawler.runs import CrawlStore, RunRecord
 from tdir.config import Settings
 
@@ -57,6 +59,29 @@ def register(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--json", action="store_true")
     report.set_defaults(handler=run_coverage)
 
+    sources = commands.add_parser(
+        "sources",
+        help="what each catalog source still needs (keys, URLs), without crawling",
+        description="Check the catalog's sources without crawling them.",
+    )
+    source_commands = sources.add_subparsers(dest="sources_command", required=True)
+    check = source_commands.add_parser(
+        "check",
+        help="per source: what is missing (API key, URL), its quota, whether its host answers",
+        description="Per source: what stops it from being crawled (an unset API key or "
+        "${NAME}), notes (optional tokens, the quota its last run met) and whether its host "
+        "answers (one request for its robots.txt). Exit status 1 when an enabled source is not "
+        "ready.",
+    )
+    check.add_argument("--catalog", type=Path, help="catalog file (default: TDIR_CATALOG)")
+    check.add_argument("--var", action="append", default=[], metavar="NAME=VALUE")
+    check.add_argument("--sites", type=Path, metavar="SITES_JSON", help="a site manifest")
+    check.add_argument(
+        "--offline", action="store_true", help="do not ask the sources' hosts for anything"
+    )
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(handler=run_sources_check)
+
 
 def parse_vars(pairs: list[str]) -> dict[str, str]:
     """Parse ``NAME=VALUE`` pairs; CatalogError for a pair without '='."""
@@ -69,13 +94,8 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
     return values
 
 
-def run_crawl(args: argparse.Namespace) -> int:
-    """Crawl, then print a summary table (or JSON)."""
-    # Here, not at the top: Scrapy and Twisted take most of a second to import, and only a
-    # crawl needs them (not ``tdir coverage``, nor ``tdir crawl --help``).
-    from crawler.runner import crawl, print_progress
-
-    settings = Settings.from_env()
+def catalog_variables(args: argparse.Namespace, settings: Settings) -> dict[str, str]:
+    """The ``${NAME}`` values a command gives: its site manifest's URLs, then its ``--var``s."""
     manifest = args.sites or settings.sites_manifest
     variables = {}
     if args.sites or manifest.exists():
@@ -84,10 +104,50 @@ def run_crawl(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise CatalogError(f"site manifest {manifest}: {exc}") from None
     variables.update(parse_vars(args.var))
-    catalog = load_catalog(args.catalog, variables)
+    return variables
+
+
+def run_sources_check(args: argparse.Namespace) -> int:
+    """Print what each source needs; 1 when an enabled source is not ready."""
+    settings = Settings.from_env()
+    text, label = catalog_text(args.catalog)
+    checks = check_catalog(
+        text,
+        label,
+        variables=catalog_variables(args, settings),
+        store=CrawlStore(settings.home),
+        probe=None if args.offline else probe_url,
+    )
+    if args.json:
+        rows = [{**vars(c), "ready": c.ready} for c in checks]
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for c in checks:
+            state = "ready" if c.ready else ("disabled" if not c.enabled else "NOT READY")
+            print(f"{c.name:<22} {state:<10} {c.title}")
+            for line in [*c.missing, *c.notes, *([c.reachability] if c.reachability else [])]:
+                print(f"{'':<22} - {line}")
+    return 0 if all(c.ready for c in checks if c.enabled) else 1
+
+
+def run_crawl(args: argparse.Namespace) -> int:
+    """Crawl, then print a summary table (or JSON)."""
+    # Here, not at the top: Scrapy and Twisted take most of a second to import, and only a
+    # crawl needs them (not ``tdir coverage``, nor ``tdir crawl --help``).
+    from crawler.runner import crawl, print_progress
+
+    settings = Settings.from_env()
+    catalog = load_catalog(args.catalog, catalog_variables(args, settings))
     if args.all == bool(args.sources):
         raise CatalogError("name the sources to crawl, or give --all (not both)")
     sources = catalog.enabled() if args.all else [catalog.get(n) for n in args.sources]
+    if args.all:
+        # A source that lacks its operator's key counts as disabled until it has it.
+        lacking = unready(sources)
+        for name, missing in lacking.items():
+            print(f"tdir: not crawling {name}: {'; '.join(missing)}", file=sys.stderr)
+        sources = [s for s in sources if s.name not in lacking]
     records = crawl(
         sources,
         settings.home,

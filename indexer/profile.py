@@ -230,6 +230,8 @@ class ReviewEntry:
     published: str | None
     body: str | None
     copied_to: tuple[str, ...] = ()
+    # The author's page where the source links it: an attribution some sources require.
+    author_url: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReviewEntry:
@@ -247,6 +249,9 @@ class ListingRef:
     name: str
     last_seen: str
     active: bool
+    # The provider's own page of a listing read through an API (``url`` is the API call): the
+    # link back some providers require wherever their content shows.
+    page_url: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ListingRef:

@@ -264,6 +264,7 @@ def build_profile(
                 published=r.published.isoformat() if r.published else None,
                 body=r.body,
                 copied_to=tuple(rating.copies.get(r.id, [])),
+                author_url=r.author_url,
             )
             for r in sorted(reviews, key=lambda r: (r.published or date.min, r.id), reverse=True)
             if r.id not in review_copies
@@ -276,6 +277,7 @@ def build_profile(
                 name=f.listing.name_raw,
                 last_seen=f.seen,
                 active=f.active,
+                page_url=f.listing.extras.get("page_url"),
             )
             for f in facts
         ),

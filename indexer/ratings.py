@@ -43,6 +43,7 @@ class ReviewFact:
     rating: float | None
     published: date | None
     body: str | None
+    author_url: str | None = None  # the author's page, where the source links it
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,19 +80,29 @@ class IssuerRecord:
     holder_key: str | None
     status: IssuerStatus
     expires: date | None
+    # The day the issuer's data describes, when it says (a license file's own date) and that is
+    # before the day it was fetched; the expiry is judged against it.
+    data_as_of: date | None = None
+
+    @property
+    def as_of(self) -> date:
+        """The day this record speaks for: its data's own date when it gives an earlier one
+        than the fetch (a license file generated before it was downloaded)."""
+        return min(self.data_as_of or self.fetched_on, self.fetched_on)
 
     @property
     def standing(self) -> VerificationStatus:
         """What this record says of a claim it matches.
 
         The issuer's own word on standing wins; the expiry date decides only when the issuer
-        states none (a registry showing "Active" past the printed date has renewed it).
+        states none (a registry showing "Active" past the printed date has renewed it), against
+        the day the issuer's data describes.
         """
         if self.status == "inactive":
             return "inactive"
         if self.status == "expired":
             return "expired"
-        if self.status == "unknown" and self.expires and self.expires < self.fetched_on:
+        if self.status == "unknown" and self.expires and self.expires < self.as_of:
             return "expired"
         return "verified"
 
@@ -152,7 +162,18 @@ def to_issuer_record(record: CredentialRecord, taxonomy: Taxonomy) -> IssuerReco
         holder_key=parsed.name.key if parsed else None,
         status=issuer_status(record.status_raw),
         expires=expires,
+        data_as_of=_iso_day(record.extras.get("data_as_of")),
     )
+
+
+def _iso_day(raw: object) -> date | None:
+    """An ISO date the crawler recorded, or None when there is none (or it is not one)."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
 
 
 class Registry:
@@ -185,25 +206,31 @@ class Registry:
             return ("npi", None)
         return None
 
-    def verify(self, claim: Claim, holder_keys: set[str]) -> Verification:
-        """Return the status of one claim of a therapist known by these name keys."""
+    def _issuer_of(self, claim: Claim) -> tuple[tuple[str, str | None], str] | Verification:
+        """The records a claim is checked in (their scope) and the issuer's name in words; or
+        why it cannot be checked."""
         if claim.kind == "state_license":
             if claim.state is None:
                 return _unverifiable("the claim names no state")
             if claim.state not in self.board_states:
                 return _unverifiable(f"no {claim.state} license board is crawled")
-            scope: tuple[str, str | None] = ("state_license", claim.state)
-            issuer_name = f"{claim.state} license board"
-        elif claim.credential_id in _BOARD_CERTIFICATIONS:
+            return ("state_license", claim.state), f"{claim.state} license board"
+        if claim.credential_id in _BOARD_CERTIFICATIONS:
             if not self.has_certification_registry:
                 return _unverifiable("the certification registry is not crawled")
-            scope, issuer_name = ("board_certification", None), "certification registry"
-        elif claim.credential_id == "npi":
+            return ("board_certification", None), "certification registry"
+        if claim.credential_id == "npi":
             if not self.has_npi_registry:
                 return _unverifiable("the NPI registry is not crawled")
-            scope, issuer_name = ("npi", None), "NPI registry"
-        else:
-            return _unverifiable("no registry of this issuer is crawled")
+            return ("npi", None), "NPI registry"
+        return _unverifiable("no registry of this issuer is crawled")
+
+    def verify(self, claim: Claim, holder_keys: set[str]) -> Verification:
+        """Return the status of one claim of a therapist known by these name keys."""
+        issuer = self._issuer_of(claim)
+        if isinstance(issuer, Verification):
+            return issuer
+        scope, issuer_name = issuer
         if claim.number:
             found = self.by_number.get((*scope, claim.number), [])
             if not found:
@@ -238,7 +265,8 @@ def _newest(records: list[IssuerRecord]) -> IssuerRecord:
 def _outcome(record: IssuerRecord, how: str) -> Verification:
     return Verification(
         status=record.standing,
-        checked_on=record.fetched_on.isoformat(),
+        # The day the issuer's data speaks for, so a verification from an older file says so.
+        checked_on=record.as_of.isoformat(),
         issuer=record.issuer,
         record_url=record.url,
         reason=how,

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -105,11 +106,30 @@ def run_demo(args: argparse.Namespace) -> int:
             env["TDIR_ADMIN_PASSWORD"] = secrets.token_urlsafe(9)
             print(f"Admin sign-in password for this demo: {env['TDIR_ADMIN_PASSWORD']}")
         print(f"Dashboard: {url}  (Ctrl+C to stop)", flush=True)
-        command = streamlit_command("127.0.0.1", args.port)
+        return _serve_dashboard(streamlit_command("127.0.0.1", args.port), env)
+
+
+def _serve_dashboard(command: list[str], env: dict[str, str]) -> int:
+    """Run the dashboard until it ends, or until Ctrl+C or SIGTERM stop both (a service manager
+    or `docker stop` sends SIGTERM to this process alone: the dashboard must not outlive it)."""
+    dashboard = subprocess.Popen(command, env=env)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return dashboard.wait()
+    except KeyboardInterrupt:
+        dashboard.terminate()
         try:
-            return subprocess.call(command, env=env)
-        except KeyboardInterrupt:
-            return 0
+            dashboard.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            dashboard.kill()
+            dashboard.wait()
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def truth_of(path: Path) -> Truth:

@@ -77,11 +77,16 @@ def test_every_license_a_board_publishes_is_gathered_once(crawled: Crawled, sour
     assert len(records) == summary["records"]
     assert crawled.runs[source].items["credential_record"] == summary["records"]
     assert len({r["id"] for r in records}) == len(records)
-    truth = {c["number"]: c for c in crawled.credentials("state_license", state=summary["state"])}
+    truth = {
+        c["number"]: c
+        for c in crawled.credentials("state_license", state=summary["state"])
+        if c["status"] in summary["statuses"]  # TDLR's file cannot list a suspended license
+    }
     assert {r["number"] for r in records} == set(truth)
 
 
-@pytest.mark.parametrize("source", BOARDS)
+# board-tx's file is TDLR's (no status, no issue date): tests/test_crawl_license_files.py.
+@pytest.mark.parametrize("source", [b for b in BOARDS if b != "board-tx"])
 def test_license_fields_match_the_board_truth(crawled: Crawled, source: str) -> None:
     state = crawled.truth.summary["sites"][source]["state"]
     truth = {c["number"]: c for c in crawled.credentials("state_license", state=state)}
@@ -102,7 +107,10 @@ def test_license_fields_match_the_board_truth(crawled: Crawled, source: str) -> 
 
 def test_license_statuses_include_every_kind(crawled: Crawled) -> None:
     statuses = Counter(
-        r["status_raw"].casefold() for source in BOARDS for r in crawled.records[source]
+        r["status_raw"].casefold()
+        for source in BOARDS
+        for r in crawled.records[source]
+        if r["status_raw"] is not None  # TDLR's file has no status column
     )
     assert {"active", "expired"} <= set(statuses)
 

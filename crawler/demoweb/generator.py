@@ -222,6 +222,13 @@ class TherapistFactory:
         return rng.choices(list(weights), weights=list(weights.values()))[0]
 
     def _credentials(self, rng: random.Random, t: Therapist) -> None:
+        # One stream, drawn in this order: licenses, board certification, NPI, memberships.
+        self._licenses(rng, t)
+        self._board_certification(rng, t)
+        self._npi(rng, t)
+        self._memberships(rng, t)
+
+    def _licenses(self, rng: random.Random, t: Therapist) -> None:
         state = t.address.state
         rule = vocab.state_licensing().get(state)
         unlicensed = rule is not None and rng.random() < 0.03
@@ -248,6 +255,7 @@ class TherapistFactory:
                 FalseClaim(t.current_license.credential, state, number, "unknown_number")
             )
 
+    def _board_certification(self, rng: random.Random, t: Therapist) -> None:
         if rng.random() < 0.2:
             issued = _days(rng, date(max(t.started, 2013), 1, 1), self.as_of - timedelta(days=90))
             active = rng.random() < 0.88
@@ -267,6 +275,7 @@ class TherapistFactory:
             t.false_claims.append(FalseClaim("bctmb", None, fake, "not_certified"))
         t.legacy_ncbtmb = t.bctmb is None and t.started < 2014 and rng.random() < 0.2
 
+    def _npi(self, rng: random.Random, t: Therapist) -> None:
         if rng.random() < 0.36:
             enumerated = _days(
                 rng, date(max(t.started, 2007), 1, 1), self.as_of - timedelta(days=30)
@@ -292,6 +301,7 @@ class TherapistFactory:
                 stale_address=stale,
             )
 
+    def _memberships(self, rng: random.Random, t: Therapist) -> None:
         roll = rng.random()
         if roll < 0.34:
             t.memberships.append("amta_member")
@@ -384,8 +394,7 @@ class TherapistFactory:
 
     def quality(self, t: Therapist) -> float:
         """The therapist's underlying quality (mean rating), fixed for life."""
-        q = random.Random(f"{self.seed}/quality/{t.id}").gauss(4.35, 0.45)
-        return min(4.95, max(2.2, q))
+        return therapist_quality(self.seed, t.id)
 
     def _reviews(self, rng: random.Random, t: Therapist) -> None:
         hosts = [
@@ -444,6 +453,13 @@ class TherapistFactory:
         if t.moved_on:
             dates.append(t.moved_on)
         return max(dates)
+
+
+def therapist_quality(seed: int, tid: int) -> float:
+    """Therapist ``tid``'s underlying quality (mean rating), fixed for life: what every site's
+    reviews of them are drawn around."""
+    q = random.Random(f"{seed}/quality/{tid}").gauss(4.35, 0.45)
+    return min(4.95, max(2.2, q))
 
 
 def generate(config: GenerationConfig) -> tuple[NumberPlan, Iterator[Therapist]]:

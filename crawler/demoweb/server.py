@@ -108,194 +108,229 @@ _SERVER_ERRORS: dict[str | None, tuple[int, bytes, dict[str, str]]] = {
 }
 
 
+class _SiteHandler(BaseHTTPRequestHandler):
+    """Serves one site of the demo web; :func:`_handler_for` makes a subclass per site."""
+
+    site: Site
+    log: RequestLog
+    faults: FaultInjector | None
+    calendar: EventCalendar
+    protocol_version = "HTTP/1.1"
+    _body = b""  # the current request's body (a POST's)
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def do_GET(self) -> None:
+        self._body = b""
+        self._serve(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._body = b""
+        self._serve(send_body=False)
+
+    def do_POST(self) -> None:
+        # Read first, also when refusing: an unread body would be taken for the next
+        # request on this connection.
+        length = self.headers.get("Content-Length", "0")
+        self._body = self.rfile.read(int(length)) if length.isdigit() else b""
+        if "POST" in self.site.methods:
+            self._serve(send_body=True)
+        else:
+            self._refuse()
+
+    def _refuse(self) -> None:
+        started = time.perf_counter()
+        body = b"Method Not Allowed"
+        self.send_response(405)
+        self.send_header("Allow", ", ".join(self.site.methods))
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self._log(405, len(body), started)
+
+    do_PUT = do_DELETE = do_PATCH = _refuse
+
+    def _serve(self, *, send_body: bool) -> None:
+        started = time.perf_counter()
+        if self.faults is None:
+            self._answer(send_body=send_body, started=started)
+            return
+        with self.faults.in_flight():
+            attempt, fault = self.faults.next_fault(self.site.name, self.path)
+            notes: dict[str, Any] = {"fault": None, "attempt": attempt}
+            if fault is not None and fault.kind == "5xx":
+                self._server_error(fault, send_body=send_body, started=started, notes=notes)
+            elif fault is not None and fault.kind == "stall":
+                self._stall(started, notes)
+            else:
+                self._answer(send_body=send_body, started=started, fault=fault, notes=notes)
+
+    def _request(self) -> Request:
+        parts = urlsplit(self.path)
+        address = self.server.server_address
+        assert isinstance(address, tuple)  # an IP socket's (host, port)
+        host = self.headers.get("Host") or f"{address[0]}:{address[1]}"
+        return Request(
+            method=self.command,
+            path=parts.path or "/",
+            query=parse_qs(parts.query, keep_blank_values=True),
+            base_url=f"http://{host}",
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=self._body,
+        )
+
+    def _render(self, request: Request) -> Response:
+        try:
+            if self.faults is not None and self.faults.calendar:
+                page = self.calendar.page(self.site, request.path)
+                if page is not None:
+                    return page
+            response = self.site.handle(request)
+        except Exception:  # a bug in one page must not take the site down; report a 500
+            traceback.print_exc()
+            return Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
+        if (
+            self.faults is not None
+            and self.faults.calendar
+            and response.status == 200
+            and response.content_type.startswith("text/html")
+        ):
+            return replace(response, body=self.calendar.add_widget(response.body))
+        return response
+
+    def _answer(
+        self,
+        *,
+        send_body: bool,
+        started: float,
+        fault: Fault | None = None,
+        notes: dict[str, Any] | None = None,
+    ) -> None:
+        response = self._render(self._request())
+        etag = etag_of(response.body)
+        status = response.status
+        body = response.body
+        if status == 200 and _not_modified(self.headers, etag, response.last_modified):
+            status, body = 304, b""
+        has_body = send_body and status != 304 and len(body) >= 2
+        # A fault that needs a body to spoil leaves a HEAD, a 304 or an empty page alone.
+        if fault is not None and not (has_body and (fault.kind == "reset" or status == 200)):
+            fault = None
+        body, etag, declared = _spoiled(fault, body, etag)
+        self._send_head(response, status, etag, declared)
+        self.end_headers()
+        sent = 0
+        if fault is not None and fault.kind == "reset":
+            self._reset()
+        elif send_body and status != 304:
+            self.wfile.write(body)
+            sent = len(body)
+            if fault is not None and fault.kind == "truncate":
+                self.close_connection = True
+        if notes is not None and fault is not None:
+            notes["fault"] = fault.kind
+            if fault.variant:
+                notes["variant"] = fault.variant
+        self._log(status, sent, started, notes)
+
+    def _send_head(self, response: Response, status: int, etag: str, declared: int) -> None:
+        """The status line and headers of a page (``declared``: its Content-Length)."""
+        self.send_response(status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if status in (200, 304):
+            self.send_header("ETag", etag)
+            if response.last_modified is not None:
+                self.send_header(
+                    "Last-Modified", formatdate(response.last_modified.timestamp(), usegmt=True)
+                )
+            self.send_header("Cache-Control", "no-cache")
+        if status != 304:
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(declared))
+
+    def _server_error(
+        self, fault: Fault, *, send_body: bool, started: float, notes: dict[str, Any]
+    ) -> None:
+        status, body, headers = _SERVER_ERRORS[fault.variant]
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+        sent = len(body) if send_body else 0
+        self._log(status, sent, started, {**notes, "fault": "5xx", "variant": fault.variant})
+
+    def _stall(self, started: float, notes: dict[str, Any]) -> None:
+        assert self.faults is not None
+        self.faults.stall()
+        self.close_connection = True
+        self._log(None, 0, started, {**notes, "fault": "stall"})
+
+    def _reset(self) -> None:
+        # Closing with a zero linger time sends a RST instead of a FIN. Closed here, before
+        # the server's own shutdown of the socket, which would send a FIN first.
+        self.wfile.flush()
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.rfile.close()
+        self.connection.close()
+
+    def _log(
+        self,
+        status: int | None,
+        sent: int,
+        started: float,
+        notes: dict[str, Any] | None = None,
+    ) -> None:
+        self.log.write(
+            {
+                "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "site": self.site.name,
+                "method": self.command,
+                "path": self.path,
+                "status": status,
+                "bytes": sent,
+                "user_agent": self.headers.get("User-Agent", ""),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                **(notes or {}),
+            }
+        )
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The JSON request log replaces the default stderr lines.
+        return
+
+
+def _spoiled(fault: Fault | None, body: bytes, etag: str) -> tuple[bytes, str, int]:
+    """The body a truncating fault sends, its ETag and the Content-Length declared for it."""
+    if fault == Fault("truncate", "cut"):
+        # The nasty case: headers that agree with the cut body, ETag included.
+        cut = body[: len(body) // 2]
+        return cut, etag_of(cut), len(cut)
+    if fault == Fault("truncate", "short"):
+        return body[: len(body) // 2], etag, len(body)
+    return body, etag, len(body)
+
+
 def _handler_for(
     site: Site, log: RequestLog, faults: FaultInjector | None
 ) -> type[BaseHTTPRequestHandler]:
-    calendar = EventCalendar(site.as_of)
-
-    class SiteHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = _SERVER_HEADERS.get(site.name, "nginx")
-
-        def version_string(self) -> str:
-            return self.server_version
-
-        def do_GET(self) -> None:
-            self._serve(send_body=True)
-
-        def do_HEAD(self) -> None:
-            self._serve(send_body=False)
-
-        def _refuse(self) -> None:
-            started = time.perf_counter()
-            body = b"Method Not Allowed"
-            self.send_response(405)
-            self.send_header("Allow", "GET, HEAD")
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            self._log(405, len(body), started)
-
-        do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
-
-        def _serve(self, *, send_body: bool) -> None:
-            started = time.perf_counter()
-            if faults is None:
-                self._answer(send_body=send_body, started=started)
-                return
-            with faults.in_flight():
-                attempt, fault = faults.next_fault(site.name, self.path)
-                notes: dict[str, Any] = {"fault": None, "attempt": attempt}
-                if fault is not None and fault.kind == "5xx":
-                    self._server_error(fault, send_body=send_body, started=started, notes=notes)
-                elif fault is not None and fault.kind == "stall":
-                    self._stall(started, notes)
-                else:
-                    self._answer(send_body=send_body, started=started, fault=fault, notes=notes)
-
-        def _request(self) -> Request:
-            parts = urlsplit(self.path)
-            host = (
-                self.headers.get("Host")
-                or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-            )
-            return Request(
-                method=self.command,
-                path=parts.path or "/",
-                query=parse_qs(parts.query, keep_blank_values=True),
-                base_url=f"http://{host}",
-            )
-
-        def _render(self, request: Request) -> Response:
-            try:
-                if faults is not None and faults.calendar:
-                    page = calendar.page(site, request.path)
-                    if page is not None:
-                        return page
-                response = site.handle(request)
-            except Exception:  # a bug in one page must not take the site down; report a 500
-                traceback.print_exc()
-                return Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
-            if (
-                faults is not None
-                and faults.calendar
-                and response.status == 200
-                and response.content_type.startswith("text/html")
-            ):
-                return replace(response, body=calendar.add_widget(response.body))
-            return response
-
-        def _answer(
-            self,
-            *,
-            send_body: bool,
-            started: float,
-            fault: Fault | None = None,
-            notes: dict[str, Any] | None = None,
-        ) -> None:
-            response = self._render(self._request())
-            etag = etag_of(response.body)
-            status = response.status
-            body = response.body
-            if status == 200 and _not_modified(self.headers, etag, response.last_modified):
-                status, body = 304, b""
-            has_body = send_body and status != 304 and len(body) >= 2
-            # A fault that needs a body to spoil leaves a HEAD, a 304 or an empty page alone.
-            if fault is not None and not (has_body and (fault.kind == "reset" or status == 200)):
-                fault = None
-            declared = len(body)
-            if fault == Fault("truncate", "cut"):
-                # The nasty case: headers that agree with the cut body, ETag included.
-                body = body[: len(body) // 2]
-                etag = etag_of(body)
-                declared = len(body)
-            elif fault == Fault("truncate", "short"):
-                body = body[: len(body) // 2]
-            self.send_response(status)
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            if status in (200, 304):
-                self.send_header("ETag", etag)
-                if response.last_modified is not None:
-                    self.send_header(
-                        "Last-Modified", formatdate(response.last_modified.timestamp(), usegmt=True)
-                    )
-                self.send_header("Cache-Control", "no-cache")
-            if status != 304:
-                self.send_header("Content-Type", response.content_type)
-                self.send_header("Content-Length", str(declared))
-            self.end_headers()
-            sent = 0
-            if fault is not None and fault.kind == "reset":
-                self._reset()
-            elif send_body and status != 304:
-                self.wfile.write(body)
-                sent = len(body)
-                if fault is not None and fault.kind == "truncate":
-                    self.close_connection = True
-            if notes is not None and fault is not None:
-                notes["fault"] = fault.kind
-                if fault.variant:
-                    notes["variant"] = fault.variant
-            self._log(status, sent, started, notes)
-
-        def _server_error(
-            self, fault: Fault, *, send_body: bool, started: float, notes: dict[str, Any]
-        ) -> None:
-            status, body, headers = _SERVER_ERRORS[fault.variant]
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if send_body:
-                self.wfile.write(body)
-            sent = len(body) if send_body else 0
-            self._log(status, sent, started, {**notes, "fault": "5xx", "variant": fault.variant})
-
-        def _stall(self, started: float, notes: dict[str, Any]) -> None:
-            assert faults is not None
-            faults.stall()
-            self.close_connection = True
-            self._log(None, 0, started, {**notes, "fault": "stall"})
-
-        def _reset(self) -> None:
-            # Closing with a zero linger time sends a RST instead of a FIN. Closed here, before
-            # the server's own shutdown of the socket, which would send a FIN first.
-            self.wfile.flush()
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
-            self.rfile.close()
-            self.connection.close()
-
-        def _log(
-            self,
-            status: int | None,
-            sent: int,
-            started: float,
-            notes: dict[str, Any] | None = None,
-        ) -> None:
-            log.write(
-                {
-                    "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                    "site": site.name,
-                    "method": self.command,
-                    "path": self.path,
-                    "status": status,
-                    "bytes": sent,
-                    "user_agent": self.headers.get("User-Agent", ""),
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    **(notes or {}),
-                }
-            )
-
-        def log_message(self, format: str, *args: Any) -> None:
-            # The JSON request log replaces the default stderr lines.
-            return
-
-    return SiteHandler
+    """A request handler class serving ``site``, logging to ``log``, misbehaving as ``faults``
+    say."""
+    attributes = {
+        "site": site,
+        "log": log,
+        "faults": faults,
+        "calendar": EventCalendar(site.as_of),
+        "server_version": _SERVER_HEADERS.get(site.name, "nginx"),
+    }
+    return type(f"{site.name.title()}Handler", (_SiteHandler,), attributes)
 
 
 class _SiteServer(ThreadingHTTPServer):

@@ -8,13 +8,18 @@ a crawler can read it and the review it copies. ``ground_truth_summary.json`` ho
 counts the sites publish. Paths are relative to each site's base URL (ports are chosen at serve
 time); join them with ``sites.json``. :class:`GroundTruth` reads both files; its accessors take a
 listing's full URL (a crawler's ``source_ref``) or its path.
+
+``businesses`` are a person's places on the review platforms read through their APIs (Yelp,
+Google Maps): the business they own, a listing whose path is the API call that reads it, with
+``members`` (everyone working there: a practice may be several therapists), or the colleague's
+business they work at (``owner`` false). An owned business counts as its owner's listing.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,10 +29,13 @@ from urllib.parse import urlsplit
 from crawler.demoweb.claims import listing_claims
 from crawler.demoweb.model import Address, Listing, Therapist
 from crawler.demoweb.sites import BOARD_STATES, build_sites
+from crawler.demoweb.sites.base import Site
 from crawler.demoweb.sites.board import BoardSite
 from crawler.demoweb.sites.certregistry import CertRegistrySite
 from crawler.demoweb.sites.directory import CITY, COORDINATES, STREET, DirectorySite
 from crawler.demoweb.sites.npi import NpiSite
+from crawler.demoweb.sites.opendata import DATASET_ID, OpenDataSite
+from crawler.demoweb.sites.platform import PlatformSite
 from crawler.demoweb.sites.reviews import ReviewsSite
 from crawler.demoweb.store import Population
 
@@ -75,6 +83,8 @@ class TruthWriter:
         self.sites = build_sites(population)
         self.directories = {n: s for n, s in self.sites.items() if isinstance(s, DirectorySite)}
         self.boards = {s.state: s for s in self.sites.values() if isinstance(s, BoardSite)}
+        # Review platforms read through their APIs (Yelp, Google Maps): businesses, not pages.
+        self.platforms = [s for s in self.sites.values() if isinstance(s, PlatformSite)]
 
     def person(self, t: Therapist) -> dict[str, Any]:
         """The ground-truth record of one person."""
@@ -133,6 +143,8 @@ class TruthWriter:
                     "stale_address": t.npi.stale_address,
                     "issuer_site": npi_site.name,
                     "record_path": npi_site.record_path(t.npi.number),
+                    # What the registry's downloadable files say of it (status, file, dates).
+                    "bulk_file": npi_site.bulk_fact(t),
                 }
             )
         if t.nmt_program:
@@ -205,6 +217,7 @@ class TruthWriter:
             "false_claims": false_claims,
             "listings": listings,
             "reviews": reviews,
+            "businesses": [entry for site in self.platforms for entry in site.truth_of(t)],
         }
 
     def _listing(
@@ -238,66 +251,18 @@ class TruthWriter:
 
     def write(self, directory: Path) -> dict[str, Any]:
         """Write the truth files into ``directory``; return the summary."""
-        broken: dict[str, Counter[str]] = {name: Counter() for name in self.directories}
-        duplicates: Counter[str] = Counter()
-        stale: Counter[str] = Counter()
-        copies: Counter[str] = Counter()
-        people_per_site: Counter[str] = Counter()
-        false_claims: Counter[str] = Counter()
-        shapes: dict[str, Counter[str]] = {name: Counter() for name in self.directories}
-        unlisted = several_offices = 0
+        tallies = _Tallies(self.directories)
         with (directory / TRUTH_NAME).open("w", encoding="utf-8") as out:
             for t in self.population.therapists():
                 record = self.person(t)
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                for item_doc in record["listings"]:
-                    shapes[item_doc["site"]].update(_shapes(item_doc))
-                several_offices += len(t.offices) > 1
-                for item in t.listings:
-                    if item.defect:
-                        broken[item.site][item.defect] += 1
-                    if item.ordinal > 0:
-                        duplicates[item.site] += 1
-                    else:
-                        people_per_site[item.site] += 1
-                    if item.stale:
-                        stale[item.site] += 1
-                for r in t.reviews:
-                    if r.copy_of is not None:
-                        copies[r.site] += 1
-                for c in t.false_claims:
-                    false_claims[c.reason] += 1
-                unlisted += not t.listings
-        sites: dict[str, Any] = {}
-        for name, site in self.sites.items():
-            if isinstance(site, DirectorySite):
-                sites[name] = {
-                    "kind": "directory",
-                    "listings": site.listing_count,
-                    "people": people_per_site[name],
-                    "duplicates": duplicates[name],
-                    "stale_listings": stale[name],
-                    "broken_pages": dict(sorted(broken[name].items())),
-                    "reviews": site.crawlable_review_count,
-                    "aggregate_reviews": site.review_count,
-                    "partial_review_listings": shapes[name]["partial_reviews"],
-                    "several_office_listings": shapes[name]["several_offices"],
-                    "city_only_listings": shapes[name]["city_only"],
-                    "copied_reviews": copies[name],
-                    "cities": len(site.cities),
-                    "sitemap_urls": site.sitemap_count(),
-                }
-            elif isinstance(site, BoardSite):
-                sites[name] = {
-                    "kind": "license_board",
-                    "state": site.state,
-                    "records": site.record_count,
-                    "csv_path": site.csv_path,
-                }
-            elif isinstance(site, CertRegistrySite):
-                sites[name] = {"kind": "certification_registry", "records": site.record_count}
-            elif isinstance(site, NpiSite):
-                sites[name] = {"kind": "npi_registry", "records": site.record_count}
+                tallies.add(t, record)
+        sites = {name: self._site_summary(name, site, tallies) for name, site in self.sites.items()}
+        unlisted, several_offices, false_claims = (
+            tallies.unlisted,
+            tallies.several_offices,
+            tallies.false_claims,
+        )
         meta = self.population.meta
         summary = {
             "seed": meta["seed"],
@@ -314,6 +279,96 @@ class TruthWriter:
             json.dumps(summary, indent=2) + "\n", encoding="utf-8"
         )
         return summary
+
+    def _site_summary(self, name: str, site: Site, tallies: _Tallies) -> dict[str, Any]:
+        """What the summary says of one site: its kind and what it publishes."""
+        if isinstance(site, DirectorySite):
+            shapes = tallies.shapes[name]
+            return {
+                "kind": "directory",
+                "listings": site.listing_count,
+                "people": tallies.people_per_site[name],
+                "duplicates": tallies.duplicates[name],
+                "stale_listings": tallies.stale[name],
+                "broken_pages": dict(sorted(tallies.broken[name].items())),
+                "reviews": site.crawlable_review_count,
+                "aggregate_reviews": site.review_count,
+                "partial_review_listings": shapes["partial_reviews"],
+                "several_office_listings": shapes["several_offices"],
+                "city_only_listings": shapes["city_only"],
+                "copied_reviews": tallies.copies[name],
+                "cities": len(site.cities),
+                "sitemap_urls": site.sitemap_count(),
+            }
+        if isinstance(site, BoardSite):
+            summary: dict[str, Any] = {
+                "kind": "license_board",
+                "state": site.state,
+                # Licenses of therapists in the board's download, of these statuses.
+                "records": site.record_count,
+                "statuses": list(site.file_statuses),
+                "csv_path": site.csv_path,
+            }
+            if site.license_file is not None:
+                # Businesses in the same file, which are no person's credential.
+                summary["establishments"] = len(site.license_file.establishments())
+            return summary
+        if isinstance(site, OpenDataSite):
+            return {
+                "kind": "open_data",
+                "state": site.state,
+                "dataset": DATASET_ID,
+                "endpoint": site.endpoint,
+                "records": site.record_count,
+                "statuses": list(site.statuses),
+            }
+        if isinstance(site, CertRegistrySite):
+            return {"kind": "certification_registry", "records": site.record_count}
+        if isinstance(site, NpiSite):
+            return {
+                "kind": "npi_registry",
+                "records": site.record_count,
+                "bulk_files": site.bulk_summary(),
+            }
+        if isinstance(site, PlatformSite):
+            return site.truth_summary()
+        raise TypeError(f"no summary for the {name} site ({type(site).__name__})")
+
+
+class _Tallies:
+    """What the summary counts over every person, per site where it is per site."""
+
+    def __init__(self, directories: Iterable[str]) -> None:
+        self.broken: dict[str, Counter[str]] = {name: Counter() for name in directories}
+        self.shapes: dict[str, Counter[str]] = {name: Counter() for name in self.broken}
+        self.duplicates: Counter[str] = Counter()
+        self.stale: Counter[str] = Counter()
+        self.copies: Counter[str] = Counter()
+        self.people_per_site: Counter[str] = Counter()
+        self.false_claims: Counter[str] = Counter()
+        self.unlisted = 0
+        self.several_offices = 0
+
+    def add(self, t: Therapist, record: dict[str, Any]) -> None:
+        """Count one person and their truth record."""
+        for item_doc in record["listings"]:
+            self.shapes[item_doc["site"]].update(_shapes(item_doc))
+        self.several_offices += len(t.offices) > 1
+        for item in t.listings:
+            if item.defect:
+                self.broken[item.site][item.defect] += 1
+            if item.ordinal > 0:
+                self.duplicates[item.site] += 1
+            else:
+                self.people_per_site[item.site] += 1
+            if item.stale:
+                self.stale[item.site] += 1
+        for r in t.reviews:
+            if r.copy_of is not None:
+                self.copies[r.site] += 1
+        for c in t.false_claims:
+            self.false_claims[c.reason] += 1
+        self.unlisted += not t.listings
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,10 +455,19 @@ class GroundTruth:
                 yield json.loads(line)
 
     def listings(self, site: str | None = None) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-        """Every (person, listing), optionally of one site."""
+        """Every (person, listing), optionally of one site; a business on a review platform is
+        its owner's listing."""
         for person in self.people():
-            for item in person["listings"]:
+            for item in _listings_of(person):
                 if site is None or item["site"] == site:
+                    yield person, item
+
+    def businesses(self, site: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """Every (owner, business) of a review platform; ``members`` names everyone working
+        there."""
+        for person in self.people():
+            for item in person.get("businesses", ()):
+                if item["owner"] and item["site"] == site:
                     yield person, item
 
     def person_by_listing(self) -> dict[tuple[str, str], int]:
@@ -419,7 +483,7 @@ class GroundTruth:
         return {
             (item["site"], item["path"]): (p, item)
             for p in self._by_person.values()
-            for item in p["listings"]
+            for item in _listings_of(p)
         }
 
     def person(self, person_id: int) -> dict[str, Any]:
@@ -457,3 +521,9 @@ class GroundTruth:
         if aggregate is None:
             return None
         return PublishedAggregate(aggregate["value"], aggregate["count"], aggregate["all_embedded"])
+
+
+def _listings_of(person: dict[str, Any]) -> list[dict[str, Any]]:
+    """A person's listings: on the directories, and the businesses they own on review platforms."""
+    owned = [item for item in person.get("businesses", ()) if item["owner"]]
+    return [*person["listings"], *owned]

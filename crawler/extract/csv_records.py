@@ -1,23 +1,46 @@
 """Credential records from the CSV data files registries publish (licensee lists).
 
-Columns are mapped to credential-record fields by header name in the catalog; what is the same
-for every row (the issuer, the state) is given as constants.
+Rows are mapped onto credential records by :mod:`crawler.extract.record_mapping` (the same
+mapping the Socrata spider uses): columns by header name, per-column parsers, constants, the
+license types kept. Catalog options of a ``csv`` source:
 
-Catalog options of a ``csv`` source:
-  columns: {field: header, ...}   field: name, number, credential, state, city, status, issued,
-                                  expires, npi, street, locality, region, postal_code, address,
-                                  telephone, or extras.<key>; a header may be a list of spellings.
-                                  Headers match without case or surrounding spaces.
-  constants: {field: value, ...}  the same for every row, e.g. issuer, state, credential.
+  columns, constants, only, ref, required   the mapping (see crawler.extract.record_mapping)
   files: regex(es) of links to CSV files on the start pages (default: links ending in .csv).
-  ref: [field, ...]               what identifies a row at the issuer (default: [number]).
-  required: [field, ...]          rows without them are counted and skipped
-                                  (default: name, number, credential).
   delimiter: ","                  the field separator.
   encoding: utf-8                 tried first; windows-1252 when the file is not valid in it.
 
+A column's ``parse:`` reads a cell written in a fixed shape (:mod:`crawler.extract.cells`):
+
+  date_format: "%m%d%Y"           eight-digit dates such as TDLR's ``08102027`` (or ``iso``)
+  name_order: last_first          ``LAST, FIRST MIDDLE``; the parts go to extras["name_parts"]
+  city_state_zip                  ``AUSTIN, TX 78704`` or ``AUSTIN TX 78704``: the field gets
+                                  the city, region and postal_code the state and the ZIP
+
+For example, the Texas Department of Licensing and Regulation's license file (header
+``LICENSE TYPE, LICENSE NUMBER, BUSINESS COUNTY, BUSINESS NAME, BUSINESS ADDRESS-LINE1,
+BUSINESS ADDRESS-LINE2, "BUSINESS CITY, STATE ZIP", BUSINESS TELEPHONE, LICENSE EXPIRATION DATE
+(MMDDCCYY), OWNER NAME, MAILING ADDRESS LINE1, MAILING ADDRESS LINE2, "MAILING ADDRESS CITY,
+STATE ZIP", MAILING ADDRESS COUNTY, OWNER TELEPHONE, LICENSE SUBTYPE, CONTINUING EDUCATION
+FLAG``, some years with more columns at the end; the file as published on the state's open data
+portal, https://data.texas.gov/dataset/TDLR-All-Licenses/7358-krk7) is mapped with::
+
+    columns:
+      number: LICENSE NUMBER
+      credential: LICENSE TYPE
+      name: {column: OWNER NAME, parse: {name_order: last_first}}
+      expires: {column: "LICENSE EXPIRATION DATE (MMDDCCYY)", parse: {date_format: "%m%d%Y"}}
+      city: {column: "MAILING ADDRESS CITY, STATE ZIP", parse: city_state_zip}
+    only: {credential: [Massage Therapist]}     # establishments are businesses, not people
+    required: [name, number, credential, expires]
+
+The file has no status column: a license past its expiry date is expired, so the expiry is
+required (a row without one could never be told lapsed). The file's own date (its
+``Last-Modified``) is kept as ``extras["data_as_of"]``: the day the expiry dates were current.
+
 Files may start with a byte-order mark, quote fields, carry columns nobody asked for and blank
-lines; a row that cannot be used is counted as an error, never the end of the file.
+lines; a row that cannot be used is counted as an error, never the end of the file. A header
+without a mapped column is one ``csv/missing-column`` error naming the file and every missing
+column; without a required one no row of that file is read (nothing it could give is right).
 """
 
 from __future__ import annotations
@@ -30,16 +53,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from crawler.catalog import CatalogError
-from crawler.extract.credentials import valid_npi
-from crawler.extract.html_records import FIELDS as RECORD_FIELDS
-from crawler.extract.html_records import ISSUER_KINDS, issuer_kind, postal_address
+from crawler.extract.record_mapping import MappedRow, RecordMapping, column_key
 from crawler.extract.result import ExtractionError
-from crawler.items import CredentialRecord, Provenance, stable_id
+from crawler.items import Provenance
 
-# The same credential-record fields the declarative HTML spider maps onto.
-FIELDS = RECORD_FIELDS["credential_record"]
-_OPTIONS = ("columns", "constants", "files", "ref", "required", "delimiter", "encoding")
-_EXTRAS = "extras."
+_OPTIONS = ("files", "delimiter", "encoding")
 _DEFAULT_FILES = (r"\.csv(?:$|\?)",)
 # Python's csv module refuses fields over 128 KiB by default; a registry's notes column can be
 # longer, and the download size limit already bounds the whole file.
@@ -48,45 +66,17 @@ csv.field_size_limit(8 * 1024 * 1024)
 
 @dataclass(frozen=True)
 class CsvMapping:
-    """How one registry's CSV files become credential records."""
+    """How one registry's CSV files are found and read, and their rows mapped."""
 
-    columns: Mapping[str, tuple[str, ...]]
-    constants: Mapping[str, str]
+    rows: RecordMapping
     files: tuple[re.Pattern[str], ...]
-    ref: tuple[str, ...] = ("number",)
-    required: tuple[str, ...] = ("name", "number", "credential")
     delimiter: str = ","
     encoding: str = "utf-8"
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], where: str) -> CsvMapping:
         """Check and compile a catalog entry's options; CatalogError says what is wrong."""
-        unknown = set(options) - set(_OPTIONS)
-        if unknown:
-            raise CatalogError(f"{where}: unknown option(s) {', '.join(sorted(unknown))}")
-        raw_columns = options.get("columns")
-        if not isinstance(raw_columns, Mapping) or not raw_columns:
-            raise CatalogError(f"{where}.columns: expected {{field: header}}")
-        columns: dict[str, tuple[str, ...]] = {}
-        for name, headers in raw_columns.items():
-            _check_field(name, f"{where}.columns")
-            spellings = headers if isinstance(headers, list) else [headers]
-            if not spellings or not all(isinstance(h, str) and h.strip() for h in spellings):
-                raise CatalogError(f"{where}.columns.{name}: expected a header or a list of them")
-            columns[name] = tuple(_header_key(h) for h in spellings)
-        constants_raw = options.get("constants") or {}
-        if not isinstance(constants_raw, Mapping):
-            raise CatalogError(f"{where}.constants: expected {{field: value}}")
-        for name in constants_raw:
-            _check_field(name, f"{where}.constants")
-        constants = {k: str(v) for k, v in constants_raw.items()}
-        kind = constants.get("issuer_kind")
-        if kind is not None and kind not in ISSUER_KINDS:
-            raise CatalogError(
-                f"{where}.constants.issuer_kind: {kind!r} is not one of {', '.join(ISSUER_KINDS)}"
-            )
-        if "issuer" not in columns and "issuer" not in constants:
-            raise CatalogError(f"{where}: give the issuer as a column or a constant")
+        rows = RecordMapping.from_options(options, where, transport=_OPTIONS)
         files_raw = options.get("files", list(_DEFAULT_FILES))
         files = []
         for pattern in files_raw if isinstance(files_raw, list) else [files_raw]:
@@ -94,22 +84,12 @@ class CsvMapping:
                 files.append(re.compile(str(pattern)))
             except re.error as exc:
                 raise CatalogError(f"{where}.files: bad regex {pattern!r}: {exc}") from None
-        ref = _field_list(options.get("ref", ["number"]), f"{where}.ref")
-        required = _field_list(
-            options.get("required", ["name", "number", "credential"]), f"{where}.required"
-        )
-        for name in (*ref, *required):
-            if name not in columns and name not in constants:
-                raise CatalogError(f"{where}: {name} is neither a column nor a constant")
         delimiter = str(options.get("delimiter", ","))
         if len(delimiter) != 1:
             raise CatalogError(f"{where}.delimiter: must be one character")
         return cls(
-            columns=columns,
-            constants=constants,
+            rows=rows,
             files=tuple(files),
-            ref=ref,
-            required=required,
             delimiter=delimiter,
             encoding=str(options.get("encoding", "utf-8")),
         )
@@ -117,29 +97,6 @@ class CsvMapping:
     def is_file(self, url: str) -> bool:
         """Whether a link points at one of the registry's CSV files."""
         return any(p.search(url) for p in self.files)
-
-
-def _check_field(name: Any, where: str) -> None:
-    if not isinstance(name, str) or not (
-        name in FIELDS or (name.startswith(_EXTRAS) and len(name) > len(_EXTRAS))
-    ):
-        raise CatalogError(
-            f"{where}: {name!r} is not a credential-record field; "
-            f"use {', '.join(sorted(FIELDS))} or extras.<key>"
-        )
-
-
-def _field_list(raw: Any, where: str) -> tuple[str, ...]:
-    items = [raw] if isinstance(raw, str) else raw
-    if not isinstance(items, list) or not items:
-        raise CatalogError(f"{where}: expected a list of fields")
-    for item in items:
-        _check_field(item, where)
-    return tuple(items)
-
-
-def _header_key(header: str) -> str:
-    return " ".join(header.replace("\ufeff", "").split()).casefold()
 
 
 def decode_csv(body: bytes, encoding: str = "utf-8") -> str:
@@ -159,8 +116,10 @@ def parse_csv(
     provenance: Provenance,
     *,
     source_kind: str,
-) -> Iterator[CredentialRecord | ExtractionError]:
-    """Yield a credential record for every usable row of a CSV file, an error for every other.
+    data_as_of: str | None = None,
+) -> Iterator[MappedRow]:
+    """Yield a credential record for every usable row of a CSV file, an error for every other,
+    and a :class:`~crawler.extract.record_mapping.LeftOut` for a row of a type not kept.
 
     Rows are streamed, so a large file is never held as records all at once.
     """
@@ -171,21 +130,18 @@ def parse_csv(
         if header is None:
             yield ExtractionError("csv/empty", f"{url}: no header row")
             return
-        keys = [_header_key(h) for h in header]
-        index: dict[str, int] = {}
-        for name, spellings in mapping.columns.items():
-            found = next((keys.index(s) for s in spellings if s in keys), None)
-            if found is None:
-                yield ExtractionError(
-                    "csv/missing-column", f"{url}: no column {' / '.join(spellings)!r} for {name}"
-                )
-            else:
-                index[name] = found
-        unusable = [f for f in mapping.required if f in mapping.columns and f not in index]
-        if unusable:
-            # Without a required column no row could be used: one error says so, not thousands.
-            return
-        width = max(index.values(), default=-1) + 1
+        keys = [column_key(h) for h in header]
+        missing = mapping.rows.missing_columns(set(keys))
+        if missing:
+            unusable = [f for f in mapping.rows.required if f in missing]
+            yield ExtractionError("csv/missing-column", _missing_message(url, missing, unusable))
+            if unusable:
+                return
+        # The first of two columns of the same name counts, as a person reading the file sees.
+        first = {key: i for i, key in reversed(list(enumerate(keys)))}
+        wanted = {key: i for key, i in first.items() if key in mapping.rows.column_keys}
+        # A row may stop after the last column the mapping reads; one stopping before is short.
+        width = max(wanted.values(), default=-1) + 1
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
@@ -194,56 +150,26 @@ def parse_csv(
                 yield ExtractionError(
                     "csv/short-row", f"{url}: line {line} has {len(row)} of {len(header)} fields"
                 )
-            values = dict(mapping.constants)
-            for name, i in index.items():
-                cell = row[i].strip() if i < len(row) else ""
-                if cell:
-                    values[name] = cell
-            record = _record(values, mapping, provenance, source_kind, line)
-            if isinstance(record, CredentialRecord) and "npi_raw" in record.extras:
-                raw = record.extras["npi_raw"]
-                yield ExtractionError("value/npi-invalid", f"{url}: line {line}: NPI {raw!r}")
-            yield record
+            cells = {key: row[i] for key, i in wanted.items() if i < len(row)}
+            yield from mapping.rows.map_row(
+                cells,
+                provenance,
+                source_kind=source_kind,
+                position=f"line {line}",
+                data_as_of=data_as_of,
+                row_extras={"line": line},
+            )
     except csv.Error as exc:
         yield ExtractionError("csv/unreadable", f"{url}: line {reader.line_num}: {exc}")
 
 
-def _record(
-    values: dict[str, str],
-    mapping: CsvMapping,
-    provenance: Provenance,
-    source_kind: str,
-    line: int,
-) -> CredentialRecord | ExtractionError:
-    for name in (*mapping.required, "issuer"):
-        if not values.get(name):
-            kind = f"credential/no-{name.replace('_', '-').replace('.', '-')}"
-            return ExtractionError(kind, f"{provenance.url}: line {line} has no {name}")
-    ref = "/".join(values.get(name, "") for name in mapping.ref)
-    extras: dict[str, Any] = {
-        k.removeprefix(_EXTRAS): v for k, v in values.items() if k.startswith(_EXTRAS)
-    }
-    extras["source_ref"] = ref
-    extras["line"] = line
-    npi_raw = values.get("npi")
-    npi = valid_npi(npi_raw) if npi_raw else None
-    if npi_raw and npi is None:
-        extras["npi_raw"] = npi_raw
-    return CredentialRecord(
-        id=stable_id(provenance.source, ref),
-        provenance=provenance,
-        issuer_kind=issuer_kind(values.get("issuer_kind"), source_kind),
-        issuer=values["issuer"],
-        credential_raw=values.get("credential", ""),
-        number=values.get("number"),
-        name_raw=values.get("name", ""),
-        state=values.get("state"),
-        city_raw=values.get("city"),
-        status_raw=values.get("status"),
-        issued_raw=values.get("issued"),
-        expires_raw=values.get("expires"),
-        npi=npi,
-        address=postal_address(values.get),
-        telephone_raw=values.get("telephone"),
-        extras=extras,
+def _missing_message(url: str, missing: Mapping[str, list[str]], unusable: list[str]) -> str:
+    lacking = "; ".join(
+        f"{name} ({', '.join(repr(c) for c in cols)})" for name, cols in missing.items()
     )
+    consequence = (
+        f"no row was read: {', '.join(unusable)} {'is' if len(unusable) == 1 else 'are'} required"
+        if unusable
+        else "rows were read without them"
+    )
+    return f"{url}: the header has no column for {lacking}; {consequence}"

@@ -12,6 +12,10 @@ SPIDER_CLASSES = {
     "html": "crawler.spiders.html:HtmlSpider",
     "csv": "crawler.spiders.csv_records:CsvRecordSpider",
     "npi_api": "crawler.spiders.npi_api:NpiApiSpider",
+    "nppes_file": "crawler.spiders.nppes_file:NppesFileSpider",
+    "socrata": "crawler.spiders.socrata:SocrataSpider",
+    "yelp_api": "crawler.spiders.yelp_api:YelpApiSpider",
+    "google_places": "crawler.spiders.google_places:GooglePlacesSpider",
 }
 
 

@@ -15,8 +15,9 @@ from scrapy.http import Response
 
 from crawler.catalog import CatalogError, Source
 from crawler.extract.csv_records import CsvMapping, decode_csv, parse_csv
-from crawler.extract.result import ExtractionError
+from crawler.extract.record_mapping import data_date
 from crawler.spiders.base import SourceSpider
+from crawler.spiders.mapped_rows import RowCounter
 
 _CSV_TYPES = (b"text/csv", b"application/csv", b"text/comma-separated-values")
 
@@ -69,11 +70,12 @@ class CsvRecordSpider(SourceSpider):
         if self.repeats_earlier_page(response):
             return
         text = decode_csv(response.body, self.mapping.encoding)
-        for item in parse_csv(
-            text, self.mapping, self.provenance(response), source_kind=self.source.kind
-        ):
-            if isinstance(item, ExtractionError):
-                self.count_error(item.kind)
-                self.logger.info("%s: %s", item.kind, item.message)
-            else:
-                yield item
+        provenance = self.provenance(response)
+        rows = parse_csv(
+            text,
+            self.mapping,
+            provenance,
+            source_kind=self.source.kind,
+            data_as_of=data_date(response.headers.get(b"Last-Modified"), provenance.fetched_at),
+        )
+        yield from RowCounter(self).records(rows, loud=("csv/missing-column",))

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import routes, services
+from dashboard.attribution import attribution_of, ratings_credit
 from dashboard.credentials import badges, credential_status, license_badge
 from dashboard.formatting import MISSING, format_date, format_rating, plural, short_label
 from dashboard.headings import page_heading
@@ -69,7 +70,9 @@ def summary_table(
     rows["Combined rating"] = [format_rating(p.rating.combined) for p in profiles]
     rows["Reviews (all sites)"] = [f"{p.rating.review_count:,}" for p in profiles]
     for source in sources:
-        rows[f"Rating on {plain_text(source)}"] = [
+        # A provider whose terms ask for credit is named as it asks ("Rating on Yelp").
+        credited = attribution_of(source)
+        rows[f"Rating on {plain_text(credited.name if credited else source)}"] = [
             source_rating_cell(p.rating.by_source.get(source)) for p in profiles
         ]
     rows["Practice"] = [plain_text(p.practice_name, max_length=60) for p in profiles]
@@ -117,6 +120,9 @@ def cards(profiles: list[Profile], point: GeoPoint | None, state: SearchState) -
             if nearest is not None:
                 st.markdown(distance_markdown(nearest, state.unit))
             st.markdown(rating_line(profile.rating))
+            credit = ratings_credit(profile)
+            if credit:
+                st.caption(credit)
             st.page_link(
                 routes.PROFILE,
                 label="View profile",

@@ -14,6 +14,12 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import routes, services
+from dashboard.attribution import (
+    credited_sources,
+    ratings_credit,
+    review_credit,
+    source_credit,
+)
 from dashboard.corrected import (
     SOURCE_LABEL,
     corrected_note,
@@ -158,6 +164,10 @@ def header(profile: Profile, state: SearchState) -> None:
         format_date(profile.last_confirmed) or MISSING,
         help="The last time a source still listed this therapist.",
     )
+    credit = ratings_credit(profile)
+    if credit:
+        # Providers whose terms ask to be credited wherever their ratings count.
+        st.caption(credit)
     for flag in profile.credential_flags:
         st.error(escape_markdown(flag), icon=":material/flag:")
 
@@ -272,6 +282,10 @@ def ratings(profile: Profile) -> None:
         arithmetic = combined_arithmetic(rating)
         if arithmetic:
             st.caption(f"For this therapist: {arithmetic}.")
+        for source in credited_sources(profile):
+            credit = source_credit(profile, source)
+            if credit:
+                st.markdown(credit)
     with spread:
         star_chart(rating)
 
@@ -311,6 +325,9 @@ def review_card(review: ReviewEntry) -> None:
         )
         st.markdown(f"{score} · {details}")
         st.text(review.body or "(no text)")
+        credit = review_credit(review)
+        if credit:
+            st.markdown(credit)
         if review.copied_to:
             st.caption(
                 f"The same text also appeared in {plural(len(review.copied_to), 'other listing')}"
@@ -343,6 +360,9 @@ def site_column(profile: Profile, site: str, rating: SourceRating | None) -> Non
     else:
         st.metric(plain_text(source_title(site)), MISSING)
         st.caption("No rating from this site.")
+    credit = source_credit(profile, site)
+    if credit:
+        st.markdown(credit)
     newest = select_reviews([r for r in profile.reviews if r.source == site], [site], "newest")[
         :REVIEWS_PER_SITE
     ]
@@ -355,6 +375,9 @@ def site_column(profile: Profile, site: str, rating: SourceRating | None) -> Non
                 + (" · also on another listing, counted once" if review.copied_to else "")
             )
             st.text(plain_text(review.body, max_length=240) or "(no text)")
+            credit = review_credit(review)
+            if credit:
+                st.markdown(credit)
 
 
 def review_list(profile: Profile) -> None:
@@ -374,12 +397,12 @@ def review_list(profile: Profile) -> None:
         key=f"review_sources_{profile.id}",
         format_func=lambda site: plain_text(source_title(site)),
     )
-    ordering = order.selectbox(
+    ordering: str = order.selectbox(
         "Order",
         list(ORDER_LABELS),
-        format_func=ORDER_LABELS.get,
+        format_func=lambda o: ORDER_LABELS[o],
         key=f"review_order_{profile.id}",
-    )
+    )  # never None: the list has entries and no placeholder
     shown = select_reviews(reviews, chosen, ordering)
     limit_key = f"review_limit_{profile.id}"
     limit = int(st.session_state.get(limit_key, REVIEWS_PER_STEP))

@@ -12,6 +12,7 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard import routes, services
+from dashboard.attribution import ratings_credit
 from dashboard.credentials import badges
 from dashboard.formatting import (
     format_date,
@@ -401,6 +402,10 @@ def result_card(hit: Hit, point: GeoPoint | None, state: SearchState, taxonomy: 
             if distance:
                 st.markdown(distance)
             st.markdown(rating_line(profile.rating))
+            credit = ratings_credit(profile)
+            if credit:
+                # Providers whose terms ask to be credited wherever their ratings count.
+                st.caption(credit)
             confirmed = format_date(profile.last_confirmed)
             if confirmed:
                 # When a source last listed them: an old date warns that details may have changed.

@@ -10,9 +10,11 @@ script runs, the page's own elements.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -48,16 +50,26 @@ class Demo:
     output: list[str]
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
+def _stop(process: subprocess.Popen[str], port: int) -> None:
+    """Stop ``tdir demo`` as a service manager does: SIGTERM to it alone. It must end, and take
+    its dashboard with it (the port closes); else the whole group is killed and this fails."""
+    if process.poll() is not None:
         return
+    process.send_signal(signal.SIGTERM)
     try:
+        process.wait(timeout=60)
+        wait_until(
+            lambda: not port_open(port), timeout=60, message=f"the dashboard on {port} to stop"
+        )
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
         process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=20)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[str], deadline: float) -> None:
@@ -121,7 +133,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         _wait_healthy(url, process, deadline)
         yield Demo(url=url, password=password, output=output)
     finally:
-        _stop(process)
+        _stop(process, port)
 
 
 @pytest.fixture

@@ -7,10 +7,13 @@ from crawler.demoweb.sites.base import Request, Response, Site
 from crawler.demoweb.sites.board import BOARD_STYLES, BoardSite
 from crawler.demoweb.sites.certregistry import CertRegistrySite
 from crawler.demoweb.sites.directory import DirectorySite
+from crawler.demoweb.sites.google_places import GooglePlacesSite
 from crawler.demoweb.sites.guild import GuildSite
 from crawler.demoweb.sites.npi import NpiSite
+from crawler.demoweb.sites.opendata import OpenDataSite
 from crawler.demoweb.sites.pages import PagesSite
 from crawler.demoweb.sites.reviews import ReviewsSite
+from crawler.demoweb.sites.yelp import YelpSite
 from crawler.demoweb.store import Population
 
 BOARD_STATES = tuple(BOARD_STYLES)
@@ -22,6 +25,9 @@ SITE_NAMES = (
     *(f"board-{s.lower()}" for s in BOARD_STATES),
     "certregistry",
     "npi",
+    "data-wa",
+    "yelp",
+    "google-places",
 )
 
 
@@ -35,6 +41,9 @@ def build_sites(population: Population) -> dict[str, Site]:
         *(BoardSite(population, s) for s in BOARD_STATES),
         CertRegistrySite(population),
         NpiSite(population),
+        OpenDataSite(population),
+        YelpSite(population),
+        GooglePlacesSite(population),
     ]
     return {site.name: site for site in sites}
 
@@ -46,12 +55,15 @@ __all__ = [
     "BoardSite",
     "CertRegistrySite",
     "DirectorySite",
+    "GooglePlacesSite",
     "GuildSite",
     "NpiSite",
+    "OpenDataSite",
     "PagesSite",
     "Request",
     "Response",
     "ReviewsSite",
     "Site",
+    "YelpSite",
     "build_sites",
 ]

@@ -86,8 +86,8 @@ class AtlasSite(DirectorySite):
 
     # -- frame ------------------------------------------------------------------------------------
 
-    def layout(self, title: str, body: str, *, head: str = "", body_attrs: str = "") -> str:
-        frame = (
+    def frame(self, body: str) -> str:
+        return (
             '<header class="top"><a class="brand" href="/">Bodywork<b>Atlas</b></a>'
             '<nav><a href="/">Find a therapist</a><a href="/account/signup">List your practice</a>'
             '<a href="/account/login">Sign in</a></nav></header>'
@@ -96,7 +96,6 @@ class AtlasSite(DirectorySite):
             "therapists and may not reflect current licensure; verify with your state board.</p>"
             '<p><a href="/">Home</a> · <a href="/sitemap.xml">Sitemap</a></p></footer>'
         )
-        return super().layout(title, frame, head=head, body_attrs=body_attrs)
 
     # -- pages ------------------------------------------------------------------------------------
 

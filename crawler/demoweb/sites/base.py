@@ -32,12 +32,20 @@ def http_date(day: date) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """An incoming GET/HEAD request, already split into path and query."""
+    """An incoming request, already split into path and query (a POST keeps its body)."""
 
     method: str
     path: str
     query: dict[str, list[str]]
     base_url: str
+    # Header names lower-cased; API stand-ins read their keys and tokens here.
+    headers: dict[str, str] = field(default_factory=dict)
+    # The body of a POST (an API's JSON request); empty for GET and HEAD.
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """The value of request header ``name`` (any case), or ``None``."""
+        return self.headers.get(name.lower())
 
     def arg(self, name: str, default: str = "") -> str:
         """The first value of query parameter ``name`` (stripped), or ``default``."""
@@ -102,6 +110,8 @@ class Site:
     title: str = ""
     style: str = ""
     disallow: tuple[str, ...] = ()
+    # HTTP methods the site answers; any other gets 405 (an API stand-in adds POST).
+    methods: tuple[str, ...] = ("GET", "HEAD")
 
     def __init__(self, population: Population) -> None:
         self.population = population
@@ -217,13 +227,17 @@ class Site:
 
     # -- page furniture ---------------------------------------------------------------------------
 
+    def frame(self, body: str) -> str:
+        """The site's own markup around a page's body (its header, menu, footer): its look."""
+        return body
+
     def layout(self, title: str, body: str, *, head: str = "", body_attrs: str = "") -> str:
-        """Wrap ``body`` in the site's page frame. Override for a distinct look."""
+        """A whole page: ``body`` in the site's frame."""
         return (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{esc(title)} | {esc(self.title)}</title>"
             '<link rel="stylesheet" href="/static/site.css">'
-            f"{head}</head><body{body_attrs}>{body}</body></html>\n"
+            f"{head}</head><body{body_attrs}>{self.frame(body)}</body></html>\n"
         )
 
 

@@ -1,4 +1,8 @@
-"""State massage-therapy license boards: a lookup form, a result table and a CSV download."""
+"""State massage-therapy license boards: a lookup form, a result table and a CSV download.
+
+Most boards' download is their lookup's columns as a CSV file; the Texas board publishes TDLR's
+license data file instead, in its real layout (:mod:`crawler.demoweb.sites.tdlr_file`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from crawler.demoweb import vocab
+from crawler.demoweb.model import LICENSE_STATUSES
 from crawler.demoweb.sites.base import Request, Response, Site, esc, page_count, with_query
+from crawler.demoweb.sites.tdlr_file import IN_FILE, TdlrLicenseFile
 
 PER_PAGE = 25
 LICENSE_COLUMNS = (
@@ -35,7 +41,8 @@ class BoardStyle:
 
     status_case: str
     date_format: str
-    csv_header: tuple[str, ...]
+    csv_header: tuple[str, ...]  # of the lookup's export, and of the download unless TDLR's
+    tdlr_file: bool = False  # the download is TDLR's license data file
 
 
 BOARD_STYLES: dict[str, BoardStyle] = {
@@ -64,6 +71,7 @@ BOARD_STYLES: dict[str, BoardStyle] = {
             "ISSUE DATE",
             "EXPIRATION DATE",
         ),
+        tdlr_file=True,
     ),
     "NC": BoardStyle(
         "title",
@@ -93,6 +101,25 @@ BOARD_STYLES: dict[str, BoardStyle] = {
     ),
 }
 """The states that run a lookup site in the demo web."""
+
+
+def _criteria(*, number: str, last: str, first: str, city: str) -> tuple[str, list[str]]:
+    """The lookup's SQL conditions (after ``state = ?``) and their parameters: a number and a
+    city exactly, names by prefix."""
+    where, params = [], []
+    if number:
+        where.append("AND number = ?")
+        params.append(number)
+    if last:
+        where.append("AND last_name >= ? AND last_name < ?")
+        params += [last, last + "\uffff"]
+    if first:
+        where.append("AND first_name >= ? AND first_name < ?")
+        params += [first, first + "\uffff"]
+    if city:
+        where.append("AND upper(city) = ?")
+        params.append(city)
+    return " ".join(where), params
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +161,9 @@ class BoardSite(Site):
         self.name = f"board-{state.lower()}"
         self.title = rule.board
         super().__init__(population)
+        self.license_file = (
+            TdlrLicenseFile(population, self.seed, self.as_of) if self.look.tdlr_file else None
+        )
         self.route(r"/", self.home)
         self.route(r"/verify", self.search)
         self.route(r"/verify/license/([^/]+)", self.detail)
@@ -160,9 +190,18 @@ class BoardSite(Site):
         ]
 
     @property
+    def file_statuses(self) -> tuple[str, ...]:
+        """The statuses of the licenses the board's download lists."""
+        return IN_FILE if self.look.tdlr_file else LICENSE_STATUSES
+
+    @property
     def record_count(self) -> int:
-        """How many licenses the board publishes."""
-        rows = self.population.query("SELECT count(*) FROM license WHERE state = ?", (self.state,))
+        """How many licenses of therapists the board's download lists."""
+        marks = ",".join("?" * len(self.file_statuses))
+        rows = self.population.query(
+            f"SELECT count(*) FROM license WHERE state = ? AND status IN ({marks})",
+            (self.state, *self.file_statuses),
+        )
         return int(rows[0][0])
 
     def _rows(
@@ -189,9 +228,9 @@ class BoardSite(Site):
 
     # -- pages ------------------------------------------------------------------------------------
 
-    def layout(self, title: str, body: str, *, head: str = "", body_attrs: str = "") -> str:
+    def frame(self, body: str) -> str:
         state_name = self.rule.state_name
-        frame = (
+        return (
             f'<div class="gov-banner">An official website of the State of {esc(state_name)}</div>'
             f'<div class="agency"><h1>{esc(self.rule.board)}</h1>'
             "<p>License Verification &middot; Massage Therapy</p></div>"
@@ -199,7 +238,6 @@ class BoardSite(Site):
             f'<div class="footer">{esc(self.rule.board)} &middot; Data is updated nightly. '
             "This site is the primary source for license verification.</div>"
         )
-        return super().layout(title, frame, head=head, body_attrs=body_attrs)
 
     def _form(self, request: Request | None = None) -> str:
         def value(name: str) -> str:
@@ -243,20 +281,7 @@ class BoardSite(Site):
                 request
             )
             return Response.html(self.layout("License Search", body), modified=self.as_of)
-        where, params = [], []
-        if number:
-            where.append("AND number = ?")
-            params.append(number)
-        if last:
-            where.append("AND last_name >= ? AND last_name < ?")
-            params += [last, last + "\uffff"]
-        if first:
-            where.append("AND first_name >= ? AND first_name < ?")
-            params += [first, first + "\uffff"]
-        if city:
-            where.append("AND upper(city) = ?")
-            params.append(city)
-        clause = " ".join(where)
+        clause, params = _criteria(number=number, last=last, first=first, city=city)
         total = int(
             self.population.query(
                 f"SELECT count(*) FROM license WHERE state = ? {clause}", (self.state, *params)
@@ -320,10 +345,10 @@ class BoardSite(Site):
         return Response.html(self.layout(f"License {r.number}", body), modified=self.as_of)
 
     def downloads(self, request: Request, _: re.Match[str]) -> Response:
+        listed = ", ".join(self.file_statuses[:-1]) + f" and {self.file_statuses[-1]}"
         body = (
             "<h2>Public Data Downloads</h2><p>The licensee list is regenerated nightly and "
-            "includes "
-            "active, expired, suspended and revoked licenses.</p>"
+            f"includes {listed} licenses.</p>"
             f'<ul><li><a href="{self.csv_path}">{esc(self.rule.title)} licensees (CSV)</a> '
             f"&mdash; {self.record_count} records</li></ul>"
         )
@@ -350,4 +375,10 @@ class BoardSite(Site):
         return response
 
     def csv_download(self, request: Request, _: re.Match[str]) -> Response:
-        return self._csv(self._rows("", ()))
+        if self.license_file is None:
+            return self._csv(self._rows("", ()))
+        response = Response.text(
+            self.license_file.text(), "text/csv; charset=utf-8", modified=self.as_of
+        )
+        response.headers["Content-Disposition"] = "attachment"
+        return response

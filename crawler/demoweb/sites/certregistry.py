@@ -77,15 +77,14 @@ class CertRegistrySite(Site):
         )
         return [dict(zip(_COLUMNS, r, strict=True)) for r in rows]
 
-    def layout(self, title: str, body: str, *, head: str = "", body_attrs: str = "") -> str:
-        frame = (
+    def frame(self, body: str) -> str:
+        return (
             f'<header><div class="mark">{esc(self.title)}</div>'
             f'<div class="sub">{esc(self.issuer)}</div></header>'
             f"<main>{body}</main>"
             "<footer>Verification reflects the registry at the time of search. "
             '<a href="/directory/">Browse certificants by state</a></footer>'
         )
-        return super().layout(title, frame, head=head, body_attrs=body_attrs)
 
     @staticmethod
     def _name(row: dict[str, Any]) -> str:

@@ -64,8 +64,8 @@ class GuildSite(DirectorySite):
                     entries.append((self._city_path(city, n), self.as_of))
         return entries
 
-    def layout(self, title: str, body: str, *, head: str = "", body_attrs: str = "") -> str:
-        frame = (
+    def frame(self, body: str) -> str:
+        return (
             '<div id="masthead"><a class="logo" href="/">The Massage Guild</a>'
             '<div class="tagline">A professional fellowship of massage &amp; bodywork therapists '
             "since 1998</div></div>"
@@ -75,7 +75,6 @@ class GuildSite(DirectorySite):
             '<div id="colophon">The Massage Guild &middot; Membership does not imply licensure '
             "or endorsement.</div>"
         )
-        return super().layout(title, frame, head=head, body_attrs=body_attrs)
 
     def home(self, request: Request, _: re.Match[str]) -> Response:
         body = (

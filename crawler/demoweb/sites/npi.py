@@ -5,18 +5,24 @@ and an ``Errors`` array; ``state`` or ``enumeration_type`` alone is refused; a t
 wildcard needs two leading characters; ``limit`` is silently capped at 200 and ``skip`` stops
 being honoured past 1000; ``number`` is an integer; postal codes have 9 digits and no hyphen;
 ``result_count`` is the number of results in the response, not a total.
+
+``/downloads/`` is the registry's download page: the monthly full file and weekly update files
+in the real NPPES layout (:mod:`crawler.demoweb.sites.npi_bulk`). A bundle is generated the
+first time it is asked for and kept for the site's lifetime, so the site starts at once.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+import threading
 from datetime import date
 from typing import Any
 
 from crawler.demoweb import variants, vocab
 from crawler.demoweb.model import Address, Therapist
-from crawler.demoweb.sites.base import Request, Response, Site, esc
+from crawler.demoweb.sites.base import Request, Response, Site, esc, http_date
+from crawler.demoweb.sites.npi_bulk import BulkFiles
 
 TAXONOMY_CODE = "225700000X"
 TAXONOMY_DESC = "Massage Therapist"
@@ -66,6 +72,11 @@ class NpiSite(Site):
         self.route(r"/", self.home)
         self.route(r"/api/", self.api)
         self.route(r"/api", self.api)
+        self.route(r"/downloads/", self.downloads)
+        self.route(r"/downloads/([A-Za-z0-9_.-]+\.zip)", self.download)
+        self.bulk = BulkFiles(self)
+        self._bulk_zips: dict[str, bytes] = {}
+        self._bulk_lock = threading.Lock()
 
     def record_path(self, number: int) -> str:
         """The API query that returns exactly one provider."""
@@ -79,13 +90,12 @@ class NpiSite(Site):
     def static_entries(self) -> list[tuple[str, date]]:
         return [("/", self.as_of)]
 
-    def layout(self, title: str, body: str, *, head: str = "", body_attrs: str = "") -> str:
-        frame = (
+    def frame(self, body: str) -> str:
+        return (
             f'<div class="masthead"><h1>{esc(self.title)}</h1></div>'
             f'<div class="content">{body}</div>'
             '<div class="footer">Provider data is self-reported by providers.</div>'
         )
-        return super().layout(title, frame, head=head, body_attrs=body_attrs)
 
     def home(self, request: Request, _: re.Match[str]) -> Response:
         example = "/api/?version=2.1&taxonomy_description=Massage%20Therapist&state=TX&limit=200"
@@ -98,8 +108,59 @@ class NpiSite(Site):
             "A trailing <code>*</code> wildcard needs at least two leading characters. "
             f"<code>limit</code> is at most {MAX_LIMIT}; <code>skip</code> pages through results "
             f'up to {MAX_SKIP}.</p><p>Example: <a href="{esc(example)}">{esc(example)}</a></p>'
+            '<p>The whole registry: <a href="/downloads/">downloadable files</a>.</p>'
         )
         return Response.html(self.layout("Registry API", body), modified=self.as_of)
+
+    # -- downloadable files -----------------------------------------------------------------------
+
+    def downloads(self, request: Request, _: re.Match[str]) -> Response:
+        """The download page: the full file, the weekly files (both versions) and the report."""
+        full, weekly = self.bulk.full, self.bulk.weekly
+
+        def item(bundle_name: str, label: str) -> str:
+            return f'<li><a href="/downloads/{esc(bundle_name)}">{esc(label)}</a></li>'
+
+        full_items = "".join(
+            item(full.name(v), f"Full Replacement Monthly NPI File{' V.2' if v == 2 else ''}")
+            for v in (1, 2)
+        )
+        weekly_items = "".join(
+            item(b.name(v), f"{b.start:%m/%d/%Y} - {b.end:%m/%d/%Y}{' V.2' if v == 2 else ''}")
+            for b in reversed(weekly)
+            for v in (1, 2)
+        )
+        body = (
+            "<h2>NPI Files</h2>"
+            f"<h3>Full Replacement Monthly NPI File</h3><ul>{full_items}</ul>"
+            f"<h3>Weekly Incremental NPI Files</h3><ul>{weekly_items}</ul>"
+            f"<h3>Deactivated NPI Report</h3><ul>{item(self.bulk.report_name, 'Report')}</ul>"
+        )
+        return Response.html(self.layout("NPI Files", body), modified=weekly[-1].end)
+
+    def download(self, request: Request, match: re.Match[str]) -> Response | None:
+        """A bundle (or the deactivated NPI report), generated once and then kept."""
+        name = match.group(1)
+        bundle = self.bulk.by_name(name)
+        if bundle is None and name != self.bulk.report_name:
+            return None
+        with self._bulk_lock:
+            key = bundle.stem if bundle is not None else name
+            if key not in self._bulk_zips:
+                self._bulk_zips[key] = (
+                    self.bulk.zip_bytes(bundle) if bundle is not None else self.bulk.report_bytes()
+                )
+            body = self._bulk_zips[key]
+        modified = bundle.end if bundle is not None else self.bulk.weekly[-1].end
+        return Response(200, body, "application/zip", http_date(modified))
+
+    def bulk_fact(self, t: Therapist) -> dict[str, Any]:
+        """What the downloadable files publish of ``t``'s NPI, for the ground truth."""
+        return self.bulk.fact(t)
+
+    def bulk_summary(self) -> dict[str, Any]:
+        """The counts the downloadable files publish, for the ground truth."""
+        return self.bulk.summary()
 
     # -- API --------------------------------------------------------------------------------------
 
@@ -170,7 +231,8 @@ class NpiSite(Site):
                 and desc.upper() != TAXONOMY_CODE
             ):
                 return []
-        where, params = [], []
+        where: list[str] = []
+        params: list[int | str] = []
         columns = {
             "number": "number",
             "first_name": "first_name",
@@ -279,6 +341,12 @@ class NpiSite(Site):
             "endpoints": [],
             "practiceLocations": [],
         }
+
+    def address_entry(
+        self, addr: Address, phone: str, rng: Any, purpose: str = "LOCATION"
+    ) -> dict[str, Any]:
+        """An address as the registry writes it (upper case, ZIP+4 without a dash)."""
+        return self._address(addr, purpose, phone, rng)
 
     def _address(self, addr: Address, purpose: str, phone: str, rng: Any) -> dict[str, Any]:
         st = vocab.streets()

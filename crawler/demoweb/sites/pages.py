@@ -47,8 +47,8 @@ class PagesSite(DirectorySite):
                 entries.append((self._city_path(city, n), self.as_of))
         return entries
 
-    def layout(self, title: str, body: str, *, head: str = "", body_attrs: str = "") -> str:
-        frame = (
+    def frame(self, body: str) -> str:
+        return (
             '<div class="hdr">MassagePages.net '
             "<small>the massage therapist yellow pages</small></div>"
             '<div class="nav"><a href="/">Home</a> | <a href="/cities.html">Browse by City</a> | '
@@ -56,7 +56,6 @@ class PagesSite(DirectorySite):
             f'{body}<div class="ft">Copyright &copy; 2003-2025 MassagePages.net. '
             "All rights reserved. Information is supplied by advertisers.</div>"
         )
-        return super().layout(title, frame, head=head, body_attrs=body_attrs)
 
     def home(self, request: Request, _: re.Match[str]) -> Response:
         body = (

@@ -86,8 +86,8 @@ class ReviewsSite(DirectorySite):
                 entries.append((path if n == 1 else with_query(path, page=n), self.as_of))
         return entries
 
-    def layout(self, title: str, body: str, *, head: str = "", body_attrs: str = "") -> str:
-        frame = (
+    def frame(self, body: str) -> str:
+        return (
             '<div class="bar"><a class="logo" href="/">knead</a>'
             '<form action="/search">'
             '<input name="q" placeholder="massage, NMT, deep tissue..."></form>'
@@ -96,7 +96,6 @@ class ReviewsSite(DirectorySite):
             "<footer>Knead Reviews &middot; "
             "Reviews are the opinions of individual clients.</footer>"
         )
-        return super().layout(title, frame, head=head, body_attrs=body_attrs)
 
     def home(self, request: Request, _: re.Match[str]) -> Response:
         items = "".join(
