@@ -11,14 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler.items import Listing, Review
 from crawler.runs import CrawlStore
+from crawler.terms import StorageTerms
 from indexer.corrections import Curation
 from indexer.normalize.records import NormalizedListing, normalize_listing, normalize_review
 from indexer.profile import Profile
@@ -26,9 +27,11 @@ from indexer.profiles import ListingFacts, build_profile
 from indexer.ratings import ReviewFact
 from indexer.resolve import ListingKeys, generation, resolve
 from indexer.search import SearchBackend
+from indexer.search.document import stored_form
 from indexer.snapshots import SourceSnapshot, load_snapshots
 from indexer.state import IndexState
 from indexer.taxonomy import Taxonomy, fold, load_taxonomy
+from indexer.terms import catalog_terms, withdraw_expired
 from indexer.verify import Registry, to_issuer_record
 
 T = TypeVar("T")
@@ -63,6 +66,8 @@ class BuildSummary:
     refused_merges: int = 0  # matches refused: they would join different licenses or NPIs
     # Per source, lines of its current records that were not tdir records (left out of the build).
     unreadable_records: dict[str, int] = field(default_factory=dict)
+    # Per source, records past the time its terms let them be served ("listing"/"review" -> n).
+    expired_records: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,16 +85,23 @@ def build_profiles(
     taxonomy: Taxonomy | None = None,
     progress: Progress = _no_progress,
     curation: Curation | None = None,
+    terms: Mapping[str, StorageTerms] | None = None,
+    now: datetime | None = None,
 ) -> Build:
     """Build every profile from the current records of every crawled source.
 
     Therapists' requests (``curation``; default: those recorded in the store's data directory)
-    are applied: suppressed profiles are left out, corrected fields replaced.
+    are applied: suppressed profiles are left out, corrected fields replaced. Sources' storage
+    terms (``terms``; default: the catalog's) are obeyed as of ``now`` (default: this moment):
+    records past their time are not served (:mod:`indexer.terms`).
     """
     taxonomy = taxonomy or load_taxonomy()
     curation = curation if curation is not None else Curation.load(store.root.parent)
     summary = BuildSummary()
     snapshots = load_snapshots(store)
+    summary.expired_records = withdraw_expired(
+        snapshots, catalog_terms() if terms is None else terms, now
+    )
     summary.sources = len(snapshots)
     summary.unreadable_records = {s.source: s.unreadable for s in snapshots if s.unreadable}
     # In id order, not crawl order: resolution's merge evidence follows the order it meets
@@ -217,11 +229,14 @@ def review_fact(review: Review) -> ReviewFact:
     return ReviewFact(
         id=review.id,
         source=review.provenance.source,
-        url=review.provenance.url,
+        # Where the source shows the review, and its author's page, where it links them (an
+        # API's answer is no page a reader can open).
+        url=review.extras.get("page_url") or review.provenance.url,
         author=review.author_raw,
         rating=normalized.rating.stars if normalized.rating else None,
         published=normalized.published.value if normalized.published else None,
         body=review.body,
+        author_url=review.extras.get("author_url"),
     )
 
 
@@ -250,24 +265,17 @@ EXPLANATION_KEYS = frozenset({"match_weight", "fields"})
 REFRESH_AFTER = timedelta(days=7)
 
 
+_NOT_CONTENT = FRESHNESS_KEYS | EXPLANATION_KEYS
+_CANONICAL_JSON = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), check_circular=False
+).encode
+
+
 def profile_hash(profile: Profile) -> str:
     """The hash of a profile's content (its freshness dates and merge weights aside); equal hashes
     mean nothing to rewrite."""
-    content = _without_freshness(profile.to_dict())
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = _CANONICAL_JSON(stored_form(profile, leave_out=_NOT_CONTENT))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _without_freshness(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: _without_freshness(v)
-            for k, v in value.items()
-            if k not in FRESHNESS_KEYS and k not in EXPLANATION_KEYS
-        }
-    if isinstance(value, list | tuple):
-        return [_without_freshness(v) for v in value]
-    return value
 
 
 def write_index(
@@ -282,13 +290,17 @@ def write_index(
     write to this backend (and those whose stored freshness dates fell ``REFRESH_AFTER``
     behind), then delete the profiles that no longer exist. An empty index, or one stored in
     an older layout, is rebuilt whole."""
-    hashes = {pid: profile_hash(p) for pid, p in profiles.items()}
     stats = WriteStats(rebuilt=rebuild)
     written: Iterable[str] = profiles
+    hashes: dict[str, str] = {}
     if rebuild or backend.count() == 0 or backend.outdated():
-        stats.written = backend.rebuild(progress(profiles.values(), "writing", len(profiles)))
+        # Each hash is taken as the backend takes its profile, while the backend's store (an
+        # Elasticsearch node, SQLite) is still busy with the ones before.
+        stream = _hashed(profiles, hashes)
+        stats.written = backend.rebuild(progress(stream, "writing", len(profiles)))
         stats.rebuilt = True
     else:
+        hashes.update((pid, profile_hash(p)) for pid, p in profiles.items())
         written = [
             pid
             for pid, h in hashes.items()
@@ -326,6 +338,13 @@ def _behind(stored: str | None, current: str | None) -> bool:
         # Not comparable (not ISO, or naive against aware): the content hash alone decides,
         # rather than rewriting the profile on every build.
         return False
+
+
+def _hashed(profiles: dict[str, Profile], hashes: dict[str, str]) -> Iterator[Profile]:
+    """The profiles, each one's hash recorded as it is taken."""
+    for pid, profile in profiles.items():
+        hashes[pid] = profile_hash(profile)
+        yield profile
 
 
 def _pick(profiles: dict[str, Profile], ids: list[str]) -> Iterator[Profile]:

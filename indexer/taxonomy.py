@@ -36,6 +36,8 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 @lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Fold a term for matching: lower case, accents removed, punctuation runs made one space."""
+    if text.isascii():  # most text: no accents to remove, and casefold is lower
+        return _PUNCTUATION.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text)
     without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _PUNCTUATION.sub(" ", without_marks.casefold()).strip()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from indexer.taxonomy import Taxonomy, UnknownTermError, fold, load_taxonomy
 
@@ -66,3 +71,10 @@ def test_a_dangling_reference_is_refused() -> None:
     data = {"modalities": {"a": {"label": "A", "covers": ["nope"]}}}
     with pytest.raises(ValueError, match="unknown modalities"):
         Taxonomy.from_mapping(data)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_fold_takes_its_ascii_shortcut_to_the_same_answer(text: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    assert fold(text) == re.sub(r"[\W_]+", " ", bare.casefold()).strip()

@@ -13,7 +13,12 @@ query: a ``gauss`` decay on the nearest location times the rating, with no scrip
 
 Searches go through an alias. A full rebuild writes a new versioned index, then moves the alias
 in one ``update_aliases`` call (remove + add), so searches never see a half-built index; old
-versions are deleted afterwards.
+versions are deleted afterwards. While a new index is loaded nobody searches it, so it is
+loaded without refreshes and without replicas (both set to what the index serves with before
+the alias moves, as Elastic's "tune for indexing speed" advises:
+https://www.elastic.co/guide/en/elasticsearch/reference/current/tune-for-indexing-speed.html),
+by several bulk requests at once. Each document's ``_source`` is sent as JSON text made once,
+with the profile's stored JSON (``indexer.search.document.stored_json``) spliced in.
 """
 
 from __future__ import annotations
@@ -35,7 +40,14 @@ from elasticsearch import ConnectionError as NodeConnectionError
 from indexer.geo import distance_km
 from indexer.profile import Profile
 from indexer.search.backend import BackendError
-from indexer.search.document import LAYOUT_VERSION, SearchDocument, to_search_document
+from indexer.search.document import (
+    LAYOUT_VERSION,
+    SearchDocument,
+    encode_json,
+    stored_form,
+    stored_json,
+    to_search_document,
+)
 from indexer.search.pipeline import FetchedPage, PagedSearch, PageRequest, Row
 from indexer.search.query import (
     BEST_MATCH_DECAY,
@@ -99,7 +111,8 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
         shards: int = 1,
         replicas: int = 0,
         taxonomy: Taxonomy | None = None,
-        chunk_size: int = 1000,
+        chunk_size: int = 500,
+        bulk_threads: int = 2,
     ) -> None:
         self.client = client
         self.alias = alias
@@ -107,6 +120,8 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
         self.replicas = replicas
         self.taxonomy = taxonomy or load_taxonomy()
         self.chunk_size = chunk_size
+        # Bulk requests in flight at once: one is being indexed while the next is made.
+        self.bulk_threads = bulk_threads
 
     @classmethod
     def from_url(
@@ -123,19 +138,35 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
 
     # -- index management -------------------------------------------------------------------
 
-    def _new_index(self) -> str:
+    def _new_index(self, *, loading: bool = False) -> str:
+        """Create a new version of the index; ``loading``: to be filled before anyone searches
+        it (no refreshes, no replicas until ``_serve``)."""
         name = f"{self.alias}-v{time.time_ns()}"
+        settings = _LOADING if loading else self._serving_settings()
         self.client.indices.create(
-            index=name,
-            mappings=MAPPING,
-            settings={
-                "number_of_shards": self.shards,
-                "number_of_replicas": self.replicas,
-                # Refreshes are made explicitly after writes; none are needed while bulk loading.
-                "refresh_interval": "1s",
-            },
+            index=name, mappings=MAPPING, settings={"number_of_shards": self.shards, **settings}
         )
         return name
+
+    def _serving_settings(self) -> dict[str, Any]:
+        # Refreshes are made explicitly after writes; the interval only bounds how long a write
+        # made elsewhere stays unseen.
+        return {"number_of_replicas": self.replicas, "refresh_interval": "1s"}
+
+    def _serve(self, index: str) -> None:
+        """Give a loaded index the settings it serves with, make its documents searchable, and
+        wait for its replicas to copy it (on a cluster with room for them)."""
+        self.client.indices.put_settings(index=index, settings=self._serving_settings())
+        self.client.indices.refresh(index=index)
+        if self.replicas:
+            # Replicas that no node can hold stay unassigned, not initializing: no wait for them.
+            # Nor past the timeout (408), nor with a key that may not read the cluster's health.
+            self.client.options(ignore_status=(403, 408)).cluster.health(
+                index=index,
+                wait_for_events="languid",
+                wait_for_no_initializing_shards=True,
+                timeout="120s",
+            )
 
     def _current_indices(self) -> list[str]:
         resp = self.client.options(ignore_status=404).indices.get_alias(name=self.alias)
@@ -172,7 +203,44 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
     def _actions(self, index: str, profiles: Iterable[Profile]) -> Iterator[dict[str, Any]]:
         for profile in profiles:
             doc = to_search_document(profile, self.taxonomy)
-            yield {"_index": index, "_id": doc.id, "_source": _source(doc, profile)}
+            yield {"_index": index, "_id": doc.id, "_source": _source_json(doc, profile)}
+
+    def _write(self, index: str, profiles: Iterable[Profile]) -> int:
+        """Index profiles, several bulk requests at once; return how many were written.
+
+        Requests in flight at once may be applied in any order, so a profile listed again is
+        written after the others, as are the writes the cluster turned away for now (429: its
+        queues were full): then one request at a time, with backoff, and the last version of a
+        profile listed twice is the one that stays."""
+        sent: dict[str, Profile] = {}
+        later: list[Profile] = []
+
+        def first_versions() -> Iterator[Profile]:
+            for profile in profiles:
+                if profile.id in sent:
+                    later.append(profile)
+                else:
+                    sent[profile.id] = profile
+                    yield profile
+
+        written, retry = 0, []
+        for ok, info in helpers.parallel_bulk(
+            self.client,
+            self._actions(index, first_versions()),
+            thread_count=self.bulk_threads,
+            chunk_size=self.chunk_size,
+            raise_on_error=False,
+        ):
+            if ok:
+                written += 1
+                continue
+            op = next(iter(info.values()))
+            if op.get("status") != 429:
+                raise BackendError(f"elasticsearch: bulk write rejected {op.get('_id')}: {op}")
+            retry.append(sent[op["_id"]])
+        if retry or later:
+            written += self._bulk(self._actions(index, [*retry, *later]))
+        return written
 
     def _bulk(self, actions: Iterable[dict[str, Any]]) -> int:
         written = 0
@@ -197,7 +265,7 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
         """Add or replace profiles by id; they are searchable on return."""
         try:
             index = self._write_index()
-            written = self._bulk(self._actions(index, profiles))
+            written = self._write(index, profiles)
             self.client.indices.refresh(index=index)
         except (ApiError, TransportError) as exc:
             raise BackendError(f"elasticsearch: upsert failed: {_describe(exc)}") from exc
@@ -230,12 +298,12 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
                 raise BackendError(
                     f"elasticsearch: {self.alias!r} is a concrete index, not an alias"
                 )
-            new_index = self._new_index()
+            new_index = self._new_index(loading=True)
         except (ApiError, TransportError) as exc:
             raise BackendError(f"elasticsearch: rebuild failed: {_describe(exc)}") from exc
         try:
-            written = self._bulk(self._actions(new_index, profiles))
-            self.client.indices.refresh(index=new_index)
+            written = self._write(new_index, profiles)
+            self._serve(new_index)
             old = self._current_indices()
             actions: list[dict[str, Any]] = [
                 {"remove": {"index": i, "alias": self.alias}} for i in old
@@ -348,7 +416,23 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
         self.client.close()
 
 
+# A loading index: no refreshes (none searches it yet), no replicas (copied once it is loaded
+# rather than indexing every document twice).
+_LOADING = {"number_of_replicas": 0, "refresh_interval": "-1"}
+
+
 def _source(doc: SearchDocument, profile: Profile) -> dict[str, Any]:
+    """The ``_source`` of a profile's document."""
+    return {**_search_fields(doc), "profile": stored_form(profile)}
+
+
+def _source_json(doc: SearchDocument, profile: Profile) -> str:
+    """The ``_source`` as JSON text, as the client would write ``_source``'s: the search fields,
+    then the profile's stored JSON."""
+    return f'{encode_json(_search_fields(doc))[:-1]},"profile":{stored_json(profile)}}}'
+
+
+def _search_fields(doc: SearchDocument) -> dict[str, Any]:
     return {
         "id": doc.id,
         "name": doc.name,
@@ -367,7 +451,6 @@ def _source(doc: SearchDocument, profile: Profile) -> dict[str, Any]:
         "active": doc.active,
         "flags": list(doc.flags),
         "alias_ids": list(doc.alias_ids),
-        "profile": profile.to_dict(),
     }
 
 

@@ -27,7 +27,9 @@ never repeat or skip a hit.
 
 Writes run in transactions and the database is in WAL mode: a rebuild deletes and refills every
 table in one transaction, so a concurrent search sees the old index until the commit and the new
-one after it, and a failed rebuild rolls back to the old index. An index file written by an
+one after it, and a failed rebuild rolls back to the old index. Rows are inserted in batches,
+thousands of rows a statement; during a rebuild a thread inserts one batch while the next is
+made (SQLite runs a statement without holding Python's GIL). An index file written by an
 older tdir is brought up to this storage version in place, once, by the first process to open
 it (``_prepare``).
 """
@@ -37,19 +39,27 @@ from __future__ import annotations
 import json
 import logging
 import math
+import queue
 import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from indexer.geo import EARTH_RADIUS_KM, bounding_box
 from indexer.profile import Profile
 from indexer.search.backend import BackendError, DamagedIndexError
-from indexer.search.document import LAYOUT_VERSION, SearchDocument, to_search_document
+from indexer.search.document import (
+    LAYOUT_VERSION,
+    SearchDocument,
+    stored_json,
+    to_search_document,
+)
 from indexer.search.pipeline import FetchedPage, PagedSearch, PageRequest, Row
 from indexer.search.query import (
     BEST_MATCH_VARIANCE_M2,
@@ -297,9 +307,12 @@ class SqliteBackend(PagedSearch[str]):
             if fresh:
                 for table in ("profiles", "facets", "profiles_text", *_DERIVED_TABLES):
                     conn.execute(f"DELETE FROM {table}")
-            writer = _Writer(conn, self.taxonomy)
-            yield writer
-            writer.finish()
+            writer = _Writer(conn, self.taxonomy, fresh=fresh)
+            try:
+                yield writer
+                writer.finish()
+            finally:
+                writer.close()  # before the transaction ends, whichever way
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -443,49 +456,190 @@ class _Rank(NamedTuple):
     tags: str
 
 
+# Each table's columns, in the order the writer gives its rows.
+_COLUMNS = {
+    "facet_codes": ("code", "field", "value"),
+    "profiles": (
+        "rid",
+        "id",
+        "profile",
+        "rating",
+        "rating_sort",
+        "review_count",
+        "license_verified",
+        "active",
+    ),
+    "facets": ("field", "value", "rid"),
+    "ranks": ("rid", "located", *_RANK_COLUMNS.split(", ")),
+    "places": tuple(_PLACE_COLUMNS.split(", ")),
+    "profiles_text": ("rowid", "name", "practice_name", "body"),
+}
+BATCH_PROFILES = 2000  # profiles whose rows are handed over for inserting at once
+MAX_VALUES = 32766  # a statement's parameters: SQLite's default limit (3.32 on)
+
+
+@lru_cache(maxsize=32)
+def _insert_sql(table: str, rows: int) -> str:
+    """An INSERT of this many rows into a table (a facet pair a profile repeats is kept once)."""
+    columns = _COLUMNS[table]
+    row = f"({', '.join('?' * len(columns))})"
+    verb = "INSERT OR IGNORE" if table == "facets" else "INSERT"
+    return f"{verb} INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
+
+
+class _Rows:
+    """Rows not inserted yet, by table."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COLUMNS}
+
+    def add_search(self, rid: int, rank: _Rank, points: Iterable[tuple[float, float]]) -> None:
+        """The ``ranks`` row and the ``places`` rows of one active profile."""
+        unique = sorted(set(points))
+        self.tables["ranks"].append((rid, int(bool(unique)), *rank))
+        single = int(len(unique) == 1)
+        for lat, lon in unique:
+            phi = math.radians(lat)
+            self.tables["places"].append((lat, lon, rid, phi, math.cos(phi), single, *rank))
+
+    def take_whole(self, per_statement: dict[str, int]) -> _Rows:
+        """Take the rows that fill whole statements of ``per_statement`` rows; the rest stay."""
+        taken = _Rows()
+        for table, rows in self.tables.items():
+            whole = len(rows) - len(rows) % per_statement[table]
+            taken.tables[table] = rows[:whole]
+            del rows[:whole]
+        return taken
+
+    def insert(self, conn: sqlite3.Connection, per_statement: dict[str, int]) -> None:
+        """Insert the rows: ``per_statement`` rows a statement, the few left one by one.
+
+        One statement for thousands of rows, rather than a statement run per row: binding them
+        all is one loop in C, and SQLite runs the whole insert without taking Python's GIL back,
+        so another thread makes the next rows meanwhile."""
+        for table, rows in self.tables.items():
+            size = per_statement[table]
+            whole = len(rows) - len(rows) % size
+            if whole:
+                sql = _insert_sql(table, size)
+                for start in range(0, whole, size):
+                    conn.execute(sql, list(chain.from_iterable(rows[start : start + size])))
+            if whole < len(rows):
+                conn.executemany(_insert_sql(table, 1), rows[whole:])
+
+
+class _Inserter:
+    """Inserts batches of rows on a thread of its own while the writer makes the next batch.
+
+    While SQLite runs a statement, Python's GIL is free for the thread making rows, so making
+    rows (Python) and inserting them (SQLite) each have a core. Only the writer's thread uses
+    the connection otherwise, and only once ``drain`` has returned."""
+
+    def __init__(self, conn: sqlite3.Connection, per_statement: dict[str, int]) -> None:
+        self.conn = conn
+        self.per_statement = per_statement
+        self.batches: queue.Queue[_Rows | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.closing = False
+        self.thread = threading.Thread(target=self._run, name="sqlite-inserter", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = self.batches.get()
+            try:
+                if batch is None:
+                    return
+                # After a failure, or once the writer gave up, batches are only taken off.
+                if self.error is None and not self.closing:
+                    batch.insert(self.conn, self.per_statement)
+            except BaseException as exc:
+                self.error = exc
+            finally:
+                self.batches.task_done()
+
+    def put(self, batch: _Rows) -> None:
+        self._raise()
+        self.batches.put(batch)
+
+    def drain(self) -> None:
+        """Wait until every batch handed over is inserted; raise what inserting one raised."""
+        self.batches.join()
+        self._raise()
+
+    def close(self) -> None:
+        """Stop the thread; batches not inserted yet are dropped (the transaction is ending:
+        ``drain`` came first if it is to commit)."""
+        self.closing = True
+        if self.thread.is_alive():
+            self.batches.put(None)
+            self.thread.join()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 def _write_search_rows(
     conn: sqlite3.Connection, rid: int, rank: _Rank, points: Iterable[tuple[float, float]]
 ) -> None:
     """The ``ranks`` row and the ``places`` rows of one profile."""
-    unique = sorted(set(points))
-    radians = [math.radians(lat) for lat, _ in unique]
-    conn.execute(
-        f"INSERT INTO ranks (rid, located, {_RANK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (rid, int(bool(unique)), *rank),
-    )
-    single = int(len(unique) == 1)
-    conn.executemany(
-        f"INSERT INTO places ({_PLACE_COLUMNS}) VALUES ({', '.join('?' * 13)})",
-        [
-            (lat, lon, rid, phi, math.cos(phi), single, *rank)
-            for (lat, lon), phi in zip(unique, radians, strict=True)
-        ],
-    )
+    rows = _Rows()
+    rows.add_search(rid, rank, points)
+    rows.insert(conn, {table: 1 for table in _COLUMNS})
 
 
 def _tags(codes: Iterable[int]) -> str:
-    return " " + "".join(f"{code} " for code in sorted(codes))
+    """``' 3 17 42 '``: every code between spaces, so that ``' 17 '`` finds one."""
+    listed = " ".join(map(str, sorted(codes)))
+    return f" {listed} " if listed else " "
 
 
 class _Writer:
-    """The bookkeeping of one write transaction: facet codes, and which rids gain or lose which
-    facet values, applied to the bitmaps once, at the end."""
+    """The bookkeeping of one write transaction: facet codes, which rids gain or lose which
+    facet values (applied to the bitmaps once, at the end), and the rows not yet inserted.
 
-    def __init__(self, conn: sqlite3.Connection, taxonomy: Taxonomy) -> None:
+    ``fresh``: the transaction emptied the index, so only a profile written twice in it has a
+    stored version to replace, and rows are inserted by an ``_Inserter`` while the next are
+    made. ``close`` must follow, whatever happened."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, taxonomy: Taxonomy, *, fresh: bool = False
+    ) -> None:
         self.conn = conn
         self.taxonomy = taxonomy
+        self.fresh = fresh
         self.codes = {
             (field, value): code
             for code, field, value in conn.execute("SELECT code, field, value FROM facet_codes")
         }
         self.gained: dict[int, bytearray] = {}
         self.lost: dict[int, bytearray] = {}
+        self.rows = _Rows()
+        self.pending: set[str] = set()  # profiles whose rows are not all inserted yet
+        self.unflushed = 0  # profiles put since the last flush
+        self.written: set[str] = set()
+        # The rid and the code SQLite would give the next new profile and facet value (one past
+        # the largest), given here so that rows can carry them before they are inserted.
+        self.next_rid: int = conn.execute(
+            "SELECT COALESCE(MAX(rid), 0) + 1 FROM profiles"
+        ).fetchone()[0]
+        self.next_code: int = max(self.codes.values(), default=0) + 1
+        most = min(conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), MAX_VALUES)
+        self.per_statement = {table: most // len(columns) for table, columns in _COLUMNS.items()}
+        self.inserter = _Inserter(conn, self.per_statement) if fresh else None
 
     def put(self, profile: Profile) -> None:
         """Write a profile, in place of any stored one with its id (keeping that one's rid, so
         the facet bitmaps stay as short as the index is large)."""
         doc = to_search_document(profile, self.taxonomy)
-        self._insert(doc, profile, self.remove(doc.id))
+        if doc.id in self.pending:
+            self.flush(everything=True)  # the version it replaces is stored before it is removed
+        rid = None if self.fresh and doc.id not in self.written else self.remove(doc.id)
+        if rid is None:
+            rid = self.next_rid
+            self.next_rid += 1
+        self._insert(doc, profile, rid)
 
     def remove(self, profile_id: str) -> int | None:
         """Delete a profile by id; return the rid it had, or None."""
@@ -505,27 +659,22 @@ class _Writer:
         self.conn.execute("DELETE FROM profiles_text WHERE rowid = ?", (rid,))
         return rid
 
-    def _insert(self, doc: SearchDocument, profile: Profile, rid: int | None) -> None:
-        rid = self.conn.execute(
-            "INSERT INTO profiles (rid, id, profile, rating, rating_sort, review_count,"
-            " license_verified, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    def _insert(self, doc: SearchDocument, profile: Profile, rid: int) -> None:
+        tables = self.rows.tables
+        tables["profiles"].append(
             (
                 rid,
                 doc.id,
-                json.dumps(profile.to_dict(), ensure_ascii=False, separators=(",", ":")),
+                stored_json(profile),
                 doc.rating,
                 doc.rating_sort,
                 doc.review_count,
                 int(doc.license_verified),
                 int(doc.active),
-            ),
-        ).lastrowid
-        assert rid is not None
-        pairs = [(f, v) for f, values in doc.facet_values().items() for v in values]
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO facets (field, value, rid) VALUES (?, ?, ?)",
-            [(f, v, rid) for f, v in pairs],
+            )
         )
+        pairs = [(f, v) for f, values in doc.facet_values().items() for v in values]
+        tables["facets"].extend([(f, v, rid) for f, v in pairs])
         if doc.active:  # an inactive profile is kept, but never searched
             rank = _Rank(
                 doc.id,
@@ -536,27 +685,56 @@ class _Writer:
                 best_match_rating_part(doc.rating),
                 self.tag(rid, pairs),
             )
-            _write_search_rows(self.conn, rid, rank, ((p.lat, p.lon) for p in doc.points))
-        self.conn.execute(
-            "INSERT INTO profiles_text (rowid, name, practice_name, body) VALUES (?, ?, ?, ?)",
-            (rid, doc.name, doc.practice_name, doc.body),
-        )
+            self.rows.add_search(rid, rank, ((p.lat, p.lon) for p in doc.points))
+        tables["profiles_text"].append((rid, doc.name, doc.practice_name, doc.body))
+        self.pending.add(doc.id)
+        self.written.add(doc.id)
+        self.unflushed += 1
+        if self.unflushed >= BATCH_PROFILES:
+            self.flush()
+
+    def flush(self, *, everything: bool = False) -> None:
+        """Insert the rows made so far that fill whole statements, or ``everything``; then the
+        connection is the writer's again."""
+        self.unflushed = 0
+        if everything:
+            batch, self.rows = self.rows, _Rows()
+        else:
+            batch = self.rows.take_whole(self.per_statement)
+        if self.inserter is None:
+            batch.insert(self.conn, self.per_statement)
+        else:
+            self.inserter.put(batch)
+            if everything:
+                self.inserter.drain()
+        if everything:
+            self.pending.clear()
+
+    def close(self) -> None:
+        """Stop inserting (after ``finish``, nothing is left to insert)."""
+        if self.inserter is not None:
+            self.inserter.close()
 
     def tag(self, rid: int, pairs: Iterable[tuple[str, str]]) -> str:
         """The tags of a profile carrying these facet values; they join its bitmaps."""
-        codes = {self._code(field, value) for field, value in pairs if field != "alias_id"}
-        for code in codes:
-            self._mark(code, rid, self.gained, self.lost)
+        known = self.codes
+        codes = {known.get(pair) or self._code(*pair) for pair in pairs if pair[0] != "alias_id"}
+        gained, lost = self.gained, self.lost
+        for code in codes:  # _mark, inline: this runs for every facet value of every profile
+            bits = gained.get(code)
+            if bits is None:
+                bits = gained[code] = bytearray()
+            _set_bit(bits, rid)
+            if code in lost:
+                _clear_bit(lost[code], rid)
         return _tags(codes)
 
     def _code(self, field: str, value: str) -> int:
         code = self.codes.get((field, value))
         if code is None:
-            code = self.conn.execute(
-                "INSERT INTO facet_codes (field, value) VALUES (?, ?)", (field, value)
-            ).lastrowid
-            assert code is not None
-            self.codes[field, value] = code
+            code = self.codes[field, value] = self.next_code
+            self.next_code += 1
+            self.rows.tables["facet_codes"].append((code, field, value))
         return code
 
     @staticmethod
@@ -569,7 +747,9 @@ class _Writer:
             _clear_bit(out_of[code], rid)
 
     def finish(self) -> None:
-        """Apply the changes to the facet bitmaps, and tell readers they changed."""
+        """Insert the rows left, apply the changes to the facet bitmaps, and tell readers they
+        changed."""
+        self.flush(everything=True)
         for code in self.gained.keys() | self.lost.keys():
             row = self.conn.execute("SELECT bits FROM facet_bits WHERE code = ?", (code,))
             stored = row.fetchone()
