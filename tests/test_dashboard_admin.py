@@ -173,8 +173,12 @@ def test_sources_with_their_health(directory: Any) -> None:
     assert overview.loc["guild", "Schedule"] == "every 3 days"
     never = overview[overview["Health"] == "never crawled"]
     assert len(never) == len(overview) - 2
-    # The most urgent first.
+    # The most urgent first; a source switched off in the catalog (never crawled, but waiting
+    # for nothing) after every enabled one, and the page does not open on it.
     assert list(overview.index[:1]) == ["guild"]
+    off = list(overview[overview["State"] == "disabled"].index)
+    assert off and list(overview.index[-len(off) :]) == off
+    assert at.selectbox(key="admin_source").value not in off
 
 
 def test_a_source_in_detail(directory: Any) -> None:

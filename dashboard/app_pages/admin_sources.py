@@ -75,20 +75,28 @@ def schedule_cell(health: SourceHealth, item: SourceSchedule | None) -> str:
     return f"{text} (set here)" if item is not None and item.override is not None else text
 
 
+def urgency(
+    item: SourceHealth, schedules: dict[str, SourceSchedule], alerts: list[Alert]
+) -> tuple[bool, int, int, str]:
+    """How a source ranks on this page, most in need first: a source switched off (never
+    crawled, but not waiting for anything) after every enabled one, then by its worst alert
+    and its freshness."""
+    schedule = schedules.get(item.source.name)
+    return (
+        schedule is not None and not schedule.enabled,
+        severity(alerts, item.source.name),
+        FRESHNESS_ORDER[item.freshness],
+        item.source.name,
+    )
+
+
 def overview_table(
     health: list[SourceHealth], schedules: dict[str, SourceSchedule], alerts: list[Alert]
 ) -> pd.DataFrame:
     """One row per source, the most urgent first."""
     flagged = alerts_by_source(alerts)
     rows = []
-    ordered = sorted(
-        health,
-        key=lambda h: (
-            severity(alerts, h.source.name),
-            FRESHNESS_ORDER[h.freshness],
-            h.source.name,
-        ),
-    )
+    ordered = sorted(health, key=lambda h: urgency(h, schedules, alerts))
     for item in ordered:
         name = item.source.name
         schedule = schedules.get(name)
@@ -274,7 +282,7 @@ def main() -> None:
         st.info("The catalog lists no sources.")
         return
     # The most urgent first, as in the table: the page opens on the source most in need.
-    known.sort(key=lambda h: (severity(alerts, h.source.name), FRESHNESS_ORDER[h.freshness]))
+    known.sort(key=lambda h: urgency(h, schedules, alerts))
     titles = {h.source.name: plain_text(h.source.title) for h in known}
     chosen = st.selectbox(
         "Source", list(titles), key="admin_source", format_func=lambda n: f"{n} — {titles[n]}"
