@@ -41,7 +41,7 @@ test: $(STAMP) system-deps browser-deps lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The quick loop while working: unit tests and the embedded backend's, no browser, no
-# Elasticsearch, no crawl or service (about a minute); `make test` runs everything.
+# Elasticsearch, no crawl, service or process (under two minutes); `make test` runs everything.
 test-fast: $(STAMP) lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --quick
 

@@ -52,6 +52,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "e2e" in item.path.parts
             or item.get_closest_marker("system") is not None
             or "es_url" in getattr(item, "fixturenames", ())
+            or "demo_web" in getattr(item, "fixturenames", ())  # a served demo web: a crawl
             or "elasticsearch" in getattr(getattr(item, "callspec", None), "params", {}).values()
         )
         (left_out if slow else kept).append(item)

@@ -118,6 +118,7 @@ def test_failing_runs_are_an_alert_until_one_succeeds(home: Path, book: Schedule
     assert kinds(book) == {}
 
 
+@pytest.mark.system  # runs the tdir command
 def test_the_alerts_command_prints_them_and_can_fail_a_check(home: Path) -> None:
     crawled(home, "atlas", 0.0, now=datetime.now(UTC), listing=100)
     done = tdir(home, "alerts", "--json", "--check")

@@ -200,6 +200,7 @@ def test_a_run_whose_process_died_is_failed_and_its_source_freed(home: Path) -> 
 # -- the command line -------------------------------------------------------------------------
 
 
+@pytest.mark.system  # runs the tdir command, a process per bad input
 def test_bad_input_on_the_command_line_is_an_error_naming_it(home: Path) -> None:
     cases = [
         (["schedule", "set", "atlas", "--every", "banana"], "'banana' is not like 12h or 1d"),
