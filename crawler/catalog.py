@@ -149,16 +149,10 @@ def load_catalog(
 def source_titles(path: Path | str | None = None) -> dict[str, str]:
     """Each source's title by name, read without filling the catalog's ``${...}`` URLs (a page
     that only names sources needs no site manifest). Raises CatalogError for an unreadable file."""
-    text, label = catalog_text(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"{label}: not valid YAML: {exc}") from None
-    sources = data.get("sources") if isinstance(data, dict) else None
     return {
         str(item["name"]): str(item.get("title") or item["name"])
-        for item in sources or []
-        if isinstance(item, dict) and item.get("name")
+        for item in raw_sources(*catalog_text(path))
+        if item.get("name")
     }
 
 
@@ -167,18 +161,24 @@ def source_terms(path: Path | str | None = None) -> dict[str, StorageTerms]:
     ``${...}`` URLs (the index build and the dashboard need no site manifest). CatalogError for an
     unreadable file or terms that cannot be read."""
     text, label = catalog_text(path)
+    found = {}
+    for item in raw_sources(text, label):
+        if item.get("name") and item.get("terms") is not None:
+            terms = parse_terms(item["terms"], f"{label}: source {item['name']!r}")
+            if terms is not None:
+                found[str(item["name"])] = terms
+    return found
+
+
+def raw_sources(text: str, label: str) -> list[dict[str, Any]]:
+    """A catalog's source entries as written, ``${...}`` unfilled (what may be read of a catalog
+    without a site manifest). CatalogError for text that is not YAML."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogError(f"{label}: not valid YAML: {exc}") from None
     sources = data.get("sources") if isinstance(data, dict) else None
-    found = {}
-    for item in sources or []:
-        if isinstance(item, dict) and item.get("name") and item.get("terms") is not None:
-            terms = parse_terms(item["terms"], f"{label}: source {item['name']!r}")
-            if terms is not None:
-                found[str(item["name"])] = terms
-    return found
+    return [item for item in sources or [] if isinstance(item, dict)]
 
 
 def catalog_text(path: Path | str | None) -> tuple[str, str]:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import requests
 import yaml
 
-from crawler.catalog import CatalogError, Source, parse_catalog, placeholders
+from crawler.catalog import CatalogError, Source, parse_catalog, placeholders, raw_sources
 from crawler.runs import CrawlStore, RunRecord
 
 QUOTA_ERROR = "api/quota-exhausted"  # the error kind an API spider counts when its quota is spent
@@ -69,16 +69,10 @@ def check_catalog(
     (see :func:`probe_url`), None: no probing. CatalogError for a catalog that cannot be read.
     """
     env = os.environ if env is None else env
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"{label}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
-        raise CatalogError(f"{label}: expected a top-level 'sources:' list")
     values = {**env, **(variables or {})}
     checks = []
-    for raw in data["sources"]:
-        if not isinstance(raw, dict) or not raw.get("name"):
+    for raw in raw_sources(text, label):
+        if not raw.get("name"):
             raise CatalogError(f"{label}: every source needs a name")
         unset = sorted(n for n in placeholders(yaml.safe_dump(raw)) if n not in values)
         check = SourceCheck(
