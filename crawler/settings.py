@@ -100,9 +100,13 @@ def crawl_settings(
         "HTTPCACHE_IGNORE_HTTP_CODES": [500, 502, 503, 504, 408, 429],
         # Links of a URL template that costs pages and never leads to a record stop being
         # followed past the source's trap budget (traps.py); the run counts what it dropped.
-        # The page ledger (ledger.py) sits closest to the spider: it sees every link, refetches
-        # a page that lost its listing, and keeps what became of each page for vanish checks.
-        "SPIDER_MIDDLEWARES": {"crawler.traps.TrapGuard": 600, "crawler.ledger.PageLedger": 700},
+        # The page ledger (page_ledger.py) sits closest to the spider: it sees every link,
+        # refetches a page that lost its listing, and keeps what became of each page for
+        # vanish checks.
+        "SPIDER_MIDDLEWARES": {
+            "crawler.traps.TrapGuard": 600,
+            "crawler.page_ledger.PageLedger": 700,
+        },
         "ITEM_PIPELINES": {"crawler.pipelines.RecordPipeline": 100},
         "EXTENSIONS": {
             "crawler.extensions.RunRecorder": 500,

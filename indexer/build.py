@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,6 +23,7 @@ from crawler.runs import CrawlStore
 from crawler.terms import StorageTerms
 from indexer.corrections import Curation
 from indexer.normalize.records import NormalizedListing, normalize_listing, normalize_review
+from indexer.parallel import parallel_map
 from indexer.profile import Profile
 from indexer.profiles import ListingFacts, build_profile
 from indexer.ratings import ReviewFact
@@ -113,16 +115,16 @@ def build_profiles(
     ]
     summary.listings = len(listings)
     facts: dict[str, ListingFacts] = {}
-    for listing, active in progress(listings, "normalising listings", len(listings)):
-        facts[listing.id] = ListingFacts(
-            listing, normalize_listing(listing, taxonomy=taxonomy), active
-        )
-        summary.inactive_listings += not active
-    registry = Registry(
-        to_issuer_record(record, taxonomy)
-        for snap in snapshots
-        for record in snap.credential_records.values()
+    normalized = parallel_map(
+        partial(normalize_listing, taxonomy=taxonomy), [listing for listing, _ in listings]
     )
+    for (listing, active), norm in progress(
+        zip(listings, normalized, strict=True), "normalising listings", len(listings)
+    ):
+        facts[listing.id] = ListingFacts(listing, norm, active)
+        summary.inactive_listings += not active
+    records = [record for snap in snapshots for record in snap.credential_records.values()]
+    registry = Registry(parallel_map(partial(to_issuer_record, taxonomy=taxonomy), records))
     resolution = resolve([listing_keys(f.listing, f.normalized) for f in facts.values()])
     clusters = resolution.clusters
     summary.candidate_pairs = resolution.candidate_pairs
@@ -202,15 +204,19 @@ def _attach_reviews(
         for ref in (fact.listing.source_ref, fact.listing.provenance.url):
             by_ref.setdefault((source, ref), fact.listing.id)
             by_ref.setdefault((source, _page(ref)), fact.listing.id)
-    attached: dict[str, list[ReviewFact]] = defaultdict(list)
+    found: list[tuple[str, Review]] = []
     orphans = 0
     for snap in snapshots:
         for review in snap.reviews.values():
             listing_id = _find_listing(review, by_ref)
             if listing_id is None:
                 orphans += 1
-                continue
-            attached[listing_id].append(review_fact(review))
+            else:
+                found.append((listing_id, review))
+    attached: dict[str, list[ReviewFact]] = defaultdict(list)
+    review_facts = parallel_map(review_fact, [review for _, review in found])
+    for (listing_id, _), made in zip(found, review_facts, strict=True):
+        attached[listing_id].append(made)
     return attached, orphans
 
 

@@ -20,10 +20,10 @@ from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
-import zipcodes
 from rapidfuzz import fuzz, process
 
 from indexer.taxonomy import fold
+from indexer.zip_table import zip_rows
 
 # USPS codes of the states, DC and the inhabited territories, with their names.
 STATES: dict[str, str] = {
@@ -225,7 +225,7 @@ def gazetteer() -> Gazetteer:
     """The gazetteer of every US city in the ZIP table, built once per process."""
     primary: dict[str, dict[str, _Totals]] = {}
     acceptable: dict[str, dict[str, _Totals]] = {}
-    for row in zipcodes.list_all():
+    for row in zip_rows():
         if row["zip_code_type"] == "MILITARY" or not row["lat"]:
             continue
         lat, lon, state = float(row["lat"]), float(row["long"]), row["state"]

@@ -7,27 +7,16 @@ at its ZIP, else its city: there is no street database), or "lat,lon". A ZIP res
 centroid; a city to the centroid of the city's ZIP centroids. Each answer records its
 precision, so a profile (or a search) can say how exact its point is.
 
-``zipcodes`` loads its whole table (some 0.3 s) on a process's first query, longer than the rest
-of a ``tdir search``. So a ZIP is looked up in a copy of the ZIP, point, city and state columns
-of that table, made on first use and kept in an SQLite file per ``zipcodes`` version in
-``TDIR_CACHE_DIR`` (default ``$XDG_CACHE_HOME/tdir``, else ``~/.cache/tdir``); where no copy can
-be kept, ``zipcodes`` answers.
+A ZIP is looked up in :mod:`indexer.zip_table`, a copy of ``zipcodes``' table that opens in
+milliseconds.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import sqlite3
-import tempfile
-import threading
-from contextlib import closing, suppress
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Literal
-
-import zipcodes
 
 from indexer.gazetteer import (
     STATE_MAX_WORDS,
@@ -41,6 +30,7 @@ from indexer.gazetteer import (
 )
 from indexer.geo import GeoPoint
 from indexer.online_geocoder import online_geocoder
+from indexer.zip_table import zip_row
 
 Precision = Literal["rooftop", "zip", "city"]
 
@@ -78,73 +68,17 @@ def zip_centroid(zip_code: str) -> Place | None:
 @cache
 def _zip_centroid(zip5: str) -> Place | None:
     # Cached: a directory repeats the same ZIPs many times.
-    row = _zip_row(zip5)
+    row = zip_row(zip5)
     if row is None or not row[0]:
         return None
     lat, lon, city, state = row
     return Place(GeoPoint(float(lat), float(lon)), "zip", f"{zip5} ({city}, {state})")
 
 
-def _zip_row(zip5: str) -> tuple[str, str, str, str] | None:
-    """The latitude, longitude, city and state ``zipcodes.matching`` gives first for a ZIP."""
-    table = _zip_table()
-    if table is not None:
-        try:
-            with _ZIP_TABLE_LOCK:
-                return table.execute(
-                    "SELECT lat, long, city, state FROM zips WHERE zip = ?", (zip5,)
-                ).fetchone()
-        except sqlite3.Error:
-            pass  # a damaged copy: zipcodes answers
-    found = zipcodes.matching(zip5)
-    if not found:
-        return None
-    row = found[0]
-    return row.get("lat") or "", row["long"], row["city"], row["state"]
-
-
-_ZIP_TABLE_LOCK = threading.Lock()  # the copy's one connection serves every thread
-
-
-@cache
-def _zip_table() -> sqlite3.Connection | None:
-    """The copy of zipcodes' table for this ``zipcodes`` version, made on first use; None
-    where it can be neither read nor made."""
-    try:
-        configured = os.environ.get("TDIR_CACHE_DIR")
-        base = Path(configured or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        path = (base if configured else base / "tdir") / f"zipcodes-{zipcodes.__version__}.sqlite3"
-        if not path.exists():
-            _copy_zip_table(path)
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-    except (OSError, RuntimeError, sqlite3.Error):  # RuntimeError: no home directory
-        return None
-
-
-def _copy_zip_table(path: Path) -> None:
-    """Write the copy whole, then put it in place: a reader never sees half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=path.name, suffix=".partial", dir=path.parent)
-    os.close(handle)
-    os.chmod(partial, 0o644)  # public data: whoever shares the cache directory may read it
-    try:
-        with closing(sqlite3.connect(partial)) as conn, conn:
-            conn.execute(
-                "CREATE TABLE zips (zip TEXT PRIMARY KEY, lat TEXT NOT NULL, long TEXT NOT NULL,"
-                " city TEXT NOT NULL, state TEXT NOT NULL) WITHOUT ROWID"
-            )
-            # OR IGNORE keeps a ZIP's first row, the one ``matching`` gives first.
-            conn.executemany(
-                "INSERT OR IGNORE INTO zips VALUES (?, ?, ?, ?, ?)",
-                (
-                    (row["zip_code"], row["lat"] or "", row["long"], row["city"], row["state"])
-                    for row in zipcodes.list_all()
-                ),
-            )
-        os.replace(partial, path)
-    finally:
-        with suppress(FileNotFoundError):
-            os.unlink(partial)
+def zip_state(zip5: str) -> str | None:
+    """The state a ZIP code is in, or None for a ZIP the table does not know."""
+    row = zip_row(zip5)
+    return row[3] if row else None
 
 
 def city_centroid(city: str, state: str) -> Place | None:

@@ -14,6 +14,7 @@ import pytest
 import zipcodes
 
 import tdir.cli
+from indexer.zip_table import copy_name
 
 # Libraries of the crawler (Scrapy, Twisted), of normalisation (dateparser), of the dashboard
 # (Streamlit) and of the other backend (elasticsearch): a search through the embedded index
@@ -90,7 +91,7 @@ def test_a_zip_is_looked_up_in_a_copy_of_the_zip_table_made_once(tmp_path: Path)
 
     made = run_python(lookup, TDIR_CACHE_DIR=str(tmp_path))
     assert (made.returncode, made.stdout) == (0, label), made.stderr
-    assert [p.name for p in tmp_path.iterdir()] == [f"zipcodes-{zipcodes.__version__}.sqlite3"]
+    assert [p.name for p in tmp_path.iterdir()] == [copy_name()]
     read = run_python(without_zipcodes, TDIR_CACHE_DIR=str(tmp_path))
     assert (read.returncode, read.stdout) == (0, label), read.stderr
     # Nowhere to keep a copy: zipcodes answers, the same.

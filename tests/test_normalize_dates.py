@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from indexer.normalize.dates import parse_date
+from indexer.normalize.dates import DateOrder, _parse_common, parse_date, read_with_dateparser
 
 FETCHED = date(2024, 6, 15)
 
@@ -102,3 +105,65 @@ def test_bad_dates_give_none_and_a_reason(raw: str, reason: str) -> None:
 
 def test_nothing_given() -> None:
     assert parse_date(None, reference=FETCHED).flags == ()
+
+
+# -- the common shapes read without dateparser agree with dateparser -----------------------------
+
+_MONTH_NAMES = [m for m in calendar.month_name if m] + [m for m in calendar.month_abbr if m]
+
+
+@st.composite
+def _common_shape(draw: st.DrawFn) -> str:
+    """A date in one of the shapes read without dateparser, valid or not (February 30)."""
+    year = draw(st.integers(1950, 2030))
+    month = draw(st.integers(1, 12))
+    day = draw(st.integers(1, 31))
+    name = draw(st.sampled_from([*_MONTH_NAMES, "Sept"])) if draw(st.booleans()) else None
+    name = name or calendar.month_name[month]
+    cased = draw(st.sampled_from([str, str.lower, str.upper]))(name)
+    dot = "." if len(name) <= 4 and draw(st.booleans()) else ""
+    sep = draw(st.sampled_from("/.-"))
+    count = draw(st.sampled_from(["a", "an", "one", *map(str, range(0, 40))]))
+    unit = draw(st.sampled_from(["day", "week", "month", "year"]))
+    plural = "s" if draw(st.booleans()) else ""
+    return draw(
+        st.sampled_from(
+            [
+                f"{cased}{dot} {day}, {year}",
+                f"{cased}{dot} {day} {year}",
+                f"{day} {cased}{dot} {year}",
+                f"{cased}{dot} {year}",
+                f"{month}{sep}{day}{sep}{year}",
+                f"{day}{sep}{month}{sep}{year}",
+                f"{month:02d}{sep}{day:02d}{sep}{year}",
+                f"{count} {unit}{plural} ago",
+                draw(st.sampled_from(["today", "Today", "yesterday", "Yesterday"])),
+            ]
+        )
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=_common_shape(),
+    reference=st.dates(date(1990, 1, 1), date(2030, 12, 31)),
+    order=st.sampled_from(["MDY", "DMY", "YMD"]),
+    allow_future=st.booleans(),
+)
+def test_common_shapes_read_as_dateparser_reads_them(
+    text: str, reference: date, order: DateOrder, allow_future: bool
+) -> None:
+    fast = _parse_common(text, reference, order)
+    if fast is None:
+        return  # not read here: dateparser alone reads it
+    assert fast == read_with_dateparser(text, reference, order, allow_future), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["March 3, 2024", "3 Mar 2024", "Sept 2024", "04.13.2024", "3 weeks ago", "an year ago"],
+)
+def test_the_common_shapes_are_read_without_dateparser(text: str) -> None:
+    # "an year ago" is no English, but dateparser reads it too; the point is the fast path
+    # answers all of these, so a build never pays dateparser's millisecond for them.
+    assert _parse_common(text, FETCHED, "MDY") is not None

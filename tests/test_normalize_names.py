@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import string
 from importlib import resources
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nameparser import HumanName
 
-from indexer.normalize.names import parse_person_name
-from indexer.taxonomy import fold
+from indexer.normalize.names import _constants, name_parts, parse_person_name
+from indexer.taxonomy import fold, load_taxonomy
 
 
 def _parts(raw: str) -> tuple[str, str, str, str]:
@@ -130,3 +134,48 @@ def test_every_nickname_belongs_to_one_group() -> None:
     text = resources.files("indexer").joinpath("data/person_names.yaml").read_text("utf-8")
     seen: list[str] = [fold(n) for group in yaml.safe_load(text)["nicknames"] for n in group]
     assert len(seen) == len(set(seen))
+
+
+# -- plain names read without nameparser's pipeline agree with nameparser ------------------------
+
+_RESERVED = ["Van", "Von", "De", "Del", "La", "Dr", "Mr", "Sir", "King", "Jr", "Sr", "Iii", "Iv"]
+_RESERVED += ["Phd", "And", "Of", "Abu", "Abdul", "Dos", "Esq", "Lmt", "Rn", "Ma", "Md", "Jd"]
+_RESERVED += ["Bem", "St", "E", "Y", "Mac"]
+_NAME_WORD = st.one_of(
+    st.from_regex(r"[A-Z][a-z]{1,9}", fullmatch=True),
+    st.from_regex(r"(Mc|Mac|O)[A-Z][a-z]{2,6}", fullmatch=True),
+    st.from_regex(r"[A-Z][a-z]{1,6}-[A-Z][a-z]{1,6}", fullmatch=True),
+    # Words nameparser gives a role (titles, suffixes, prefixes, conjunctions), capitalised.
+    st.sampled_from(_RESERVED),
+    st.builds(lambda w: f"{w}-Smith", st.sampled_from(_RESERVED)),
+)
+_INITIAL = st.builds(
+    lambda c, dot: c + dot, st.sampled_from(string.ascii_uppercase), st.sampled_from([".", ""])
+)
+
+
+@st.composite
+def _listed_name(draw: st.DrawFn) -> str:
+    first, last = draw(_NAME_WORD), draw(_NAME_WORD)
+    middle = draw(st.one_of(st.none(), _NAME_WORD, _INITIAL))
+    more = draw(st.lists(_NAME_WORD, max_size=2))
+    if draw(st.booleans()):
+        return ", ".join([last, " ".join(p for p in (first, middle, *more) if p)])
+    return " ".join(p for p in (first, middle, last, *more) if p)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_listed_name())
+def test_listed_names_split_as_nameparser_splits_them(text: str) -> None:
+    constants = _constants(load_taxonomy())
+    parsed = HumanName(text, constants=constants)
+    suffixes = [token for piece in parsed.suffix_list for token in piece.split()]
+    parsed.capitalize()
+    expected = (parsed.title, parsed.first, parsed.middle, parsed.last, suffixes)
+    assert name_parts(text, constants) == expected
+
+
+def test_a_repeated_name_is_parsed_once() -> None:
+    first = parse_person_name("Rosalind Featherstonehaugh-Quill, LMT")
+    assert parse_person_name("Rosalind Featherstonehaugh-Quill, LMT") is first
+    assert parse_person_name("Rosalind Featherstonehaugh-Quill, LMT", field="holder") is not first

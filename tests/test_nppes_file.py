@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import zipcodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scrapy.utils.test import get_crawler
@@ -40,7 +39,6 @@ from crawler.extract.nppes import (
     LAST_UPDATE,
     NEEDED_COLUMNS,
     REACTIVATION_DATE,
-    STATE_CODES,
     BulkLayout,
     NoDataFileError,
     NppesLayoutError,
@@ -135,10 +133,6 @@ def test_the_shipped_header_is_the_readme_layout() -> None:
     assert HEADER.index("Is Sole Proprietor") == 307
     assert HEADER.index("Healthcare Provider Taxonomy Group_15") == 328
     assert set(NEEDED_COLUMNS) <= set(HEADER)
-
-
-def test_state_codes_are_the_usps_codes_zipcodes_knows() -> None:
-    assert {row["state"] for row in zipcodes.list_all()} == STATE_CODES
 
 
 def test_columns_are_found_by_name_in_any_order_and_vintage() -> None:

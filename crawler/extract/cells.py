@@ -22,10 +22,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 
-import zipcodes
+from crawler.usps import STATE_CODES
 
 ISO = "iso"
 NAME_ORDERS = ("last_first", "first_last")
@@ -80,16 +79,10 @@ class CityStateZip:
     postal_code: str
 
 
-@cache
-def state_codes() -> frozenset[str]:
-    """Every two-letter USPS code that has ZIP codes: states, DC, territories, military."""
-    return frozenset(row["state"] for row in zipcodes.list_all())
-
-
 def state_code(text: str) -> str:
     """The USPS code a cell gives, upper-cased; CellError when it names no US state."""
     code = text.strip().upper()
-    if code not in state_codes():
+    if code not in STATE_CODES:
         raise CellError("value/state-unknown", f"{text!r} is not a US state code")
     return code
 

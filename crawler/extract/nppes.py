@@ -58,6 +58,7 @@ from crawler.items import (
     Provenance,
     stable_id,
 )
+from crawler.usps import STATE_CODES
 
 HEADER_FILE = "data/nppes_header.csv"
 TAXONOMY_SLOTS = 15
@@ -147,20 +148,6 @@ def bulk_file_header() -> tuple[str, ...]:
     """Every column of the data file, in the order CMS publishes them (330)."""
     text = resources.files("crawler").joinpath(HEADER_FILE).read_text(encoding="utf-8")
     return tuple(next(csv.reader(io.StringIO(text))))
-
-
-# USPS codes of the states, DC, the territories and freely associated states, and the military
-# post offices: a license's state is one of them. Written out rather than read from the
-# ``zipcodes`` package at each crawl (a second and 130 MB to load its table); the tests check
-# the two agree.
-# fmt: off
-STATE_CODES = frozenset((
-    "AA", "AE", "AK", "AL", "AP", "AR", "AS", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "FM", "GA",
-    "GU", "HI", "IA", "ID", "IL", "IN", "KS", "KY", "LA", "MA", "MD", "ME", "MH", "MI", "MN", "MO",
-    "MP", "MS", "MT", "NC", "ND", "NE", "NH", "NJ", "NM", "NV", "NY", "OH", "OK", "OR", "PA", "PR",
-    "PW", "RI", "SC", "SD", "TN", "TX", "UT", "VA", "VI", "VT", "WA", "WI", "WV", "WY",
-))
-# fmt: on
 
 
 class NppesFileError(Exception):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 
 import usaddress
 from scourgify.address_constants import (
@@ -72,6 +73,14 @@ class NormalizedAddress:
         return f"{self.street} {self.unit}" if self.unit else self.street
 
 
+@lru_cache(maxsize=200_000)
+def _tag(text: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """usaddress's labels of a street text. Cached: a practice's address comes back from every
+    source listing its therapists, and usaddress's tagger costs most of a millisecond."""
+    tagged, kind = usaddress.tag(text)
+    return tuple(tagged.items()), kind
+
+
 def normalize_address(  # noqa: C901 - one branch per flag the docstring lists
     address: PostalAddress | str | None, *, field: str = "address"
 ) -> Normalized[NormalizedAddress]:
@@ -99,8 +108,8 @@ def normalize_address(  # noqa: C901 - one branch per flag the docstring lists
     kind = "Ambiguous"
     if text.strip():
         try:
-            tagged, kind = usaddress.tag(text)
-            tags = {label: value.strip(" ,") for label, value in tagged.items()}
+            tagged, kind = _tag(text)
+            tags = {label: value.strip(" ,") for label, value in tagged}
         except usaddress.RepeatedLabelError:
             flags.append(Flag(field, "unparseable_address", raw, "parts repeated"))
 

@@ -10,14 +10,14 @@ gives the same dates.
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
 from dateparser.date import DateDataParser
-from dateparser.search import search_dates
 
 from indexer.normalize.flags import Flag, Normalized
 
@@ -31,6 +31,20 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 _HAS_YEAR = re.compile(r"\b\d{4}\b")
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})\s*$")
 _ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?\s*$")
+# The shapes review sites write most, read without dateparser (a millisecond a call, and a build
+# reads millions of dates). Anything else, or anything these cannot make a calendar date of,
+# goes to dateparser; tests/test_dates.py checks the two agree on every shape read here.
+_MONTHS = {
+    **{name.lower(): n for n, name in enumerate(calendar.month_name) if name},
+    **{name.lower(): n for n, name in enumerate(calendar.month_abbr) if name},
+    "sept": 9,
+}
+_MONTH = r"([A-Za-z]{3,9})\.?"
+_MONTH_DAY_YEAR = re.compile(rf"^{_MONTH} (\d{{1,2}}),? (\d{{4}})$")
+_DAY_MONTH_YEAR = re.compile(rf"^(\d{{1,2}}) {_MONTH},? (\d{{4}})$")
+_MONTH_YEAR = re.compile(rf"^{_MONTH},? (\d{{4}})$")
+_NUMERIC_FULL_YEAR = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4})$")
+_AGO = re.compile(r"^(\d{1,3}|an?|one) (day|week|month|year)s? ago$", re.IGNORECASE)
 _PERIODS: dict[str, DatePrecision] = {
     "time": "day",
     "day": "day",
@@ -104,12 +118,25 @@ def _parse_iso(text: str) -> ParsedDate | None:
 def _parse_text(
     text: str, reference: date, order: DateOrder, allow_future: bool
 ) -> ParsedDate | None:
-    # dateparser takes about a millisecond a call; a crawl repeats the same few thousand
-    # strings ("3 weeks ago", "March 2024") fetched on the same day over and over.
+    # Most texts have one of the common shapes, read without dateparser; the rest cost it about a
+    # millisecond each, and a crawl repeats the same strings ("3 weeks ago", "March 2024")
+    # fetched on the same day over and over.
+    return _parse_common(text, reference, order) or read_with_dateparser(
+        text, reference, order, allow_future
+    )
+
+
+def read_with_dateparser(
+    text: str, reference: date, order: DateOrder, allow_future: bool
+) -> ParsedDate | None:
+    """What dateparser makes of a text (the reading every fast path must agree with)."""
     parser = _parser(reference, order, "future" if allow_future else "past")
     found = parser.get_date_data(text)
     if found.date_obj is None:
         # A date inside a phrase ("Reviewed on March 3, 2024"): only an unambiguous single one.
+        # Imported here: a quarter of a second to load, and most builds never need it.
+        from dateparser.search import search_dates
+
         settings = _settings(reference, order, "future" if allow_future else "past")
         hits = search_dates(text, languages=["en"], settings=settings)
         if not hits or len(hits) != 1:
@@ -118,6 +145,57 @@ def _parse_text(
         if found.date_obj is None:
             return None
     return ParsedDate(found.date_obj.date(), _PERIODS.get(found.period or "day", "day"))
+
+
+def _parse_common(text: str, reference: date, order: DateOrder) -> ParsedDate | None:
+    """The date of one of the common shapes, as dateparser reads it; None for any other text."""
+    try:
+        if found := _MONTH_DAY_YEAR.match(text):
+            return _calendar_day(found[3], found[1], found[2])
+        if found := _DAY_MONTH_YEAR.match(text):
+            return _calendar_day(found[3], found[2], found[1])
+        if found := _MONTH_YEAR.match(text):
+            month = _MONTHS.get(found[1].lower())
+            return ParsedDate(date(int(found[2]), month, 1), "month") if month else None
+        if found := _NUMERIC_FULL_YEAR.match(text):
+            return _numeric_day(int(found[1]), int(found[3]), int(found[4]), order)
+        if found := _AGO.match(text):
+            return _ago(found[1].lower(), found[2].lower(), reference)
+    except ValueError:  # no such day (February 30): dateparser decides what to make of it
+        return None
+    lowered = text.lower()
+    if lowered == "today":
+        return ParsedDate(reference, "day")
+    if lowered == "yesterday":
+        return ParsedDate(reference - timedelta(days=1), "day")
+    return None
+
+
+def _calendar_day(year: str, month_name: str, day: str) -> ParsedDate | None:
+    month = _MONTHS.get(month_name.lower())
+    return ParsedDate(date(int(year), month, int(day)), "day") if month else None
+
+
+def _numeric_day(first: int, second: int, year: int, order: DateOrder) -> ParsedDate | None:
+    if order == "YMD":
+        return None
+    month, day = (first, second) if order == "MDY" else (second, first)
+    if month > 12 >= day:
+        # The only reading possible (parse_date flags it in a month-first source).
+        month, day = day, month
+    return ParsedDate(date(year, month, day), "day")
+
+
+def _ago(count_text: str, unit: str, reference: date) -> ParsedDate:
+    count = 1 if count_text in {"a", "an", "one"} else int(count_text)
+    if unit == "day":
+        return ParsedDate(reference - timedelta(days=count), "day")
+    if unit == "week":
+        return ParsedDate(reference - timedelta(weeks=count), "week")
+    if unit == "month":
+        months = reference.year * 12 + reference.month - 1 - count
+        return ParsedDate(date(months // 12, months % 12 + 1, 1), "month")
+    return ParsedDate(date(reference.year - count, 1, 1), "year")
 
 
 def _settings(reference: date, order: DateOrder, prefer: str) -> dict[str, object]:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
-
-import zipcodes
 
 from indexer.geo import GeoPoint, distance_km
-from indexer.geocode import Place, city_centroid, zip_centroid
+from indexer.geocode import Place, city_centroid, zip_centroid, zip_state
 from indexer.normalize.addresses import NormalizedAddress
 from indexer.normalize.flags import Flag, Normalized
 
@@ -50,8 +47,8 @@ def locate(
         zip_place = zip_centroid(address.zip5)
         if zip_place is None:
             flags.append(Flag(f"{field}.zip", "unknown_zip", address.zip5))
-        elif address.state and _zip_state(address.zip5) not in (None, address.state):
-            detail = f"{address.zip5} is in {_zip_state(address.zip5)}"
+        elif address.state and zip_state(address.zip5) not in (None, address.state):
+            detail = f"{address.zip5} is in {zip_state(address.zip5)}"
             flags.append(Flag(f"{field}.zip", "zip_state_mismatch", address.state, detail))
     if point is not None:
         if (
@@ -97,12 +94,3 @@ def _coordinates(
         flags.append(Flag(field, "invalid_coordinates", raw, "0,0 is a placeholder"))
         return None
     return point
-
-
-@cache
-def _zip_states() -> dict[str, str]:
-    return {row["zip_code"]: row["state"] for row in zipcodes.list_all()}
-
-
-def _zip_state(zip5: str) -> str | None:
-    return _zip_states().get(zip5)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -153,6 +153,15 @@ def parse_person_name(
     still returned, with ``credential_id`` None).
     """
     taxonomy = taxonomy or load_taxonomy()
+    _constants(taxonomy)  # registers the taxonomy under its id
+    # The same names come back from every source a therapist is listed on and from the issuers'
+    # records; the answer is immutable, so each distinct name is parsed once.
+    return _parse_person_name(raw, field, id(taxonomy))
+
+
+@lru_cache(maxsize=200_000)
+def _parse_person_name(raw: str | None, field: str, taxonomy_id: int) -> Normalized[ParsedName]:
+    taxonomy = _CONSTANTS[taxonomy_id][0]
     if raw is None or not raw.strip():
         return Normalized(None, (Flag(field, "missing_name", raw),))
     name_text, trailing = _split_trailing_credentials(raw, taxonomy)
@@ -160,14 +169,9 @@ def parse_person_name(
     if data.business_words.intersection(fold(name_text).split()):
         return Normalized(None, (Flag(field, "not_a_person", raw),))
 
-    parsed = HumanName(name_text, constants=_constants(taxonomy))
-    # Before capitalising: credentials keep the letters the source wrote.
-    suffixes = [token for piece in parsed.suffix_list for token in piece.split()]
-    parsed.capitalize()
+    title, first, middle, last, suffixes = name_parts(name_text, _constants(taxonomy))
     generational = [s for s in suffixes if _bare(s) in _GENERATIONAL]
     letters = [s.rstrip(",") for s in suffixes if _bare(s) not in _GENERATIONAL] + trailing
-
-    first, middle, last = parsed.first, parsed.middle, parsed.last
     suffix = " ".join(_capitalised_suffix(s) for s in generational)
     display = " ".join(part for part in (first, middle, last, suffix) if part)
     name = PersonName(
@@ -177,7 +181,7 @@ def parse_person_name(
         suffix=suffix,
         display=display,
         key=name_key(first, last),
-        title=parsed.title,
+        title=title,
     )
     flags: list[Flag] = []
     if not first or not last:
@@ -189,6 +193,48 @@ def parse_person_name(
         if credential_id is None:
             flags.append(Flag(f"{field}.credentials", "unknown_credential", letter))
     return Normalized(ParsedName(name, tuple(credentials)), tuple(flags))
+
+
+def name_parts(text: str, constants: Constants) -> tuple[str, str, str, str, list[str]]:
+    """Title, first, middle and last name and the suffixes of a name, as nameparser splits it.
+
+    The shapes most listings write — "First [Middle|M.] Last" and "Last, First [Middle|M.]" in
+    mixed case, none of whose words nameparser reserves (a title, suffix, prefix such as "van",
+    or conjunction) — are split here, without nameparser's pipeline (a millisecond a name).
+    tests/test_normalize_names.py checks the two agree on every name split here.
+    """
+    plain = _PLAIN_NAME.match(text) or _LAST_FIRST.match(text)
+    if plain and not any(_reserved(word, constants) for word in _WORD_SPLIT.split(text)):
+        return "", plain["first"], plain["middle"] or "", plain["last"], []
+    parsed = HumanName(text, constants=constants)
+    # Before capitalising: credentials keep the letters the source wrote.
+    suffixes = [token for piece in parsed.suffix_list for token in piece.split()]
+    parsed.capitalize()
+    return parsed.title, parsed.first, parsed.middle, parsed.last, suffixes
+
+
+_WORD = r"[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+(?:[A-Z][a-z]+)?)?"
+_MIDDLE = rf"(?:{_WORD}|[A-Z]\.)"
+_PLAIN_NAME = re.compile(rf"^(?P<first>{_WORD}) (?:(?P<middle>{_MIDDLE}) )?(?P<last>{_WORD})$")
+_LAST_FIRST = re.compile(rf"^(?P<last>{_WORD}), (?P<first>{_WORD})(?: (?P<middle>{_MIDDLE}))?$")
+_WORD_SPLIT = re.compile(r"[ ,-]+")
+
+
+def _reserved(text: str, constants: Constants) -> bool:
+    """Whether nameparser gives the word a role (with or without an initial's period)."""
+    word = text.lower()
+    groups = (
+        constants.titles,
+        constants.first_name_titles,
+        constants.suffix_acronyms,
+        constants.suffix_acronyms_ambiguous,
+        constants.suffix_not_acronyms,
+        constants.prefixes,
+        constants.non_first_name_prefixes,
+        constants.bound_first_names,
+        constants.conjunctions,
+    )
+    return any(form in group for form in {word, word.rstrip(".")} for group in groups)
 
 
 def _split_trailing_credentials(raw: str, taxonomy: Taxonomy) -> tuple[str, list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
@@ -19,6 +20,8 @@ class Phone:
     region: str | None = None  # ISO 3166 region the number belongs to, e.g. "US"
 
 
+# A practice's number comes back from every source listing it; the answer is immutable.
+@lru_cache(maxsize=200_000)
 def normalize_phone(
     raw: str | None, *, field: str = "telephone", region: str = "US"
 ) -> Normalized[Phone]:

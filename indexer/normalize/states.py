@@ -5,15 +5,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
-import zipcodes
+from crawler.usps import STATE_CODES
 
 _NOT_LETTERS = re.compile(r"[^A-Z]+")
-
-
-@cache
-def state_codes() -> frozenset[str]:
-    """Return every two-letter code that has ZIP codes: states, DC, territories, military."""
-    return frozenset(row["state"] for row in zipcodes.list_all())
 
 
 @cache
@@ -37,6 +31,6 @@ def state_code(raw: str | None) -> str | None:
     if not raw:
         return None
     squashed = _squash(raw)
-    if squashed in state_codes():
+    if squashed in STATE_CODES:
         return squashed
     return _names().get(squashed)

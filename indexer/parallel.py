@@ -1,0 +1,83 @@
+"""One pure function over many records, on every core the machine gives the build.
+
+Normalising a listing, a review or an issuer's record depends on that record alone, and costs
+far more than sending it to another process; the rest of a build (resolution, profiles) needs
+all of them at once. So a build maps those steps over worker processes forked from itself —
+they start with its loaded vocabularies, tables and caches, nothing to pickle but the records
+and the answers — and takes the answers back in the records' order, so a build's output does
+not depend on how many workers made it.
+
+``TDIR_BUILD_WORKERS`` sets how many (default: the cores this process may run on; 1 runs
+everything in this process). Small batches stay in this process: forking costs more than they
+do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from multiprocessing import get_context
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below this many records a batch is mapped in this process.
+PARALLEL_FROM = 2000
+CHUNK = 256  # records per message: large enough that sending costs little beside the work
+
+_task: Callable[[Any], Any] | None = None
+
+
+def build_workers() -> int:
+    """How many processes a build maps its per-record steps over."""
+    configured = os.environ.get("TDIR_BUILD_WORKERS", "").strip()
+    if configured:
+        try:
+            workers = int(configured)
+        except ValueError:
+            raise ValueError(
+                f"TDIR_BUILD_WORKERS must be a whole number of processes, not {configured!r}"
+            ) from None
+        if workers < 1:
+            raise ValueError(f"TDIR_BUILD_WORKERS must be at least 1, not {workers}")
+        return workers
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def parallel_map(
+    task: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    workers: int | None = None,
+    parallel_from: int | None = None,
+) -> Iterator[R]:
+    """``task`` of each item, in the items' order, mapped over ``workers`` forked processes
+    (default :func:`build_workers`) when there are at least ``parallel_from`` items (default
+    :data:`PARALLEL_FROM`)."""
+    workers = build_workers() if workers is None else workers
+    smallest = PARALLEL_FROM if parallel_from is None else parallel_from
+    if workers < 2 or len(items) < smallest:
+        yield from map(task, items)
+        return
+    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+    context = get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=partial(_set_task, task)
+    ) as pool:
+        for answers in pool.map(_run_chunk, chunks):
+            yield from cast(list[R], answers)
+
+
+def _set_task(task: Callable[[Any], Any]) -> None:
+    # Run in each worker as it starts; with fork the task (and the vocabulary it holds) is
+    # inherited, never pickled.
+    global _task
+    _task = task
+
+
+def _run_chunk(chunk: Sequence[object]) -> list[object]:
+    assert _task is not None
+    return [_task(item) for item in chunk]
