@@ -1,9 +1,12 @@
 """Credential claims to a taxonomy credential id, a comparable number and a state.
 
 License numbers are compared between a listing's claim and the board's record, so both go
-through :func:`normalize_license_number`: labels ("Lic #", "No.") off, every separator (space,
-dash, dot, slash) out, letters upper-cased. Letters are part of the number and stay: Florida's
-``MA`` prefix, Texas's ``MT``. "MA 12345", "ma-12345" and "MA12345" all become "MA12345".
+through :func:`normalize_license_number`: labels ("Lic #", "No.", and the license's title written
+before its number, "LMT #12345") off, every separator (space, dash, dot, slash) out, letters
+upper-cased. Letters are part of the number and stay: Florida's ``MA`` prefix, Texas's ``MT``.
+"MA 12345", "ma-12345" and "MA12345" all become "MA12345". The other ways one number is written
+(leading zeros, the issuer's letters left off, the state before it) are matched by
+:mod:`indexer.normalize.credentials_numbers`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,16 @@ from indexer.normalize.states import state_code
 from indexer.normalize.terms import normalize_terms
 from indexer.taxonomy import Taxonomy, load_taxonomy
 
-_LABEL = re.compile(r"^\s*(?:(?:license|licence|lic|number|num|no|nbr|id)\b\.?|#|:)\s*", re.I)
+# A license's title written before its number is a label too ("LMT #12345", "LMBT 12345");
+# claims and records lose it alike. "MT" is not one: it is Texas's and Colorado's prefix.
+_LABEL = re.compile(
+    r"^\s*(?:(?:license|licence|lic|number|num|no|nbr|id|lmt|lmbt|lmp|rmt|cmt|camtc)\b\.?|#|:)\s*",
+    re.I,
+)
 _SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
-_NPI = re.compile(r"^\d{10}$")
+_NPI = re.compile(r"[0-9]{10}")  # ASCII digits only, matched whole
+_NPI_PREFIX_SUM = 24  # 8, 0, 8, 4, 0 of the prefix 80840, every second doubled, in Luhn's sum
+_DOUBLED = {str(d): (2 * d) // 10 + (2 * d) % 10 for d in range(10)}  # a doubled digit's digits
 # Florida licenses establishments with MM numbers; a therapist's own license is MA.
 _FLORIDA_ESTABLISHMENT = re.compile(r"^MM\d")
 
@@ -42,6 +52,11 @@ def normalize_license_number(raw: str | None) -> str | None:
     """
     if raw is None:
         return None
+    if raw.isascii() and raw.isalnum():
+        # Already one word ("MT012345"): no label or separator to take off (a label needs a
+        # word boundary after it), the common case of a registry's own records.
+        number = raw.upper()
+        return number if not number.isalpha() else None
     text = raw
     while (stripped := _LABEL.sub("", text, count=1)) != text:
         text = stripped
@@ -51,15 +66,12 @@ def normalize_license_number(raw: str | None) -> str | None:
 
 def npi_is_valid(npi: str) -> bool:
     """Return True for a ten-digit NPI whose check digit is right (Luhn, with prefix 80840)."""
-    if not _NPI.match(npi):
+    if not _NPI.fullmatch(npi):
         return False
-    digits = [int(d) for d in "80840" + npi]
-    total = 0
-    for position, digit in enumerate(reversed(digits)):
-        if position % 2:
-            digit *= 2
-            digit = digit - 9 if digit > 9 else digit
-        total += digit
+    # The prefix's digits add 24 whatever the NPI; every second digit from the right is doubled.
+    total = _NPI_PREFIX_SUM
+    for position, digit in enumerate(reversed(npi)):
+        total += _DOUBLED[digit] if position % 2 else int(digit)
     return total % 10 == 0
 
 
