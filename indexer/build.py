@@ -130,6 +130,10 @@ def build_profiles(
     summary.candidate_pairs = resolution.candidate_pairs
     summary.refused_merges = resolution.refused_merges
     reviews_by_listing, orphans = _attach_reviews(snapshots, facts)
+    for snap in snapshots:
+        # Read into the registry and the reviews' facts: not held through the profiles' build.
+        snap.reviews.clear()
+        snap.credential_records.clear()
     summary.orphan_reviews = orphans
     profiles: dict[str, Profile] = {}
     listing_to_profile: dict[str, str] = {}
@@ -204,19 +208,15 @@ def _attach_reviews(
         for ref in (fact.listing.source_ref, fact.listing.provenance.url):
             by_ref.setdefault((source, ref), fact.listing.id)
             by_ref.setdefault((source, _page(ref)), fact.listing.id)
-    found: list[tuple[str, Review]] = []
+    attached: dict[str, list[ReviewFact]] = defaultdict(list)
     orphans = 0
     for snap in snapshots:
         for review in snap.reviews.values():
             listing_id = _find_listing(review, by_ref)
             if listing_id is None:
                 orphans += 1
-            else:
-                found.append((listing_id, review))
-    attached: dict[str, list[ReviewFact]] = defaultdict(list)
-    review_facts = parallel_map(review_fact, [review for _, review in found])
-    for (listing_id, _), made in zip(found, review_facts, strict=True):
-        attached[listing_id].append(made)
+                continue
+            attached[listing_id].append(review_fact(review))
     return attached, orphans
 
 

@@ -3,8 +3,8 @@
 Normalising a listing, a review or an issuer's record depends on that record alone, and costs
 far more than sending it to another process; the rest of a build (resolution, profiles) needs
 all of them at once. So a build maps those steps over worker processes forked from itself —
-they start with its loaded vocabularies, tables and caches, nothing to pickle but the records
-and the answers — and takes the answers back in the records' order, so a build's output does
+they start with its loaded vocabularies, tables, caches and the records themselves, so only the
+answers travel — and takes the answers back in the records' order, so a build's output does
 not depend on how many workers made it.
 
 ``TDIR_BUILD_WORKERS`` sets how many (default: the cores this process may run on; 1 runs
@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 from multiprocessing import get_context
 from typing import Any, TypeVar, cast
 
@@ -28,7 +27,9 @@ R = TypeVar("R")
 PARALLEL_FROM = 2000
 CHUNK = 256  # records per message: large enough that sending costs little beside the work
 
+# Set in this process just before the workers are forked, which inherit them.
 _task: Callable[[Any], Any] | None = None
+_items: Sequence[Any] = ()
 
 
 def build_workers() -> int:
@@ -62,22 +63,20 @@ def parallel_map(
     if workers < 2 or len(items) < smallest:
         yield from map(task, items)
         return
-    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
-    context = get_context("fork")
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=partial(_set_task, task)
-    ) as pool:
-        for answers in pool.map(_run_chunk, chunks):
-            yield from cast(list[R], answers)
+    global _task, _items
+    # Forked workers start with the task and the items in their memory: only the bounds of each
+    # chunk go to them, and only the answers come back.
+    _task, _items = task, items
+    try:
+        bounds = [(i, min(i + CHUNK, len(items))) for i in range(0, len(items), CHUNK)]
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+            for answers in pool.map(_run_chunk, bounds):
+                yield from cast(list[R], answers)
+    finally:
+        _task, _items = None, ()
 
 
-def _set_task(task: Callable[[Any], Any]) -> None:
-    # Run in each worker as it starts; with fork the task (and the vocabulary it holds) is
-    # inherited, never pickled.
-    global _task
-    _task = task
-
-
-def _run_chunk(chunk: Sequence[object]) -> list[object]:
+def _run_chunk(bounds: tuple[int, int]) -> list[object]:
     assert _task is not None
-    return [_task(item) for item in chunk]
+    start, end = bounds
+    return [_task(item) for item in _items[start:end]]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import signal
 import uuid
 from collections.abc import Iterator
@@ -153,6 +155,30 @@ def demo_web(demo_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         open_world(demo_world), request_log=logs / "requests.jsonl", manifest=logs / "sites.json"
     ) as web:
         yield web
+
+
+@pytest.fixture(scope="session")
+def crawled_demo(tmp_path_factory: pytest.TempPathFactory, demo_web: Any, testrun_uid: str) -> Path:
+    """A TDIR_HOME holding one crawl of every catalog source of the demo web (as ``tdir crawl
+    --all`` makes it), made once for the whole run however many workers run it: copy it with
+    :func:`tests.crawling.copy_home`, never write in it. Every worker's demo web is the same
+    world (seed 42) on other ports, and the truth keys listings by path, so any worker's crawl
+    serves them all."""
+    from tests.crawling import run_tdir
+
+    shared = tmp_path_factory.getbasetemp().parent
+    home = shared / f"crawled-demo-{testrun_uid}"
+    done = shared / f"crawled-demo-{testrun_uid}.done"
+    with (shared / f"crawled-demo-{testrun_uid}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the one crawling
+        if not done.exists():
+            shutil.rmtree(home, ignore_errors=True)
+            crawled = run_tdir(
+                home, "crawl", "--all", "--sites", str(demo_web.manifest), "--no-delay"
+            )
+            assert crawled.returncode == 0, crawled.stdout + crawled.stderr
+            done.touch()
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -27,6 +28,13 @@ def run_tdir(
         env=environment,
         timeout=timeout,
     )
+
+
+def copy_home(crawled: Path, home: Path) -> Path:
+    """``home`` with the records of a shared crawl (the ``crawled_demo`` fixture) in it, to
+    index and change without touching the shared one."""
+    shutil.copytree(crawled, home, dirs_exist_ok=True)
+    return home
 
 
 def crawl(home: Path, sites_json: Path, *sources: str) -> list[RunRecord]:

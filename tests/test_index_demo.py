@@ -23,16 +23,14 @@ from indexer.search import SearchQuery
 from indexer.search.elasticsearch_backend import ElasticsearchBackend
 from indexer.search.sqlite_backend import SqliteBackend
 from indexer.taxonomy import load_taxonomy
-from tests.crawling import run_tdir
+from tests.crawling import copy_home, run_tdir
 
 pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory, demo_web: Any) -> Path:
-    home = tmp_path_factory.mktemp("index-demo")
-    done = run_tdir(home, "crawl", "--all", "--sites", str(demo_web.manifest), "--no-delay")
-    assert done.returncode == 0, done.stdout + done.stderr
+def home(tmp_path_factory: pytest.TempPathFactory, crawled_demo: Path) -> Path:
+    home = copy_home(crawled_demo, tmp_path_factory.mktemp("index-demo"))
     done = run_tdir(home, "index", "--json")
     assert done.returncode == 0, done.stderr
     return home

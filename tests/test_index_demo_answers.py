@@ -27,7 +27,7 @@ from indexer.profile import Profile
 from indexer.search import SearchQuery
 from indexer.search.elasticsearch_backend import ElasticsearchBackend
 from indexer.search.sqlite_backend import SqliteBackend
-from tests.crawling import run_tdir
+from tests.crawling import copy_home, run_tdir
 
 pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
 
@@ -35,10 +35,8 @@ SAME_OFFICE_KM = 0.3
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory, demo_web: Any) -> Path:
-    home = tmp_path_factory.mktemp("index-demo-answers")
-    done = run_tdir(home, "crawl", "--all", "--sites", str(demo_web.manifest), "--no-delay")
-    assert done.returncode == 0, done.stdout + done.stderr
+def home(tmp_path_factory: pytest.TempPathFactory, crawled_demo: Path) -> Path:
+    home = copy_home(crawled_demo, tmp_path_factory.mktemp("index-demo-answers"))
     done = run_tdir(home, "index")
     assert done.returncode == 0, done.stderr
     return home

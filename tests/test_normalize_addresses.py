@@ -130,3 +130,19 @@ def test_foreign_country_is_flagged() -> None:
 def test_nothing_given() -> None:
     assert normalize_address(None).value is None
     assert normalize_address(PostalAddress()).flags == ()
+
+
+@pytest.mark.parametrize("designator", ["Rm", "Room", "Ste", "Suite", "Unit", "Apt", "#"])
+@pytest.mark.parametrize("street", ["3105 W Biscayne Way", "3105 West Biscayne Way", "12 Oak Ave"])
+def test_a_unit_is_one_unit_with_or_without_the_comma_before_it(
+    street: str, designator: str
+) -> None:
+    # Without the comma usaddress reads some designators ("Way Rm 165") as a direction.
+    keys = {
+        normalize_address(
+            PostalAddress(street=f"{street}{comma} {designator} 165", postal_code="11237")
+        ).value.match_key
+        for comma in ("", ",")
+    }
+    street_key = normalize_address(PostalAddress(street=street, postal_code="11237")).value
+    assert keys == {f"{street_key.match_key.split('|')[0]}|165|11237"}

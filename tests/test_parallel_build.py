@@ -78,7 +78,7 @@ def test_a_build_over_worker_processes_equals_one_in_this_process(
 
     monkeypatch.setattr(parallel, "get_context", context)
     shared = _content(store)
-    assert len(pools) == 3, "listings, issuer records and reviews: each mapped over workers"
+    assert len(pools) == 2, "listings and issuer records: each mapped over workers"
     assert shared == alone
     assert len(alone["profiles"]) > 50
 

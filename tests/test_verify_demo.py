@@ -21,17 +21,13 @@ from crawler.runs import CrawlStore
 from indexer.build import Build, build_profiles
 from indexer.evaluate import listing_key
 from indexer.profile import CredentialCheck, Profile
-from tests.crawling import run_tdir
 
 pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, demo_web: Any) -> Build:
-    home = tmp_path_factory.mktemp("verify-demo")
-    done = run_tdir(home, "crawl", "--all", "--sites", str(demo_web.manifest), "--no-delay")
-    assert done.returncode == 0, done.stdout + done.stderr
-    return build_profiles(CrawlStore(home))
+def built(crawled_demo: Path) -> Build:
+    return build_profiles(CrawlStore(crawled_demo))  # reads the shared crawl, writes nothing
 
 
 @pytest.fixture(scope="module")

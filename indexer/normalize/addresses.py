@@ -109,7 +109,7 @@ def normalize_address(  # noqa: C901 - one branch per flag the docstring lists
     if text.strip():
         try:
             tagged, kind = _tag(text)
-            tags = {label: value.strip(" ,") for label, value in tagged}
+            tags = _unit_read_as_directional({label: value.strip(" ,") for label, value in tagged})
         except usaddress.RepeatedLabelError:
             flags.append(Flag(field, "unparseable_address", raw, "parts repeated"))
 
@@ -235,6 +235,16 @@ def _street_and_unit(
 
 def _bare_upper(value: str) -> str:
     return " ".join(value.replace(".", " ").upper().split())
+
+
+def _unit_read_as_directional(tags: dict[str, str]) -> dict[str, str]:
+    """The tags with a unit designator that usaddress read as the street's post-directional put
+    back: without a comma, "3105 W Biscayne Way Rm 165" comes tagged ``Rm`` as a direction."""
+    post = _bare_upper(tags.get("StreetNamePostDirectional", ""))
+    designator = post in OCCUPANCY_TYPE_ABBREVIATIONS or post in _OCCUPANCY_CODES
+    if designator and tags.get("OccupancyIdentifier") and "OccupancyType" not in tags:
+        tags["OccupancyType"] = tags.pop("StreetNamePostDirectional")
+    return tags
 
 
 def _directional(value: str) -> str:
