@@ -19,29 +19,37 @@ share the machine's noise, and it prints the medians and their ratio::
 
 Both sides run as an installed ``tdir`` runs once it has run before: with bytecode caching on
 (``PYTHONPYCACHEPREFIX``) and, for ``tdir``, its copy of the ZIP table (``TDIR_CACHE_DIR``),
-both in ``var/bench/cli-cache/``; the untimed warm-up rounds fill them.
+both in ``var/bench/cli-cache/``; the untimed warm-up rounds fill them. Each process is timed
+from its start to its end by a small launcher, which also reads its CPU time and peak RSS
+(``benchmarks.measure``).
+
+``run(quick)`` is the benchmark suite's stage (``python -m benchmarks all``): 100,000 profiles
+and 21 rounds, or 5,000 profiles and 7 rounds with ``quick``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.measure import ChildRun, alternate, run_child
 from benchmarks.search_latency import ROOT, build_index
+from benchmarks.suite import StageResult, print_results
 from indexer.geo import KM_PER_MILE
 from indexer.geocode import geocode_place
 from indexer.taxonomy import load_taxonomy
 
 PAGE_SIZE = 20  # tdir search's default --limit
+QUICK = {"profiles": 5_000, "rounds": 7}
+FULL = {"profiles": 100_000, "rounds": 21}
 
 # The raw baseline: argv is the index file, the point's latitude and longitude, the radius in km
 # and the page size. It prints {"total", "ids", "facets"} and the page's stored profiles.
@@ -140,14 +148,9 @@ def environment(
     return env
 
 
-def run(command: list[str], env: dict[str, str]) -> tuple[float, str]:
-    """Seconds of wall time for one process, and what it printed; an error if it failed."""
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:3])} ... failed ({done.returncode}):\n{done.stderr}")
-    return elapsed, done.stdout
+def run_process(command: list[str], env: dict[str, str]) -> ChildRun:
+    """One process to its end: its wall time, CPU time, peak RSS and what it printed."""
+    return run_child(command, env=env)
 
 
 def answer(printed: str, *, tdir: bool) -> dict[str, Any]:
@@ -157,13 +160,90 @@ def answer(printed: str, *, tdir: bool) -> dict[str, Any]:
     return {"total": document["total"], "ids": ids, "facets": document["facets"]}
 
 
+def measure(
+    profiles: int,
+    rounds: int,
+    *,
+    zip_code: str = "78704",
+    radius_mi: float = 10.0,
+    warmup: int = 2,
+    seed: int = 7,
+    checkout: Path | None = None,
+) -> StageResult:
+    """Build (or reuse) the index, check both sides agree, time them alternately."""
+    index = build_index(profiles, seed, load_taxonomy())
+    point = geocode_place(zip_code).point
+    radius_km = radius_mi * KM_PER_MILE
+    home = Path(tempfile.mkdtemp(prefix="tdir-cli-latency-"))
+    env = environment(index, home, ROOT / "cli-cache", checkout)
+    sides = {
+        "tdir": [
+            *tdir_command(),
+            *("search", "--near", zip_code, "--radius", f"{radius_mi:g}mi", "--json"),
+        ],
+        "raw": [
+            *(sys.executable, "-c", RAW_SEARCH, str(index.resolve())),
+            *(repr(point.lat), repr(point.lon), repr(radius_km), str(PAGE_SIZE)),
+        ],
+    }
+    try:
+        for _ in range(max(1, warmup)):
+            printed = {side: run_process(command, env).stdout for side, command in sides.items()}
+        ours, theirs = answer(printed["tdir"], tdir=True), answer(printed["raw"], tdir=False)
+        if ours != theirs:
+            raise SystemExit(f"tdir and the raw script disagree:\n  tdir {ours}\n  raw  {theirs}")
+        runs = alternate(
+            {side: functools.partial(run_process, command, env) for side, command in sides.items()},
+            rounds,
+        )
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+    print(
+        f"{profiles} profiles; tdir search --near {zip_code} --radius {radius_mi:g}mi"
+        f" --json: {ours['total']} matches, {len(ours['ids'])} on the page (both sides);"
+        f" {rounds} rounds, alternating" + (f"; tdir from {checkout}" if checkout else "")
+    )
+    print(f"{'side':<6} {'median':>8} {'min':>8} {'max':>8} {'CPU':>8} {'peak MB':>8}")
+    for side, values in runs.items():
+        walls = [r.wall_s for r in values]
+        print(
+            f"{side:<6} {statistics.median(walls):>7.3f}s {min(walls):>7.3f}s"
+            f" {max(walls):>7.3f}s {statistics.median(r.cpu_s for r in values):>7.3f}s"
+            f" {max(r.peak_rss_mb for r in values):>8.0f}"
+        )
+    tdir = statistics.median(r.wall_s for r in runs["tdir"])
+    raw = statistics.median(r.wall_s for r in runs["raw"])
+    raw_rss = max(r.peak_rss_mb for r in runs["raw"])
+    return StageResult(
+        stage="cli search",
+        tdir=f"{tdir:.3f} s/process",
+        baseline=f"{raw:.3f} s/process",
+        ratio=tdir / raw,
+        sizes=f"{profiles:,} profiles, {ours['total']:,} matches, {rounds} rounds",
+        peak_rss_mb=max(r.peak_rss_mb for r in runs["tdir"]),
+        notes=f"wall time of `tdir search --near {zip_code} --radius {radius_mi:g}mi --json`, "
+        "start to end, beside a python + sqlite3 script given the ZIP's point (checked equal: "
+        "total, page ids, facets); peak RSS: the tdir process (the script's: "
+        f"{raw_rss:.0f} MB)" + (f"; tdir from {checkout}" if checkout else ""),
+    )
+
+
+def run(quick: bool) -> StageResult:
+    """The suite's stage: 5,000 profiles and 7 rounds if ``quick``, else 100,000 and 21."""
+    sizes = QUICK if quick else FULL
+    return measure(sizes["profiles"], sizes["rounds"])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Build (or reuse) the index, check both sides agree, time them alternately, print medians."""
+    """Time ``tdir search`` beside the raw script; print the medians and their ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=int, default=100_000)
+    parser.add_argument("--profiles", type=int, default=FULL["profiles"])
     parser.add_argument("--zip", default="78704", help="the ZIP searched near (default 78704)")
     parser.add_argument("--radius-mi", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=21, help="timed runs of each side")
+    parser.add_argument(
+        "--rounds", type=int, default=FULL["rounds"], help="timed runs of each side"
+    )
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs of each side first")
     parser.add_argument("--seed", type=int, default=7, help="of the index (as search_latency)")
     parser.add_argument(
@@ -173,50 +253,16 @@ def main(argv: list[str] | None = None) -> int:
         "(git worktree add /tmp/before HEAD~1), for a figure to compare with",
     )
     args = parser.parse_args(argv)
-
-    index = build_index(args.profiles, args.seed, load_taxonomy())
-    point = geocode_place(args.zip).point
-    radius_km = args.radius_mi * KM_PER_MILE
-    home = Path(tempfile.mkdtemp(prefix="tdir-cli-latency-"))
-    env = environment(index, home, ROOT / "cli-cache", args.checkout)
-    sides = {
-        "tdir": [
-            *tdir_command(),
-            *("search", "--near", args.zip, "--radius", f"{args.radius_mi:g}mi", "--json"),
-        ],
-        "raw": [
-            *(sys.executable, "-c", RAW_SEARCH, str(index.resolve())),
-            *(repr(point.lat), repr(point.lon), repr(radius_km), str(PAGE_SIZE)),
-        ],
-    }
-    try:
-        for _ in range(max(1, args.warmup)):
-            printed = {side: run(command, env)[1] for side, command in sides.items()}
-        ours, theirs = answer(printed["tdir"], tdir=True), answer(printed["raw"], tdir=False)
-        if ours != theirs:
-            raise SystemExit(f"tdir and the raw script disagree:\n  tdir {ours}\n  raw  {theirs}")
-        times: dict[str, list[float]] = {side: [] for side in sides}
-        for round_ in range(args.rounds):
-            order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
-            for side in order:
-                times[side].append(run(sides[side], env)[0])
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-
-    print(
-        f"{args.profiles} profiles; tdir search --near {args.zip} --radius {args.radius_mi:g}mi"
-        f" --json: {ours['total']} matches, {len(ours['ids'])} on the page (both sides);"
-        f" {args.rounds} rounds, alternating"
-        + (f"; tdir from {args.checkout}" if args.checkout else "")
+    result = measure(
+        args.profiles,
+        args.rounds,
+        zip_code=args.zip,
+        radius_mi=args.radius_mi,
+        warmup=args.warmup,
+        seed=args.seed,
+        checkout=args.checkout,
     )
-    print(f"{'side':<6} {'median':>8} {'min':>8} {'max':>8}")
-    for side, values in times.items():
-        print(
-            f"{side:<6} {statistics.median(values):>7.3f}s {min(values):>7.3f}s"
-            f" {max(values):>7.3f}s"
-        )
-    ratio = statistics.median(times["tdir"]) / statistics.median(times["raw"])
-    print(f"ratio (tdir median / raw median): {ratio:.2f}")
+    print_results(result)
     return 0
 
 

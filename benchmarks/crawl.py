@@ -8,12 +8,17 @@ several rounds, each in a fresh process:
 - ``bare``: a Scrapy spider with tdir's concurrency and robots.txt settings that fetches the
   very URLs tdir fetched in its first round and does nothing with them.
 
-Pages are counted from the demo web's own request log, per crawler (by user agent); before
-timing, the bare spider is checked to have fetched every URL tdir did. It prints the medians of
-pages per second (wall) and CPU milliseconds per page, and tdir's share of the bare spider's
-throughput.
+Pages are counted from the demo web's own request log, per crawler (by user agent). An untimed
+first round of each gives the URLs tdir fetches and checks that the bare spider fetches every one
+of them (the same pages); every timed round is checked again. It prints the medians of pages per
+second (wall) and CPU milliseconds per page (of each crawl process, with its peak RSS, as the
+kernel accounts them when the process ends), and tdir's time per page as a ratio of the bare
+spider's.
 
     .venv/bin/python -m benchmarks.crawl --therapists 2000 --rounds 3
+
+``run(quick)`` is the benchmark suite's stage (``python -m benchmarks all``): 2,000 therapists
+and 3 rounds, or 300 and 2 with ``quick``.
 """
 
 from __future__ import annotations
@@ -21,13 +26,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +38,16 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
+from benchmarks.measure import alternate, run_child
+from benchmarks.suite import StageResult, print_results
 from crawler.demoweb import DemoWeb, generate_world, open_world
 from crawler.settings import crawl_settings
 
 ROOT = Path("var/bench")
 SOURCE = "atlas"
 BARE_AGENT = "bare-scrapy-benchmark"
+QUICK = {"therapists": 300, "rounds": 2}
+FULL = {"therapists": 2000, "rounds": 3}
 
 
 class BareSpider(scrapy.Spider):
@@ -90,19 +97,6 @@ def run_bare(urls_file: Path) -> None:
     process.start()
 
 
-def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run a command to its end; return its wall seconds and CPU seconds."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    subprocess.run(
-        command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
-
-
 def _fetched(log: Path, offset: int, agent_part: str) -> list[str]:
     """The URLs the demo web served (200) to this crawler since ``offset``."""
     urls = []
@@ -115,55 +109,127 @@ def _fetched(log: Path, offset: int, agent_part: str) -> list[str]:
     return urls
 
 
+@dataclass(frozen=True)
+class Crawl:
+    """One crawl process: the pages it was served, its wall and CPU seconds, its peak RSS."""
+
+    paths: list[str]
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+
+
+class Crawls:
+    """Crawls of one source of a served demo web, by tdir or by the bare spider."""
+
+    def __init__(self, scratch: Path, base: str, log: Path, manifest: Path) -> None:
+        self.scratch = scratch
+        self.base = base
+        self.log = log
+        self.manifest = manifest
+        self.urls_file = scratch / "urls.txt"
+        self.wanted: set[str] = set()
+        self.count = 0
+
+    def _crawl(self, command: list[str], agent_part: str) -> Crawl:
+        self.count += 1
+        home = self.scratch / f"home-{self.count}"  # a fresh data directory: no HTTP cache
+        env = {**os.environ, "TDIR_HOME": str(home), "TDIR_CRAWL_TIMEOUT": "120"}
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        child = run_child(command, env=env)
+        return Crawl(
+            _fetched(self.log, offset, agent_part), child.wall_s, child.cpu_s, child.peak_rss_mb
+        )
+
+    def tdir(self) -> Crawl:
+        command = [sys.executable, "-m", "tdir.cli", "crawl", SOURCE]
+        crawl = self._crawl([*command, "--sites", str(self.manifest), "--no-delay"], "tdir")
+        if self.wanted and set(crawl.paths) != self.wanted:
+            raise AssertionError(
+                f"tdir fetched {len(crawl.paths)} pages, "
+                f"not the {len(self.wanted)} of its first crawl"
+            )
+        return crawl
+
+    def bare(self) -> Crawl:
+        command = [sys.executable, "-m", "benchmarks.crawl", "--bare", str(self.urls_file)]
+        crawl = self._crawl(command, BARE_AGENT)
+        missing = self.wanted - set(crawl.paths)
+        if missing:
+            raise AssertionError(f"the bare spider missed {len(missing)} of tdir's URLs")
+        return crawl
+
+    def reference(self) -> None:
+        """tdir's first crawl, untimed: the URLs the bare spider is given and must fetch."""
+        paths = self.tdir().paths
+        self.urls_file.write_text("\n".join(self.base + p for p in paths), encoding="utf-8")
+        self.wanted = set(paths)
+        self.bare()
+
+
+def measure(therapists: int, seed: int, rounds: int) -> StageResult:
+    """Serve the demo web, fix and check the URLs, then crawl with each alternately."""
+    world = ROOT / f"world-{therapists}"
+    if not (world / "population.sqlite").exists():
+        generate_world(world, seed=seed, therapists=therapists)
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "requests.jsonl"
+        manifest = Path(tmp) / "sites.json"
+        with DemoWeb.start(open_world(world), request_log=log, manifest=manifest) as web:
+            crawls = Crawls(Path(tmp), web.urls[SOURCE], log, manifest)
+            crawls.reference()
+
+            def progress(round_number: int, last: dict[str, Crawl]) -> None:
+                print(
+                    f"  round {round_number + 1}: "
+                    + ", ".join(
+                        f"{name} {len(c.paths)} pages in {c.wall_s:.1f}s"
+                        for name, c in last.items()
+                    ),
+                    flush=True,
+                )
+
+            results = alternate({"tdir": crawls.tdir, "bare": crawls.bare}, rounds, progress)
+    print(f"{therapists} therapists; source {SOURCE}; {rounds} rounds, alternating")
+    print(f"{'crawler':<8}{'pages':>8}{'pages/s':>10}{'CPU ms/page':>13}{'peak MB':>9}")
+    wall, cpu = {}, {}
+    for name, crawled in results.items():
+        pages = statistics.median(len(c.paths) for c in crawled)
+        wall[name] = statistics.median(c.wall_s / len(c.paths) * 1000 for c in crawled)
+        cpu[name] = statistics.median(c.cpu_s / len(c.paths) * 1000 for c in crawled)
+        rss = max(c.peak_rss_mb for c in crawled)
+        print(f"{name:<8}{pages:>8.0f}{1000 / wall[name]:>10.1f}{cpu[name]:>13.2f}{rss:>9.0f}")
+    return StageResult(
+        stage="crawl",
+        tdir=f"{wall['tdir']:.1f} ms/page ({1000 / wall['tdir']:.0f} pages/s)",
+        baseline=f"{wall['bare']:.1f} ms/page ({1000 / wall['bare']:.0f} pages/s)",
+        ratio=wall["tdir"] / wall["bare"],
+        sizes=f"{len(crawls.wanted):,} pages of {SOURCE} ({therapists:,} therapists), "
+        f"{rounds} rounds",
+        peak_rss_mb=max(c.peak_rss_mb for c in results["tdir"]),
+        notes=f"wall time of the crawl process, start to end; CPU ms/page: tdir {cpu['tdir']:.2f},"
+        f" bare Scrapy {cpu['bare']:.2f}; peak RSS: the tdir crawl process (the bare spider's: "
+        f"{max(c.peak_rss_mb for c in results['bare']):.0f} MB)",
+    )
+
+
+def run(quick: bool) -> StageResult:
+    """The suite's stage: 300 therapists and 2 rounds if ``quick``, else 2,000 and 3."""
+    sizes = QUICK if quick else FULL
+    return measure(sizes["therapists"], 42, sizes["rounds"])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--therapists", type=int, default=2000)
+    parser.add_argument("--therapists", type=int, default=FULL["therapists"])
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=FULL["rounds"])
     parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)  # the child's entry point
     args = parser.parse_args(argv)
     if args.bare:
         run_bare(args.bare)
         return
-    world = ROOT / f"world-{args.therapists}"
-    if not (world / "population.sqlite").exists():
-        generate_world(world, seed=args.seed, therapists=args.therapists)
-    with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "requests.jsonl"
-        manifest = Path(tmp) / "sites.json"
-        with DemoWeb.start(open_world(world), request_log=log, manifest=manifest) as web:
-            base = web.urls[SOURCE]
-            urls_file = Path(tmp) / "urls.txt"
-            results: dict[str, list[tuple[int, float, float]]] = {"tdir": [], "bare": []}
-            for round_number in range(args.rounds):
-                home = Path(tmp) / f"home-{round_number}"
-                env = {**os.environ, "TDIR_HOME": str(home), "TDIR_CRAWL_TIMEOUT": "120"}
-                offset = log.stat().st_size if log.exists() else 0
-                command = [sys.executable, "-m", "tdir.cli", "crawl", SOURCE]
-                wall, cpu = _timed([*command, "--sites", str(manifest), "--no-delay"], env)
-                paths = _fetched(log, offset, "tdir")
-                results["tdir"].append((len(paths), wall, cpu))
-                if round_number == 0:
-                    urls_file.write_text("\n".join(base + p for p in paths), encoding="utf-8")
-                    wanted = set(paths)
-                offset = log.stat().st_size
-                wall, cpu = _timed(
-                    [sys.executable, "-m", "benchmarks.crawl", "--bare", str(urls_file)], env
-                )
-                bare_paths = _fetched(log, offset, BARE_AGENT)
-                missing = wanted - set(bare_paths)
-                if missing:
-                    raise AssertionError(f"the bare spider missed {len(missing)} of tdir's URLs")
-                results["bare"].append((len(bare_paths), wall, cpu))
-    print(f"{args.therapists} therapists; source {SOURCE}; {args.rounds} rounds, alternating")
-    print(f"{'crawler':<8}{'pages':>8}{'pages/s':>10}{'CPU ms/page':>13}")
-    rates = {}
-    for name, rows in results.items():
-        pages = statistics.median(r[0] for r in rows)
-        rates[name] = statistics.median(r[0] / r[1] for r in rows)
-        cpu = statistics.median(r[2] / r[0] * 1000 for r in rows)
-        print(f"{name:<8}{pages:>8.0f}{rates[name]:>10.1f}{cpu:>13.2f}")
-    print(f"tdir's throughput is {rates['tdir'] / rates['bare']:.2f} of the bare spider's")
+    print_results(measure(args.therapists, args.seed, args.rounds))
 
 
 if __name__ == "__main__":

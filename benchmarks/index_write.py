@@ -26,6 +26,8 @@ ratio (tdir / raw), the index's size, and the process's peak RSS::
     .venv/bin/python -m benchmarks.index_write --cprofile          # where tdir's write goes
 
 Elasticsearch: ``TDIR_ES_URL`` if set, else a node provisioned as the tests do.
+``run_sqlite(quick)`` and ``run_elasticsearch(quick)`` are the benchmark suite's stages
+(``python -m benchmarks all``): 20,000 profiles, or 2,000 with ``quick``.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ import contextlib
 import cProfile
 import pstats
 import random
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -51,7 +52,9 @@ from typing import Any
 from elasticsearch import Elasticsearch, helpers
 
 from benchmarks.index_throughput import elasticsearch_url
+from benchmarks.measure import alternate, peak_rss_mb
 from benchmarks.search_latency import Population
+from benchmarks.suite import StageResult, print_results
 from indexer.build import write_index
 from indexer.profile import Profile
 from indexer.search.elasticsearch_backend import ElasticsearchBackend
@@ -61,6 +64,8 @@ from indexer.taxonomy import Taxonomy, fold, load_taxonomy
 from tdir.sqlite import connect
 
 SAMPLE = 200  # documents whose _source is compared between tdir's index and the raw one
+QUICK_PROFILES, FULL_PROFILES = 2_000, 20_000
+ROUNDS = 5
 
 
 @dataclass
@@ -285,23 +290,6 @@ class ElasticsearchLoad:
 # -- measuring -------------------------------------------------------------------------------
 
 
-def alternate(stage: Stage, rounds: int) -> dict[str, list[float]]:
-    """Seconds per round of each side; which side goes first alternates round by round."""
-    times: dict[str, list[float]] = {"tdir": [], "raw": []}
-    for n in range(rounds):
-        sides = [("tdir", stage.tdir), ("raw", stage.raw)]
-        if n % 2:
-            sides.reverse()
-        for side, run in sides:
-            times[side].append(run())
-        print(
-            f"  {stage.name} round {n + 1}: tdir {times['tdir'][-1]:.2f}s"
-            f"  raw {times['raw'][-1]:.2f}s",
-            flush=True,
-        )
-    return times
-
-
 def profile_write(run: Callable[[], float], top: int) -> None:
     """One tdir write under cProfile: the top functions by cumulative and by own time."""
     profiler = cProfile.Profile()
@@ -313,30 +301,83 @@ def profile_write(run: Callable[[], float], top: int) -> None:
     stats.sort_stats("tottime").print_stats(top)
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
-
-
-def print_table(count: int, results: list[tuple[str, dict[str, list[float]], int]]) -> None:
-    head = f"{'stage':<24} {'tdir docs/s':>12} {'raw docs/s':>11} {'ratio':>6} {'size':>9}"
-    print(head)
-    print("-" * len(head))
-    for name, times, size in results:
-        tdir = count / statistics.median(times["tdir"])
-        raw = count / statistics.median(times["raw"])
-        print(f"{name:<24} {tdir:>12,.0f} {raw:>11,.0f} {tdir / raw:>6.2f} {size / 2**20:>7.1f}MB")
+def generate(count: int, seed: int, taxonomy: Taxonomy) -> dict[str, Profile]:
+    """``count`` synthetic profiles (``benchmarks.search_latency.Population``) by id."""
+    started = time.perf_counter()
+    profiles = {p.id: p for p in Population(taxonomy, seed).profiles(count)}
     print(
-        f"(medians of {len(results[0][1]['tdir'])} rounds; ratio: tdir / raw; size: tdir's index)"
+        f"{count:,} profiles generated in {time.perf_counter() - started:.0f}s"
+        f" (RSS {peak_rss_mb():.0f} MB)"
     )
-    print(f"peak RSS {peak_rss_mb():.0f} MB")
+    return profiles
+
+
+def measure(
+    name: str,
+    profiles: dict[str, Profile],
+    taxonomy: Taxonomy,
+    rounds: int,
+    cprofile: int | None = None,
+) -> StageResult:
+    """One backend: check the raw load against tdir's write, then time both alternately."""
+    with contextlib.ExitStack() as stack:
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="index-write-")))
+        load = _load(name, stack, root, profiles, taxonomy)
+        load.raw(keep=True)  # checks the raw load against tdir's, untimed
+        stage = Stage(f"{name} rebuild", load.tdir, load.raw, load.size)
+        if cprofile:
+            profile_write(load.tdir, cprofile)
+
+        def progress(round_number: int, last: dict[str, float]) -> None:
+            print(
+                f"  {stage.name} round {round_number + 1}: tdir {last['tdir']:.2f}s"
+                f"  raw {last['raw']:.2f}s",
+                flush=True,
+            )
+
+        times = alternate({"tdir": stage.tdir, "raw": stage.raw}, rounds, progress)
+        size = stage.size()
+    count = len(profiles)
+    tdir, raw = statistics.median(times["tdir"]), statistics.median(times["raw"])
+    label = {"sqlite": "SQLite", "elasticsearch": "Elasticsearch"}[name]
+    baseline = "executemany" if name == "sqlite" else "parallel_bulk"
+
+    def per_profile(seconds: float) -> str:
+        return f"{seconds / count * 1e6:,.0f} µs/profile ({count / seconds:,.0f} docs/s)"
+
+    return StageResult(
+        stage=f"index write {'sqlite' if name == 'sqlite' else 'es'}",
+        tdir=per_profile(tdir),
+        baseline=per_profile(raw),
+        ratio=tdir / raw,
+        sizes=f"{count:,} profiles, {rounds} rounds",
+        peak_rss_mb=peak_rss_mb(),
+        notes=f"wall time of one rebuild ({label}); baseline: what tdir stored, loaded by "
+        f"{baseline} (checked equal before timing); tdir's index {size / 2**20:.1f} MB; peak "
+        "RSS: the benchmark's process (the profiles, the raw rows or documents, both writes)",
+    )
+
+
+def run_sqlite(quick: bool) -> StageResult:
+    """The suite's SQLite stage: 2,000 profiles if ``quick``, else 20,000."""
+    taxonomy = load_taxonomy()
+    profiles = generate(QUICK_PROFILES if quick else FULL_PROFILES, 7, taxonomy)
+    return measure("sqlite", profiles, taxonomy, ROUNDS)
+
+
+def run_elasticsearch(quick: bool) -> StageResult:
+    """The suite's Elasticsearch stage: 2,000 profiles if ``quick``, else 20,000."""
+    taxonomy = load_taxonomy()
+    profiles = generate(QUICK_PROFILES if quick else FULL_PROFILES, 7, taxonomy)
+    return measure("elasticsearch", profiles, taxonomy, ROUNDS)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Generate the profiles, check each raw load against tdir's, time both, print a table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=int, default=20_000)
-    parser.add_argument("--quick", action="store_true", help="2,000 profiles")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profiles", type=int, default=FULL_PROFILES)
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_PROFILES:,} profiles")
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument(
         "--backends",
         nargs="+",
@@ -355,27 +396,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    count = 2_000 if args.quick else args.profiles
     taxonomy = load_taxonomy()
-    started = time.perf_counter()
-    profiles = {p.id: p for p in Population(taxonomy, args.seed).profiles(count)}
-    print(
-        f"{count} profiles generated in {time.perf_counter() - started:.0f}s"
-        f" (RSS {peak_rss_mb():.0f} MB)"
-    )
-    results = []
-    with contextlib.ExitStack() as stack:
-        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="index-write-")))
-        for name in args.backends:
-            load = _load(name, stack, root, profiles, taxonomy)
-            load.raw(keep=True)  # checks the raw load against tdir's, untimed
-            stage = Stage(f"{name} rebuild", load.tdir, load.raw, load.size)
-            if args.cprofile:
-                profile_write(load.tdir, args.cprofile)
-            results.append((stage.name, alternate(stage, args.rounds), stage.size()))
-    print()
-    print(f"{count:,} profiles")
-    print_table(count, results)
+    profiles = generate(QUICK_PROFILES if args.quick else args.profiles, args.seed, taxonomy)
+    results = [
+        measure(name, profiles, taxonomy, args.rounds, args.cprofile) for name in args.backends
+    ]
+    print_results(*results)
     return 0
 
 

@@ -23,6 +23,9 @@ overall, and the ratio backend / raw::
 
 The raw side fetches the page's stored profiles as JSON text; the backend also reads them into
 ``Profile`` objects, which is part of what it is asked to do.
+
+``run(quick)`` is the benchmark suite's stage (``python -m benchmarks all``): 100,000 profiles,
+6 searches of each kind, 7 repeats; or 5,000 profiles, 2 of each kind, 5 repeats with ``quick``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from typing import Any
 
 import zipcodes
 
+from benchmarks.measure import peak_rss_mb
+from benchmarks.suite import StageResult, print_results
 from indexer.geo import KM_PER_MILE, bounding_box, distance_km
 from indexer.profile import (
     CredentialCheck,
@@ -59,6 +64,7 @@ from indexer.profile import (
 )
 from indexer.search import SearchQuery, SearchResult
 from indexer.search import sqlite_backend as backend_module
+from indexer.search.backend import SearchBackend
 from indexer.search.query import FACETS, best_match_score
 from indexer.search.sqlite_backend import SqliteBackend
 from indexer.taxonomy import Taxonomy, load_taxonomy
@@ -67,6 +73,8 @@ GENERATOR_VERSION = 1  # bump when the generated profiles change, so cached inde
 ROOT = Path("var/bench")
 PAGE_SIZE = 20
 SEEN = "2026-11-20T10:00:00+00:00"
+QUICK = {"profiles": 5_000, "instances": 2, "repeats": 5}
+FULL = {"profiles": 100_000, "instances": 6, "repeats": 7}
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +498,7 @@ def query_mix(seed: int, instances: int, taxonomy: Taxonomy) -> list[Case]:
     return cases
 
 
-def with_cursor(backend: SqliteBackend, case: Case) -> Case:
+def with_cursor(backend: SearchBackend, case: Case) -> Case:
     """Page 2 is asked for with the cursor the first page handed out."""
     if not case.offset:
         return case
@@ -635,43 +643,42 @@ def answer_of(result: SearchResult) -> Answer:
 
 # -- measuring ----------------------------------------------------------------------------------
 
+Side = Callable[[Case], Any]  # one side's search: a case in, whatever that side answers with
 
-def timed(call: Callable[[], Any]) -> float:
+
+def timed(side: Side, case: Case) -> float:
+    """Milliseconds of one search."""
     started = time.perf_counter()
-    call()
+    side(case)
     return (time.perf_counter() - started) * 1000.0
 
 
-def check(backend: SqliteBackend, raw: RawSearch, cases: list[Case]) -> None:
+def check(backend: SearchBackend, raw: Callable[[Case], Answer], cases: list[Case]) -> None:
     """Both sides give the same hits, total and facet counts for every search."""
     for case in cases:
-        ours, theirs = answer_of(backend.search(case.query)), raw.search(case)
+        ours, theirs = answer_of(backend.search(case.query)), raw(case)
         if ours != theirs:
             raise SystemExit(
-                f"{case.kind}: the backend and the raw SQL disagree on {case.query}:\n"
+                f"{case.kind}: the backend and the raw baseline disagree on {case.query}:\n"
                 f"  backend {ours}\n  raw     {theirs}"
             )
 
 
 def measure(
-    backend: SqliteBackend, raw: RawSearch, cases: list[Case], repeats: int, seed: int
+    sides: dict[str, Side], cases: list[Case], repeats: int, seed: int
 ) -> dict[str, dict[str, list[float]]]:
-    """Milliseconds per search, by kind and side; each search alternates which side goes first."""
+    """Milliseconds per search, by kind and side ("backend", "raw"); each search alternates
+    which side goes first."""
     times: dict[str, dict[str, list[float]]] = {c.kind: {} for c in cases}  # in the mix's order
     order = list(range(len(cases)))
     rng = random.Random(seed)
+    names = list(sides)
     for repeat in range(repeats):
         rng.shuffle(order)
         for turn, index in enumerate(order):
             case = cases[index]
-            sides = [
-                ("backend", lambda c=case: backend.search(c.query)),
-                ("raw", lambda c=case: raw.search(c)),
-            ]
-            if (repeat + turn) % 2:
-                sides.reverse()
-            for side, call in sides:
-                times[case.kind].setdefault(side, []).append(timed(call))
+            for side in names if (repeat + turn) % 2 == 0 else reversed(names):
+                times[case.kind].setdefault(side, []).append(timed(sides[side], case))
     return times
 
 
@@ -722,34 +729,102 @@ def print_table(
     print("(milliseconds; ratio: backend p50 / raw p50; matches: median total of the kind)")
 
 
+@dataclass(frozen=True)
+class SearchFigures:
+    """A search benchmark's figures: per kind of search and overall, and the suite's row."""
+
+    rows: dict[str, dict[str, float]]  # kind -> backend_p50, backend_p95, raw_p50, raw_p95
+    matches: dict[str, int]  # kind -> the median total
+    result: StageResult
+
+
+def search_figures(
+    stage: str,
+    backend: SearchBackend,
+    raw: Callable[[Case], Answer],
+    cases: list[Case],
+    repeats: int,
+    seed: int,
+    sizes: str,
+    notes: str,
+) -> SearchFigures:
+    """Check both sides agree on every case, then time them alternately; the figures."""
+    check(backend, raw, cases)  # also warms both sides' caches
+    matches: dict[str, list[int]] = {}
+    for case in cases:
+        matches.setdefault(case.kind, []).append(raw(case).total)
+    print(f"{sizes}: {len(cases)} searches x {repeats} repeats per side", flush=True)
+    sides: dict[str, Side] = {"backend": lambda c: backend.search(c.query), "raw": raw}
+    rows = summary(measure(sides, cases, repeats, seed))
+    overall = rows["overall"]
+    result = StageResult(
+        stage=stage,
+        tdir=f"p50 {overall['backend_p50']:.1f} ms, p95 {overall['backend_p95']:.1f} ms",
+        baseline=f"p50 {overall['raw_p50']:.1f} ms, p95 {overall['raw_p95']:.1f} ms",
+        ratio=overall["backend_p50"] / overall["raw_p50"],
+        sizes=f"{sizes}, {len(cases)} searches x {repeats}",
+        peak_rss_mb=peak_rss_mb(),
+        notes=notes,
+    )
+    return SearchFigures(rows, {k: int(statistics.median(v)) for k, v in matches.items()}, result)
+
+
+def measure_sqlite(profiles: int, instances: int, repeats: int, seed: int) -> SearchFigures:
+    """Build (or reuse) the index; the embedded backend beside hand-written SQL."""
+    taxonomy = load_taxonomy()
+    cached = index_path(profiles).exists()
+    path = build_index(profiles, seed, taxonomy)
+    backend = SqliteBackend(path, taxonomy)
+    raw = RawSearch(path)
+    try:
+        cases = [with_cursor(backend, c) for c in query_mix(seed, instances, taxonomy)]
+        return search_figures(
+            "search sqlite",
+            backend,
+            raw.search,
+            cases,
+            repeats,
+            seed,
+            f"{profiles:,} profiles",
+            notes="wall time per search near a metro, in one process; p50 of every search of "
+            "the mix; baseline: hand-written SQL on the same file (checked equal: hits, totals, "
+            "facet counts); peak RSS: the benchmark's process (both sides"
+            + ("" if cached else ", and the index's build")
+            + ")",
+        )
+    finally:
+        backend.close()
+
+
+def run(quick: bool) -> StageResult:
+    """The suite's stage: 5,000 profiles if ``quick``, else 100,000."""
+    sizes = QUICK if quick else FULL
+    return measure_sqlite(sizes["profiles"], sizes["instances"], sizes["repeats"], 7).result
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build (or reuse) the index, check both sides agree, time them and print a table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=int, default=100_000)
-    parser.add_argument("--instances", type=int, default=6, help="searches of each kind")
-    parser.add_argument("--repeats", type=int, default=7, help="times each search is timed")
+    parser.add_argument("--profiles", type=int, default=FULL["profiles"])
+    parser.add_argument(
+        "--instances", type=int, default=FULL["instances"], help="searches of each kind"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=FULL["repeats"], help="times each search is timed"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--save", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--before", type=Path, help="a saved run to print beside this one")
     args = parser.parse_args(argv)
-    taxonomy = load_taxonomy()
-    path = build_index(args.profiles, args.seed, taxonomy)
-    backend = SqliteBackend(path, taxonomy)
-    raw = RawSearch(path)
-    cases = [with_cursor(backend, c) for c in query_mix(args.seed, args.instances, taxonomy)]
-    check(backend, raw, cases)  # also warms both sides' caches
-    matches: dict[str, list[int]] = {}
-    for case in cases:
-        matches.setdefault(case.kind, []).append(raw.search(case).total)
-    print(f"{args.profiles} profiles, {len(cases)} searches x {args.repeats} repeats per side")
-    rows = summary(measure(backend, raw, cases, args.repeats, args.seed))
-    median_matches = {k: int(statistics.median(v)) for k, v in matches.items()}
+    figures = measure_sqlite(args.profiles, args.instances, args.repeats, args.seed)
     before = json.loads(args.before.read_text()) if args.before else None
-    print_table(rows, median_matches, before["rows"] if before else None)
+    print_table(figures.rows, figures.matches, before["rows"] if before else None)
     if args.save:
         args.save.parent.mkdir(parents=True, exist_ok=True)
-        args.save.write_text(json.dumps({"profiles": args.profiles, "rows": rows}, indent=1))
-    backend.close()
+        args.save.write_text(
+            json.dumps({"profiles": args.profiles, "rows": figures.rows}, indent=1)
+        )
+    print_results(figures.result)
     return 0
 
 
