@@ -12,7 +12,9 @@ What a source needs is read from its catalog entry, never from code per source:
 - ``options.api_key_variable`` names the environment variable that must hold its API key, unless
   the entry gives ``demo_api_key`` (the demo web's stand-ins);
 - any other option ending in ``_env`` names an optional variable (an app token): unset, the
-  source still runs, at the provider's lower anonymous rate.
+  source still runs, at the provider's lower anonymous rate;
+- ``to_confirm`` lists what must still be checked against the provider's live pages (a page
+  layout, a form's parameters, its terms) before the entry can be crawled: each is missing.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ def check_catalog(
         if not check.enabled:
             check.notes.append("disabled in the catalog")
         check.missing += [f"${{{name}}} is not set" for name in unset]
+        check.missing += [f"to confirm: {item}" for item in _to_confirm(raw, label)]
         _check_options(raw.get("options") or {}, env, check)
         if not unset:
             # Filled, the entry is checked the way a crawl checks it (CatalogError if not).
@@ -119,6 +122,18 @@ def probe_url(url: str) -> str:
     except requests.RequestException as exc:
         return f"unreachable: {parts.netloc}: {_reason(exc)}"
     return f"reachable: {parts.netloc} answered HTTP {answer.status_code}"
+
+
+def _to_confirm(raw: Mapping[str, Any], label: str) -> list[str]:
+    """What the entry says must be confirmed before it can be crawled (CatalogError if the
+    entry's ``to_confirm`` is not a list of texts)."""
+    items = raw.get("to_confirm") or []
+    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+        raise CatalogError(
+            f"{label}: source {raw['name']!r}: to_confirm must be a list of what is still to "
+            "be confirmed, in words"
+        )
+    return [" ".join(i.split()) for i in items]
 
 
 def _check_options(options: Mapping[str, Any], env: Mapping[str, str], check: SourceCheck) -> None:

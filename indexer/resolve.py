@@ -16,7 +16,14 @@ by a Fellegi-Sunter model whose parameters are estimated from the same listings
 3. A merge that would put different NPIs, different license numbers of one state, different
    generational suffixes (Sr. and Jr.) or incompatible given names in one cluster is refused.
    Because the strongest links are taken first, a listing without a license joins the licensed
-   namesake it resembles most and cannot glue two licensed people together.
+   namesake it resembles most and cannot glue two licensed people together. One exception:
+   two listings of one NPI whose names agree are joined even if they show different license
+   numbers of a state, when their sides share no number at all. The NPI is issued to one
+   person, while a number a directory shows can be wrong (mistyped, made up, an old one): the
+   registry's own record of the NPI must not be kept apart from the directories' listings of
+   its holder by their mistake. (Sides that share a number and differ in another hold someone
+   else.) License numbers are applied before NPIs, so that the listings showing one number
+   are together when an NPI meets them.
 
 The result does not depend on the order of the listings: they are sorted by id before anything
 is drawn or compared, and ties are broken by id. Every merge keeps its evidence, the weight of
@@ -295,7 +302,12 @@ class _Clusters:
     def __init__(self, listings: list[ListingKeys]) -> None:
         self.parent = list(range(len(listings)))
         self.npis = [{k.npi} if k.npi else set() for k in listings]
-        self.licenses = [{s: license_core(n) for s, n in k.licenses} for k in listings]
+        self.licenses = [_license_cores(k) for k in listings]
+        # Every number shown, with its state or without: what the two sides of an NPI share.
+        self.numbers: list[set[str]] = [
+            set().union(*c.values(), map(license_core, k.unstated_licenses))
+            for c, k in zip(self.licenses, listings, strict=True)
+        ]
         self.generations = [{k.generation} if k.generation else set() for k in listings]
         self.first_names = [{k.first_name} if k.first_name else set() for k in listings]
 
@@ -307,13 +319,22 @@ class _Clusters:
             self.parent[item], item = root, self.parent[item]
         return root
 
-    def conflict(self, a: int, b: int, *, hard: bool) -> str | None:
-        """Why the clusters of ``a`` and ``b`` cannot be one therapist, or None."""
+    def conflict(self, a: int, b: int, *, hard: bool, one_npi: bool = False) -> str | None:
+        """Why the clusters of ``a`` and ``b`` cannot be one therapist, or None.
+
+        ``one_npi``: the pair shares an NPI and its names agree. A license number a listing
+        shows can be wrong (mistyped, made up, an old one), the NPI is issued to one person:
+        then different license numbers of one state do not keep the two apart, as long as the
+        two sides share no number at all (one side's number is wrong). Sides that share a
+        number and differ in another hold someone else.
+        """
         ra, rb = self.find(a), self.find(b)
         if _differ(self.npis[ra], self.npis[rb]):
             return "different NPIs"
         left, right = self.licenses[ra], self.licenses[rb]
-        if any(s in left and left[s] != n for s, n in right.items()):
+        if any(s in left and not left[s] & n for s, n in right.items()) and not (
+            one_npi and not self.numbers[ra] & self.numbers[rb]
+        ):
             return "different license numbers in one state"
         if _differ(self.generations[ra], self.generations[rb]):
             return "different generations (Sr./Jr.)"
@@ -330,13 +351,30 @@ class _Clusters:
         root, other = min(ra, rb), max(ra, rb)
         self.parent[other] = root
         self.npis[root] |= self.npis[other]
-        self.licenses[root].update(self.licenses[other])
+        for state, numbers in self.licenses[other].items():
+            self.licenses[root].setdefault(state, set()).update(numbers)
+        self.numbers[root] |= self.numbers[other]
         self.generations[root] |= self.generations[other]
         self.first_names[root] |= self.first_names[other]
 
 
 def _differ(left: set[str], right: set[str]) -> bool:
     return bool(left and right and not left & right)
+
+
+def _license_cores(item: ListingKeys) -> dict[str, set[str]]:
+    """The digits of the license numbers a listing states, by state."""
+    cores: dict[str, set[str]] = {}
+    for state, number in item.licenses:
+        cores.setdefault(state, set()).add(license_core(number))
+    return cores
+
+
+_HARD_RULES = (
+    "same license number and state",
+    "same license number (state not given)",
+    "same NPI",
+)  # the order hard merges are tried in
 
 
 def _hard_rule(pattern: Pattern, a: ListingKeys, b: ListingKeys) -> str | None:
@@ -394,7 +432,10 @@ def _merge_candidates(
             weight = model.weight(pattern, shared_values(ordered[i], ordered[j]))
             if weight >= threshold:
                 weighed.append((-weight, i, j, at))
-    hard.sort()
+    # License numbers join first, NPIs last: an NPI may bring a second number of a state (the
+    # registry's) to listings showing a wrong one, which must be together by then, or the one
+    # joined after it would be refused for its number. Then by position, for a fixed order.
+    hard.sort(key=lambda item: (_HARD_RULES.index(item[3]), item[0], item[1]))
     weighed.sort()
     return hard, weighed
 
@@ -426,7 +467,9 @@ def resolve(listings: list[ListingKeys], prior: Prior | None = None) -> Resoluti
         nonlocal refused
         if clusters.find(i) == clusters.find(j):
             return
-        if clusters.conflict(i, j, hard=is_hard) is not None:
+        pattern = patterns[at]
+        one_npi = pattern[_NPI] == 0 and names_compatible(pattern)
+        if clusters.conflict(i, j, hard=is_hard, one_npi=one_npi) is not None:
             refused += 1
             return
         clusters.union(i, j)

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest
 
+from crawler.catalog import catalog_text
 from tests.e2e.admin_session import (
     ADMIN,
     PASSWORD,
@@ -179,6 +181,31 @@ def test_sources_with_their_health(directory: Any) -> None:
     off = list(overview[overview["State"] == "disabled"].index)
     assert off and list(overview.index[-len(off) :]) == off
     assert at.selectbox(key="admin_source").value not in off
+
+
+def test_sources_switched_off_are_counted_apart(
+    directory: Any, crawl_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The demo catalog with guild (crawled nine days ago on a three-day schedule: overdue, were
+    # it on) and board-fl (never crawled) switched off, beside whatever the catalog switches off.
+    catalog = yaml.safe_load(catalog_text(None)[0])
+    for entry in catalog["sources"]:
+        if entry["name"] in ("guild", "board-fl"):
+            entry["enabled"] = False
+    path = crawl_home / "catalog.yaml"
+    path.write_text(yaml.safe_dump(catalog), encoding="utf-8")
+    monkeypatch.setenv("TDIR_CATALOG", str(path))
+    total = len(catalog["sources"])
+    off = {e["name"] for e in catalog["sources"] if e.get("enabled") is False}
+    assert {"guild", "board-fl"} <= off
+    at = admin_page()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Sources"] == str(total)
+    assert metrics["Fresh"] == "1"  # atlas
+    assert metrics["Due or overdue"] == "0"  # guild is late, but switched off
+    assert metrics["Switched off"] == str(len(off))
+    # Every other source is on and was never crawled.
+    assert metrics["Failing or never crawled"] == str(total - 1 - len(off))
 
 
 def test_a_source_in_detail(directory: Any) -> None:

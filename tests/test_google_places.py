@@ -149,7 +149,10 @@ def test_a_spent_quota_stops_the_crawl_and_the_next_day_resumes_it(
         assert first.status == "interrupted"
         assert first.finish_reason.startswith("quota exhausted")
         assert "Google Places refused further calls today (RESOURCE_EXHAUSTED)" in done.stderr
+        assert first.errors.get("api/quota-exhausted", 0) >= 1
         assert 0 < first.items.get("listing", 0) < site["businesses"]
+        assert stand_in.limits.used == 100
+        # The next day: the quota starts again, and the next crawl resumes the same run.
         stand_in.limits.new_day()
         stand_in.limits.daily_limit = 5000
         done, (second,) = run_crawl(home, web, SOURCE)
@@ -165,6 +168,35 @@ def test_a_spent_quota_stops_the_crawl_and_the_next_day_resumes_it(
     details = answered([e for e in log if e["method"] == "GET"])
     assert len(details) == site["businesses"] and max(details.values()) == 1
     assert sum(answered(log).values()) == 100 + second_day
+
+
+def test_a_spent_per_minute_quota_is_backed_off_and_asked_again(
+    demo_world: Path, truth: GroundTruth, tmp_path: Path
+) -> None:
+    entry = demo_entry(SOURCE)
+    entry["options"]["areas"] = [metro_area(SOURCE, "los-angeles")]
+    catalog = write_catalog(tmp_path / "catalog.yaml", entry)
+    expected = {b["path"] for owner, b in truth.businesses(SITE) if owner["metro"] == "los-angeles"}
+    with private_web(demo_world, tmp_path / "web") as web:
+        limits = web.sites[SITE].limits
+        # Three calls a "minute" of one second: the catalog's pace (40 a second) is far too fast.
+        limits.per_window, limits.window_seconds = 3, 1.0
+        done, (run,) = run_crawl(tmp_path / "home", web, SOURCE, catalog=catalog)
+        log = requests(web.log.path, SITE)
+        refused = dict(limits.refused)
+    assert done.returncode == 0, done.stderr
+    assert run.status == "finished" and run.errors == {}
+    throttled = [e for e in log if e["status"] == 429]
+    assert throttled and refused == {"rate": len(throttled), "quota": 0}
+    listings = [
+        r for r in latest_records(tmp_path / "home", SOURCE) if r["record_type"] == "listing"
+    ]
+    assert len(listings) == len(expected)
+    assert {_path(r["provenance"]["url"]) for r in listings} == expected
+    # Each refused call was asked again and answered: every place read exactly once.
+    details = answered([e for e in log if e["method"] == "GET" and e["path"].startswith("/v1/")])
+    assert set(details) == {("GET", path) for path in expected}
+    assert max(details.values()) == 1
 
 
 def test_a_refused_key_fails_at_once_naming_the_variable(

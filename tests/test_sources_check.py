@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.catalog import catalog_text, load_catalog, placeholders
+from crawler.catalog import CatalogError, catalog_text, load_catalog, placeholders, raw_sources
 from crawler.readiness import QUOTA_ERROR, check_catalog, probe_url, unready
 from crawler.runner import LOOPBACK_HOSTS, check_sources
 from crawler.runs import CrawlStore
@@ -42,8 +42,13 @@ def test_the_public_catalog_names_real_sources_each_spider_accepts(monkeypatch: 
     for source in sources:
         assert not set(source.hosts) & LOOPBACK_HOSTS, source.name
         assert all(urlsplit(u).scheme == "https" for u in source.start_urls), source.name
-    # Every entry is one its spider accepts, as a crawl would check it.
-    assert set(check_sources(sources, loopback_fast=False)) == set(catalog.sources)
+    # Every entry is one its spider accepts, as a crawl would check it, but for those still to
+    # be confirmed against the provider's pages: they are switched off until then.
+    unconfirmed = {raw["name"] for raw in raw_sources(text, str(US)) if raw.get("to_confirm")}
+    assert unconfirmed == {"certregistry"}
+    assert not any(catalog.sources[name].enabled for name in unconfirmed)
+    checked = [s for s in sources if s.name not in unconfirmed]
+    assert set(check_sources(checked, loopback_fast=False)) == set(catalog.sources) - unconfirmed
 
 
 def test_api_sources_wait_for_their_keys_and_say_which() -> None:
@@ -58,6 +63,33 @@ def test_api_sources_wait_for_their_keys_and_say_which() -> None:
     with_keys = us_checks(env=KEYS)
     assert all(c.ready for c in with_keys.values() if c.enabled)
     assert not with_keys["npi-file"].enabled  # one registry, read one way by default
+
+
+def test_the_certification_registry_waits_for_its_pages_to_be_confirmed(tmp_path: Path) -> None:
+    check = us_checks(env=KEYS)["certregistry"]
+    assert not check.enabled and not check.ready
+    raw = next(r for r in raw_sources(*catalog_text(US)) if r["name"] == "certregistry")
+    assert check.missing == [f"to confirm: {' '.join(item.split())}" for item in raw["to_confirm"]]
+    assert any("options.records" in m for m in check.missing)
+    assert check.notes == ["disabled in the catalog"]
+    # Offline, the command names what is to be confirmed; a switched-off source does not make
+    # the check fail (the API sources, with their keys set, are ready).
+    done = run_tdir(
+        tmp_path, "sources", "check", "--catalog", str(US), "--offline", "--json", **KEYS
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert rows["certregistry"]["missing"] == check.missing
+    assert rows["certregistry"]["reachability"] is None  # offline: no host asked
+    assert not rows["certregistry"]["ready"]
+
+
+def test_a_to_confirm_that_is_not_a_list_of_words_is_named(tmp_path: Path) -> None:
+    text, _ = catalog_text(US)
+    broken = text.replace("    to_confirm:\n", "    to_confirm: yes\n    unused:\n", 1)
+    assert broken != text
+    with pytest.raises(CatalogError, match="source 'certregistry': to_confirm must be a list"):
+        check_catalog(broken, "us.yaml", env=KEYS)
 
 
 def test_unready_lists_exactly_the_sources_lacking_a_key(monkeypatch: Any) -> None:

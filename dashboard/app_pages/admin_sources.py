@@ -75,15 +75,21 @@ def schedule_cell(health: SourceHealth, item: SourceSchedule | None) -> str:
     return f"{text} (set here)" if item is not None and item.override is not None else text
 
 
+def switched_off(item: SourceHealth, schedules: dict[str, SourceSchedule]) -> bool:
+    """Whether the catalog switches the source off (``enabled: false``): it is crawled only
+    when someone names it, never on a schedule, so it is neither due nor failing."""
+    schedule = schedules.get(item.source.name)
+    return not item.source.enabled or (schedule is not None and not schedule.enabled)
+
+
 def urgency(
     item: SourceHealth, schedules: dict[str, SourceSchedule], alerts: list[Alert]
 ) -> tuple[bool, int, int, str]:
     """How a source ranks on this page, most in need first: a source switched off (never
     crawled, but not waiting for anything) after every enabled one, then by its worst alert
     and its freshness."""
-    schedule = schedules.get(item.source.name)
     return (
-        schedule is not None and not schedule.enabled,
+        switched_off(item, schedules),
         severity(alerts, item.source.name),
         FRESHNESS_ORDER[item.freshness],
         item.source.name,
@@ -261,15 +267,22 @@ def main() -> None:
             "$TDIR_HOME/sites.json); the catalog cannot be read without it either."
         )
         return
-    counts = {state: sum(h.freshness == state for h in health) for state in FRESHNESS_COLORS}
+    # A source switched off waits for nothing: counted apart, not as never crawled or overdue.
+    switched_on = [h for h in health if not switched_off(h, schedules)]
+    counts = {state: sum(h.freshness == state for h in switched_on) for state in FRESHNESS_COLORS}
     in_flight = sum(s.active_run is not None for s in schedules.values())
     queued = sum(s.queued_run is not None for s in schedules.values())
-    summary = st.columns(5)
+    summary = st.columns(6)
     summary[0].metric("Sources", len(health))
     summary[1].metric("Fresh", counts["fresh"])
     summary[2].metric("Due or overdue", counts["due"] + counts["overdue"])
     summary[3].metric("Failing or never crawled", counts["failing"] + counts["never crawled"])
-    summary[4].metric("Runs going or queued", f"{in_flight} / {queued}")
+    summary[4].metric(
+        "Switched off",
+        len(health) - len(switched_on),
+        help="Disabled in the catalog: crawled only when named, never on a schedule.",
+    )
+    summary[5].metric("Runs going or queued", f"{in_flight} / {queued}")
     st.dataframe(
         overview_table(health, schedules, alerts)
         .style.map(health_style, subset=["Health"])

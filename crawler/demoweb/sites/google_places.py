@@ -363,9 +363,12 @@ class GooglePlacesSite(PlatformSite):
         street, unit = street_parts(address)
         state_name = vocab.state_names().get(address.state, address.state)
         first_line = f"{street} {unit}" if unit else street
+        # The route is the street's name alone, in full and abbreviated ("Amphitheatre Parkway",
+        # "Amphitheatre Pkwy"); the number and the unit are components of their own.
+        route = address.street_line.removeprefix(address.number + " ")
         components = [
             (address.number, address.number, ["street_number"]),
-            (first_line.removeprefix(address.number + " "), street.split(" ", 1)[1], ["route"]),
+            (route, street.removeprefix(address.number + " "), ["route"]),
             *([(unit, unit, ["subpremise"])] if unit else []),
             (address.city, address.city, ["locality", "political"]),
             (state_name, address.state, ["administrative_area_level_1", "political"]),
