@@ -13,7 +13,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -94,7 +94,8 @@ def build_profiles(
 
     Therapists' requests (``curation``; default: those recorded in the store's data directory)
     are applied: suppressed profiles are left out, corrected fields replaced. Sources' storage
-    terms (``terms``; default: the catalog's) are obeyed as of ``now`` (default: this moment):
+    terms (``terms``; default: the catalog's) are obeyed, and claimed credentials judged, as of
+    ``now`` (default: this moment):
     records past their time are not served (:mod:`indexer.terms`).
     """
     taxonomy = taxonomy or load_taxonomy()
@@ -124,7 +125,11 @@ def build_profiles(
         facts[listing.id] = ListingFacts(listing, norm, active)
         summary.inactive_listings += not active
     records = [record for snap in snapshots for record in snap.credential_records.values()]
-    registry = Registry(parallel_map(partial(to_issuer_record, taxonomy=taxonomy), records))
+    registry = Registry(
+        parallel_map(partial(to_issuer_record, taxonomy=taxonomy), records),
+        taxonomy,
+        today=(now or datetime.now(UTC)).date(),
+    )
     resolution = resolve([listing_keys(f.listing, f.normalized) for f in facts.values()])
     clusters = resolution.clusters
     summary.candidate_pairs = resolution.candidate_pairs

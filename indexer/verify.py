@@ -108,19 +108,19 @@ class IssuerRecord:
         than the fetch (a license file generated before it was downloaded)."""
         return min(self.data_as_of or self.fetched_on, self.fetched_on)
 
-    @property
-    def standing(self) -> VerificationStatus:
-        """What this record says of a claim it matches.
+    def standing(self, today: date) -> VerificationStatus:
+        """What this record says of a claim it matches, on ``today``.
 
-        The issuer's own word on standing wins; the expiry date decides only when the issuer
-        states none (a registry showing "Active" past the printed date has renewed it), against
-        the day the issuer's data describes.
+        The issuer's word on an inactive or expired credential wins. A printed expiry date that
+        has passed — by the day the data describes, or by today — is never "verified", whatever
+        status word the record shows beside it: an "Active" next to a past date is the record
+        of the day it was published, and a renewal since would show in a newer one.
         """
         if self.status == "inactive":
             return "inactive"
         if self.status == "expired":
             return "expired"
-        if self.status == "unknown" and self.expires and self.expires < self.as_of:
+        if self.expires and self.expires < max(self.as_of, today):
             return "expired"
         return "verified"
 
@@ -197,7 +197,16 @@ def _iso_day(raw: object) -> date | None:
 class Registry:
     """Every issuer record crawled, indexed for verification."""
 
-    def __init__(self, records: Iterable[IssuerRecord], taxonomy: Taxonomy | None = None) -> None:
+    def __init__(
+        self,
+        records: Iterable[IssuerRecord],
+        taxonomy: Taxonomy | None = None,
+        *,
+        today: date | None = None,
+    ) -> None:
+        # The day claims are judged on (default: this day): a credential past its expiry date
+        # is not verified.
+        self.today = today or date.today()
         # By the value of the number's digits (leading zeros off), so every way of writing a
         # number finds its record; same_number then decides on the letters.
         self.by_number: dict[tuple[str, str | None, str], list[IssuerRecord]] = defaultdict(list)
@@ -306,7 +315,7 @@ class Registry:
                 return _not_found(
                     f"number {claim.number} at the {issuer_name} belongs to another holder"
                 )
-            return _outcome(_newest(mine), f"found by number at the {issuer_name}")
+            return _outcome(_newest(mine), f"found by number at the {issuer_name}", self.today)
         found = [
             r
             for scope in scopes
@@ -318,7 +327,7 @@ class Registry:
             return _not_found(f"the {issuer_name} lists nobody by this name")
         if len(distinct) > 1:
             return _unverifiable(f"several holders of this name at the {issuer_name}")
-        return _outcome(_newest(found), f"matched by name at the {issuer_name}")
+        return _outcome(_newest(found), f"matched by name at the {issuer_name}", self.today)
 
     def _numbered(self, scopes: list[Scope], number: str) -> list[IssuerRecord]:
         """The records of these scopes whose number is ``number``, however either is written."""
@@ -352,6 +361,7 @@ class Registry:
         return _outcome(
             _newest(mine),
             f"found by number at the {states[0]} license board (the claim names no state)",
+            self.today,
         )
 
 
@@ -368,9 +378,12 @@ def _newest(records: list[IssuerRecord]) -> IssuerRecord:
     return max(records, key=lambda r: (r.fetched_on, r.record_id))
 
 
-def _outcome(record: IssuerRecord, how: str) -> Verification:
+def _outcome(record: IssuerRecord, how: str, today: date) -> Verification:
+    status = record.standing(today)
+    if status == "expired" and record.status == "active" and record.expires:
+        how += f"; listed as active, but its expiry date, {record.expires.isoformat()}, has passed"
     return Verification(
-        status=record.standing,
+        status=status,
         # The day the issuer's data speaks for, so a verification from an older file says so.
         checked_on=record.as_of.isoformat(),
         issuer=record.issuer,

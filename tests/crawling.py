@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,17 @@ def run_tdir(
         env=environment,
         timeout=timeout,
     )
+
+
+def standing_today(credential: dict[str, Any], today: date | None = None) -> str:
+    """A true credential's status on ``today`` (default: this day): the demo world is written as
+    of its own date, and an "active" credential whose expiry has passed since is expired now,
+    as tdir judges it."""
+    status = credential.get("status")
+    expires = credential.get("expires")
+    if status == "active" and expires and date.fromisoformat(expires) < (today or date.today()):
+        return "expired"
+    return str(status)
 
 
 def copy_home(crawled: Path, home: Path) -> Path:

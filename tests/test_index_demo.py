@@ -23,7 +23,7 @@ from indexer.search import SearchQuery
 from indexer.search.elasticsearch_backend import ElasticsearchBackend
 from indexer.search.sqlite_backend import SqliteBackend
 from indexer.taxonomy import load_taxonomy
-from tests.crawling import copy_home, run_tdir
+from tests.crawling import copy_home, run_tdir, standing_today
 
 pytestmark = pytest.mark.system  # crawls, services or processes: left out of `make test-fast`
 
@@ -144,7 +144,7 @@ def test_every_true_active_credential_is_verified(
             if (
                 not found
                 or credential["issuer_site"] is None
-                or credential.get("status") != "active"
+                or standing_today(credential) != "active"
                 or credential["credential"] not in claimed
             ):
                 continue

@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.catalog import CatalogError, Source, load_catalog, site_variables
@@ -242,20 +243,45 @@ def test_a_tdlr_license_verifies_while_current_and_is_expired_once_past_its_expi
     assert business.status == "not_found"
 
 
-def test_the_expiry_is_judged_against_the_day_the_files_data_describes() -> None:
+def test_a_file_of_an_earlier_day_verifies_only_until_the_expiry_it_shows() -> None:
     taxonomy = load_taxonomy()
-    # Lapsed on 2026-03-01: still current in a file of 2025-09-01, fetched in December 2026.
+    # Lapsed on 2026-03-01: still current in a file of 2025-09-01.
     [old] = records(mapped(tdlr_file(LAPSED), data_as_of="2025-09-01"))
     [now] = records(mapped(tdlr_file(LAPSED)))
-    assert to_issuer_record(old, taxonomy).standing == "verified"
-    assert to_issuer_record(now, taxonomy).standing == "expired"
-    # A verification from the older file is dated by it, not by the download.
     issued = to_issuer_record(old, taxonomy)
+    assert issued.standing(date(2026, 1, 15)) == "verified"
+    assert issued.standing(date(2026, 3, 2)) == "expired"
+    assert to_issuer_record(now, taxonomy).standing(date(2025, 9, 1)) == "expired"
+    # Before the expiry, a verification from the older file is dated by it, not the download.
     assert issued.holder_key is not None
-    found = Registry([issued]).verify(
-        Claim("lmt", "state_license", "TX", old.number), {issued.holder_key}
-    )
+    claim = Claim("lmt", "state_license", "TX", old.number)
+    found = Registry([issued], today=date(2026, 1, 15)).verify(claim, {issued.holder_key})
     assert (found.status, found.checked_on) == ("verified", "2025-09-01")
+    # Past it, the file's word is no verification today.
+    found = Registry([issued], today=date(2026, 12, 7)).verify(claim, {issued.holder_key})
+    assert found.status == "expired"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    status=st.sampled_from(["Active", "Current", "Clear", "", "Expired", "Suspended"]),
+    expires=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    today=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+)
+def test_no_record_verifies_a_claim_after_its_expiry_date(
+    status: str, expires: date, today: date
+) -> None:
+    record = replace(
+        records(mapped(tdlr_file(THERAPIST)))[0],
+        status_raw=status or None,
+        expires_raw=expires.strftime("%m/%d/%Y"),
+    )
+    issued = to_issuer_record(record, load_taxonomy())
+    found = Registry([issued], today=today).verify(
+        Claim("lmt", "state_license", "TX", record.number), {issued.holder_key or ""}
+    )
+    if expires < today:
+        assert found.status != "verified"
 
 
 # -- the cells' shapes, for any value --------------------------------------------------------------
