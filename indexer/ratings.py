@@ -11,10 +11,11 @@ reviews cannot dominate one that shows many. The prior is fixed rather than lear
 that a profile's score depends on its own reviews only (and an incremental index build rewrites
 only the profiles whose reviews changed).
 
-A source that publishes an aggregate ("4.7 from 112 reviews") contributes that value x count:
-the few reviews a page embeds are a sample, not the count. Only a source whose reviews were all
-crawled contributes them one by one; then the same text copied onto several sites is detected
-(folded text) and counted once, on the site where it appeared first.
+A source that publishes an aggregate ("4.7 from 112 reviews") contributes that value x count,
+and its rating is that figure, also when all its reviews were crawled: the few reviews a page
+embeds are a sample, and a site's own score may rest on reviews it does not show. Only a source
+that publishes no score contributes its reviews one by one; then the same text copied onto
+several sites is detected (folded text) and counted once, on the site where it appeared first.
 """
 
 from __future__ import annotations
@@ -94,14 +95,33 @@ def dedupe_reviews(reviews: list[ReviewFact]) -> tuple[list[ReviewFact], dict[st
     return kept, dict(copies)
 
 
-def summarise(reviews: list[ReviewFact], published: list[AggregateFact]) -> RatingSummary:  # noqa: C901 - the per-source rule of the docstring, case by case, then the one combined average
+# Sites publish their score rounded (Yelp and Google to the half or tenth of a star): a crawled
+# average within this of it agrees with it.
+PUBLISHED_ROUNDING = 0.25
+
+
+def _disagreement(
+    aggregate: AggregateFact, rated: list[float], average: float | None
+) -> str | None:
+    """A note when every review of the source was crawled and their average is not the score
+    the source publishes (reviews the site hides from its page, or a stale figure)."""
+    if average is None or len(rated) < aggregate.count:
+        return None
+    if abs(aggregate.rating - average) <= PUBLISHED_ROUNDING:
+        return None
+    return (
+        f"its {len(rated)} reviews average {average:.2f}; the site's own score, "
+        f"{aggregate.rating:.1f}, is the one shown"
+    )
+
+
+def summarise(reviews: list[ReviewFact], published: list[AggregateFact]) -> RatingSummary:
     """Per-source ratings and the combined Bayesian average of one therapist.
 
     A source's rating is the aggregate it publishes ("4.7 from 112"), which counts with its
-    published count. Its crawled reviews replace that figure only when they are all of its
-    reviews (as many as it publishes, or it publishes none); a few embedded reviews are a sample,
-    shown and dated but never taken for the source's rating. Copies of one text on several sites
-    count once, on the site where it appeared first.
+    published count; its crawled reviews are shown and dated, and noted where they are all of
+    them and disagree with it. A source publishing no aggregate is rated by its reviews. Copies
+    of one text on several sites count once, on the site where it appeared first.
     """
     kept, copies = dedupe_reviews(reviews)
     crawled: dict[str, list[ReviewFact]] = defaultdict(list)
@@ -128,7 +148,7 @@ def summarise(reviews: list[ReviewFact], published: list[AggregateFact]) -> Rati
         average = round(sum(rated) / len(rated), 2) if rated else None
         aggregate = aggregates.get(source)
         latest = max(dates).isoformat() if dates else None
-        if aggregate is not None and len(held) < aggregate.count:
+        if aggregate is not None:
             by_source[source] = SourceRating(
                 rating=round(aggregate.rating, 2),
                 count=aggregate.count,
@@ -136,18 +156,13 @@ def summarise(reviews: list[ReviewFact], published: list[AggregateFact]) -> Rati
                 basis="published",
                 reviews_crawled=len(held),
                 reviews_average=average,
+                note=_disagreement(aggregate, rated, average),
             )
             total += aggregate.rating * aggregate.count
             count += aggregate.count
             continue
         if not rated:
             continue
-        note = None
-        if aggregate is not None and average is not None and abs(aggregate.rating - average) > 0.05:
-            note = (
-                f"the source publishes {aggregate.rating:.1f} from {aggregate.count}; "
-                f"its {len(rated)} reviews average {average:.2f}, which is used"
-            )
         by_source[source] = SourceRating(
             rating=average,
             count=len(rated),
@@ -155,7 +170,6 @@ def summarise(reviews: list[ReviewFact], published: list[AggregateFact]) -> Rati
             basis="reviews",
             reviews_crawled=len(held),
             reviews_average=average,
-            note=note,
         )
         total += sum(unique[source])
         count += len(unique[source])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.ratings import (
     PRIOR_MEAN,
@@ -91,20 +93,39 @@ def test_a_published_aggregate_is_the_sources_rating_not_its_few_embedded_review
     assert summary.combined == pytest.approx(546.4 / 117, abs=0.001)
 
 
-def test_reviews_replace_the_aggregate_only_when_they_are_all_of_them() -> None:
+def test_a_published_score_stands_for_its_site_even_with_every_review_crawled() -> None:
     reviews = [review(f"r{i}", "guild", 4.0 + (i % 2), f"2024-01-0{i + 1}") for i in range(4)]
     summary = summarise(reviews, [AggregateFact("guild", 4.5, 4)])
     guild = summary.by_source["guild"]
-    assert (guild.rating, guild.count, guild.basis, guild.note) == (4.5, 4, "reviews", None)
+    assert (guild.rating, guild.count, guild.basis, guild.note) == (4.5, 4, "published", None)
+    assert (guild.reviews_crawled, guild.reviews_average) == (4, 4.5)
     assert summary.review_count == 4
 
 
-def test_disagreeing_aggregate_and_complete_reviews_say_which_was_used() -> None:
+def test_a_site_whose_reviews_disagree_with_its_score_shows_its_score_and_says_so() -> None:
     reviews = [review(f"r{i}", "guild", 3.0, f"2024-01-0{i + 1}") for i in range(3)]
     summary = summarise(reviews, [AggregateFact("guild", 4.8, 3)])
     guild = summary.by_source["guild"]
-    assert (guild.rating, guild.basis) == (3.0, "reviews")
-    assert guild.note is not None and "4.8 from 3" in guild.note and "3.00" in guild.note
+    assert (guild.rating, guild.basis) == (4.8, "published")
+    assert guild.note is not None and "3.00" in guild.note and "4.8" in guild.note
+    # Within the site's rounding (Yelp's half stars), no note.
+    halves = [review(f"h{i}", "yelp", s, "2024-01-01") for i, s in enumerate((3.0, 4.0, 4.0))]
+    assert summarise(halves, [AggregateFact("yelp", 3.5, 3)]).by_source["yelp"].note is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    stars=st.lists(st.integers(1, 5), min_size=1, max_size=8),
+    published=st.integers(2, 10).map(lambda n: n / 2),
+    extra=st.integers(0, 200),
+)
+def test_a_sites_row_always_shows_the_score_and_count_it_publishes(
+    stars: list[int], published: float, extra: int
+) -> None:
+    reviews = [review(f"r{i}", "yelp", float(s), "2024-01-01") for i, s in enumerate(stars)]
+    count = len(stars) + extra
+    row = summarise(reviews, [AggregateFact("yelp", published, count)]).by_source["yelp"]
+    assert (row.rating, row.count, row.basis) == (published, count, "published")
 
 
 def test_of_two_listings_on_one_source_the_aggregate_with_more_reviews_counts() -> None:
