@@ -258,7 +258,8 @@ def test_facets_count_the_matching_profiles(loaded: Any) -> None:
         "sports_massage": 1,
         "pnf_stretching": 1,
     }
-    assert result.facet_counts("credential") == {"lmt": 4, "bctmb": 1, "cnmt": 1}
+    # p03's license expired: no credential to find it by.
+    assert result.facet_counts("credential") == {"lmt": 3, "bctmb": 1, "cnmt": 1}
     assert result.facet_counts("verified") == {"true": 3, "false": 1}
     assert result.facet_counts("state") == {"TX": 4}
     assert result.facet_counts("condition")["sports_injury"] == 2  # p03 declared, p10 via PNF
@@ -378,3 +379,10 @@ def test_failed_rebuild_keeps_the_old_index(loaded: Any, contract_data: dict[str
     with pytest.raises(ValueError, match="no id"):
         loaded.rebuild(broken())
     assert ids(loaded, sort="rating") == ALL_ACTIVE_BY_RATING
+
+
+def test_a_credential_its_issuer_says_lapsed_or_never_issued_finds_nobody(loaded: Any) -> None:
+    # p03 claims an LMT its board lists as expired, p05 one the board does not know.
+    found = set(loaded.search(SearchQuery(credentials=["lmt"])).ids)
+    assert found and not found & {"p03", "p05"}
+    assert "p03" in loaded.search(SearchQuery(text="")).ids

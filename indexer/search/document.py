@@ -32,6 +32,9 @@ from indexer.profile import Profile
 from indexer.taxonomy import Taxonomy, fold
 
 VERIFIED = "verified"
+# What an issuer's own record says against a claim: a credential lapsed, withdrawn or unknown to
+# the issuer is no credential to find a therapist by.
+REFUTED = frozenset({"expired", "inactive", "not_found"})
 LAYOUT_VERSION = 3
 """Version of what the backends store per profile. A backend holding an index written with an
 older layout says so (``outdated``) and the next index write rebuilds it rather than mixing
@@ -92,7 +95,7 @@ def to_search_document(profile: Profile, taxonomy: Taxonomy) -> SearchDocument:
         states=tuple(sorted({loc.state.upper() for loc in locations if loc.state})),
         modalities=terms.modalities,
         conditions=terms.conditions,
-        credentials=tuple(sorted({c.type for c in profile.credentials})),
+        credentials=tuple(sorted({c.type for c in profile.credentials if c.status not in REFUTED})),
         verified_credentials=tuple(
             sorted({c.type for c in profile.credentials if c.status == VERIFIED})
         ),
