@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from dashboard.app_pages.profile import provenance_rows
 from indexer.profile import (
     ListingRef,
     Location,
@@ -173,3 +174,27 @@ def test_content_from_a_directory_needs_no_credit_line(directory: Any) -> None:
     shown = " ".join(markdown_of(at))
     assert "Ratings include" not in shown
     assert "Rating and reviews from" not in shown
+
+
+def test_facts_from_an_api_link_to_the_providers_page_not_the_api() -> None:
+    api = "https://places.googleapis.com/v1/places/ChIJ123"
+    maps = "https://maps.google.com/?cid=123"
+    profile = Profile.from_dict(
+        {
+            "id": "t1",
+            "name": "Jane Doe",
+            "listings": [
+                {
+                    "id": "l1",
+                    "source": "google-places",
+                    "url": api,
+                    "name": "Jane Doe",
+                    "last_seen": "2026-12-01T00:00:00+00:00",
+                    "active": True,
+                    "page_url": maps,
+                }
+            ],
+            "provenance": {"name": [{"source": "google-places", "url": api, "last_seen": None}]},
+        }
+    )
+    assert [row["Page"] for row in provenance_rows(profile)] == [maps]

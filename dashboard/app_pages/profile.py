@@ -466,15 +466,23 @@ def credentials(profile: Profile) -> None:
         credential_card(credential)
 
 
+def _readers_pages(profile: Profile) -> dict[str, str]:
+    """An API listing's page for people (a Yelp or Google Maps page) by the address the crawler
+    asked: the API's own address answers a browser with a key error."""
+    return {item.url: page for item in profile.listings if (page := http_url(item.page_url))}
+
+
 def provenance_rows(profile: Profile) -> list[dict[str, Any]]:
     """One row per source of each fact, with when that source last showed it."""
+    pages = _readers_pages(profile)
     return [
         {
             "Fact": FIELD_LABELS.get(field_name, field_name.replace("_", " ").capitalize()),
             "Source": SOURCE_LABEL
             if is_correction(entry)
             else plain_text(source_title(str(entry.get("source") or ""))),
-            "Page": http_url(entry.get("url")) or plain_text(entry.get("url")),
+            "Page": http_url(pages.get(str(entry.get("url")), entry.get("url")))
+            or plain_text(entry.get("url")),
             "Last seen": format_date(entry.get("last_seen")),
             "Age": format_age(entry.get("last_seen")),
         }
@@ -497,7 +505,7 @@ def provenance(profile: Profile) -> None:
         {
             "Source": plain_text(source_title(item.source)),
             "Listed as": plain_text(item.name),
-            "Page": http_url(item.url) or plain_text(item.url),
+            "Page": http_url(item.page_url) or http_url(item.url) or plain_text(item.url),
             "Last seen": format_date(item.last_seen),
             "Still listed": item.active,
         }
