@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from dashboard.app_pages.profile import provenance_rows
+from dashboard.sources import source_title
 from indexer.profile import (
     ListingRef,
     Location,
@@ -166,7 +167,8 @@ def test_a_search_card_and_the_compare_page_credit_the_providers(directory: Any)
     assert CREDITS in markdown_of(at)
     table = next(d.value for d in at.dataframe if "Combined rating" in d.value.index)
     # A provider is named as its terms ask, not by the catalog's internal name.
-    assert {"Rating on Yelp", "Rating on Google Maps", "Rating on atlas"} <= set(table.index)
+    atlas = f"Rating on {source_title('atlas')}"
+    assert {"Rating on Yelp", "Rating on Google Maps", atlas} <= set(table.index)
 
 
 def test_content_from_a_directory_needs_no_credit_line(directory: Any) -> None:

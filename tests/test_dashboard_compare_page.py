@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.formatting import MISSING
+from dashboard.sources import source_title
 from tests.e2e.apptest import COMPARE, card_names, open_page, point_app_at, shown
 from tests.e2e.dashboard_world import ZIP, profile, profiles
 
@@ -45,12 +46,12 @@ def test_side_by_side_figures_from_the_searched_place(directory: Any) -> None:
     assert list(table.loc["Combined rating"]) == ["4.67", "4.44", "4.62"]
     assert list(table.loc["Reviews (all sites)"]) == ["122", "40", "8"]
     # A published aggregate and a rating computed from every review read differently.
-    assert list(table.loc["Rating on atlas"]) == [
+    assert list(table.loc[f"Rating on {source_title('atlas')}"]) == [
         "4.7 from 120 (published)",
         "4.5 from 40 (published)",
         MISSING,
     ]
-    assert list(table.loc["Rating on reviews"]) == [
+    assert list(table.loc[f"Rating on {source_title('reviews')}"]) == [
         "4.5 from 2 reviews",
         MISSING,
         "5.0 from 8 reviews",

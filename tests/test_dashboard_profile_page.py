@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.sources import source_title
 from tests.e2e.apptest import PROFILE, open_page, point_app_at, shown
 from tests.e2e.dashboard_world import DOE_REVIEWS_NOTE, ZIP, profiles
 
@@ -94,8 +95,9 @@ def test_every_location_is_on_the_map_and_in_the_address_list(directory: Any) ->
     addresses = [t for t in texts(at) if t in ("100 Main St, Austin, TX 78704", "Waco, TX")]
     assert addresses == ["100 Main St, Austin, TX 78704", "Waco, TX"]
     notes = captions(at)
-    assert "exact position · from atlas, reviews" in notes
-    assert "\u2248 approximate position: only the city's centre is known · from reviews" in notes
+    assert f"exact position · from {source_title('atlas')}, {source_title('reviews')}" in notes
+    city = "\u2248 approximate position: only the city's centre is known"
+    assert f"{city} · from {source_title('reviews')}" in notes
     pins = {(p["lat"], p["lon"]): p for p in map_pins(at)}
     assert set(pins) == {(30.2480, -97.7500), (31.5496, -97.1673)}
     exact, approximate = pins[(30.2480, -97.7500)], pins[(31.5496, -97.1673)]
@@ -114,7 +116,8 @@ def test_a_distance_to_a_zip_centre_is_marked_approximate(directory: Any) -> Non
     assert "(approximate: ZIP only)" in captions(at)
     assert "Austin, TX 78702" in texts(at)
     assert (
-        "\u2248 approximate position: only the ZIP code's centre is known · from atlas"
+        "\u2248 approximate position: only the ZIP code's centre is known · from "
+        + source_title("atlas")
         in captions(at)
     )
     (pin,) = map_pins(at)
@@ -129,7 +132,8 @@ def test_credentials_with_status_and_checked_on_date(directory: Any) -> None:
         "**Licensed Massage Therapist (LMT)**",
     ]
     assert shown(cards[1]).endswith(":gray[State license · TX · No. MT012345]")
-    assert "Checked on Nov 18, 2026 · issuer: Texas TDLR · claimed on atlas" in texts(at)
+    checked = "Checked on Nov 18, 2026 · issuer: Texas TDLR"
+    assert f"{checked} · claimed on {source_title('atlas')}" in texts(at)
     # Only the state license reads "Verified"; the certification is confirmed by its registry.
     assert status_badges(at) == [
         ":blue-badge[:material/workspace_premium: Confirmed by registry]",

@@ -25,6 +25,7 @@ from dashboard.locations import (
 from dashboard.markup import escape_markdown, plain_text
 from dashboard.ratings import rating_line, source_rating_cell
 from dashboard.search_state import SearchState, read_state
+from dashboard.sources import source_title
 from dashboard.widgets import badge_markdown, show_problems
 from indexer.geo import GeoPoint
 from indexer.profile import Profile
@@ -72,7 +73,7 @@ def summary_table(
     for source in sources:
         # A provider whose terms ask for credit is named as it asks ("Rating on Yelp").
         credited = attribution_of(source)
-        rows[f"Rating on {plain_text(credited.name if credited else source)}"] = [
+        rows[f"Rating on {plain_text(credited.name if credited else source_title(source))}"] = [
             source_rating_cell(p.rating.by_source.get(source)) for p in profiles
         ]
     rows["Practice"] = [plain_text(p.practice_name, max_length=60) for p in profiles]

@@ -242,7 +242,7 @@ def locations(profile: Profile) -> None:
     st.caption(legend())
     for loc in profile.locations:
         st.text(address_line(loc))
-        sources = ", ".join(escape_markdown(s) for s in loc.sources)
+        sources = ", ".join(escape_markdown(source_title(s)) for s in loc.sources)
         note = escape_markdown(position_note(loc))
         st.caption(f"{note} · from {sources}" if sources else note)
 
@@ -439,7 +439,7 @@ def credential_card(credential: CredentialCheck) -> None:
             if credential.checked_on
             else "Not checked yet",
             f"issuer: {plain_text(credential.issuer)}" if credential.issuer else None,
-            "claimed on " + ", ".join(plain_text(s) for s in credential.claimed_by)
+            "claimed on " + ", ".join(plain_text(source_title(s)) for s in credential.claimed_by)
             if credential.claimed_by
             else None,
         ]
