@@ -179,3 +179,11 @@ def test_a_repeated_name_is_parsed_once() -> None:
     first = parse_person_name("Rosalind Featherstonehaugh-Quill, LMT")
     assert parse_person_name("Rosalind Featherstonehaugh-Quill, LMT") is first
     assert parse_person_name("Rosalind Featherstonehaugh-Quill, LMT", field="holder") is not first
+
+
+def test_a_practice_name_is_noted_but_puts_nobody_up_for_review() -> None:
+    # Every Yelp and Google listing is a business's: nothing for an admin to correct.
+    [flag] = parse_person_name("Emily Trevino Massage Therapy").flags
+    assert flag.reason == "not_a_person" and not flag.needs_review
+    [flag] = parse_person_name("").flags
+    assert flag.needs_review

@@ -17,8 +17,9 @@ T = TypeVar("T")
 
 # Reasons that describe a value rather than a problem with it: counted in build summaries, but a
 # profile is not put up for admin review for them (a recognised term with a few more words; a
-# directory that gives only the city, as many do).
-INFORMATIONAL_REASONS = frozenset({"partial_term", "no_street"})
+# directory that gives only the city, as many do; a practice's name where a person's would be, as
+# every Yelp and Google listing is named).
+INFORMATIONAL_REASONS = frozenset({"partial_term", "no_street", "not_a_person"})
 
 
 @dataclass(frozen=True, slots=True)
