@@ -50,6 +50,11 @@ def book(home: Path) -> ScheduleBook:
         (None, "0 3 * 13 *", "schedule.cron '0 3 * 13 *'"),
         (None, None, "give a schedule as either --every"),
         ("1d", "0 3 * * *", "give a schedule as either --every"),
+        # Politeness: a source is crawled at most hourly.
+        ("1m", None, "every 1m runs crawls 1m apart; a source is crawled at most once every 1h"),
+        ("59m", None, "runs crawls 59m apart"),
+        (None, "* * * * *", "cron * * * * * runs crawls 1m apart"),
+        (None, "*/15 3 * * *", "runs crawls 15m apart"),  # hourly at most, not just on average
     ],
 )
 def test_a_malformed_schedule_is_refused_naming_the_source_and_value(

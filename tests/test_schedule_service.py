@@ -86,14 +86,14 @@ def test_a_due_schedule_runs_the_crawl_and_the_index_and_is_recorded(home: Path)
 
 def test_missed_runs_run_once_when_the_service_comes_back(home: Path) -> None:
     admin = book(home)
-    admin.set("atlas", every="1m", by="ann")
+    admin.set("atlas", every="1h", by="ann")
     admin.pause("atlas", by="ann")
     admin.pause("guild", by="ann")
     assert once(home) == []  # the jobs exist, paused
     admin.resume("atlas", by="ann")
-    assert once(home) == []  # resumed: the next run is a minute away
-    # The service was down for ten minutes: ten runs of atlas were missed.
-    move_next_run(home, "atlas", datetime.now(UTC) - timedelta(minutes=10))
+    assert once(home) == []  # resumed: the next run is an hour away
+    # The service was down for ten hours: ten runs of atlas were missed.
+    move_next_run(home, "atlas", datetime.now(UTC) - timedelta(hours=10))
     runs = once(home)
     assert [(r["source"], r["trigger"], r["state"]) for r in runs] == [
         ("atlas", "missed", "succeeded")

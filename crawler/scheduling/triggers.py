@@ -21,6 +21,9 @@ from crawler.scheduling.errors import ScheduleError
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _CRON_SAMPLES = 8  # fire times looked at to measure a cron schedule's longest gap
+# The closest two scheduled crawls of one source may be: a site is recrawled at most hourly (its
+# listings do not change by the minute, and its owner's servers are not ours to load).
+MIN_SPACING_SECONDS = 3600
 
 
 def parse_schedule(*, every: str | None = None, cron: str | None = None, where: str) -> Schedule:
@@ -38,7 +41,21 @@ def parse_schedule(*, every: str | None = None, cron: str | None = None, where: 
     except CatalogError as exc:
         raise ScheduleError(str(exc)) from None
     check_schedule(schedule, where)
+    spacing = shortest_gap_seconds(schedule)
+    if spacing < MIN_SPACING_SECONDS:
+        raise ScheduleError(
+            f"{where}: {describe(schedule)} runs crawls {format_duration(spacing)} apart; a "
+            f"source is crawled at most once every {format_duration(MIN_SPACING_SECONDS)}"
+        )
     return schedule
+
+
+def shortest_gap_seconds(schedule: Schedule, after: datetime | None = None) -> float:
+    """The shortest wait between two runs: the interval, or a cron schedule's shortest gap
+    between its next few consecutive fire times (``*/15 3 * * *`` fires 15 minutes apart)."""
+    if schedule.interval_seconds is not None:
+        return float(schedule.interval_seconds)
+    return min(_cron_gaps(schedule, after))
 
 
 def check_schedule(schedule: Schedule, where: str) -> None:
@@ -65,6 +82,11 @@ def period_seconds(schedule: Schedule, after: datetime | None = None) -> float:
     days over a weekend, not one)."""
     if schedule.interval_seconds is not None:
         return float(schedule.interval_seconds)
+    return max(_cron_gaps(schedule, after))
+
+
+def _cron_gaps(schedule: Schedule, after: datetime | None) -> list[float]:
+    """The gaps between a cron schedule's next few consecutive fire times, in seconds."""
     trigger = to_trigger(schedule)
     now = after or datetime.now(UTC)
     fires: list[datetime] = []
@@ -78,7 +100,7 @@ def period_seconds(schedule: Schedule, after: datetime | None = None) -> float:
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(fires)]
     if not gaps:
         raise ValueError(f"cron {schedule.cron!r} does not fire repeatedly")
-    return max(gaps)
+    return gaps
 
 
 def describe(schedule: Schedule | None) -> str:
