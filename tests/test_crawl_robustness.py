@@ -309,8 +309,13 @@ def test_a_calendar_trap_is_left_past_its_budget_and_reported(
     _, record, _ = hostile_crawl
     calendar = [r for r in hostile.requests if r.startswith("/calendar/")]
     # Without the guard: a month and 28 days per page, month after month, to the depth limit.
-    # Past the budget a template is left; what was already queued still comes.
-    assert TRAP_BUDGET <= len(calendar) <= 3 * TRAP_BUDGET
+    # Past its budget a template is left; what was already queued still comes, and how many day
+    # links are queued when the day template is cut depends on the order pages come back in
+    # (a loaded machine returns them in other orders): some dozens, never the unguarded hundreds.
+    per_template = Counter(r.count("/") for r in calendar)  # 3: a month, 4: a day
+    assert set(per_template) <= {3, 4}
+    assert per_template[3] <= TRAP_BUDGET + 4  # a month page queues one next month
+    assert TRAP_BUDGET <= len(calendar) <= 4 * TRAP_BUDGET
     traps = {k: v for k, v in record.errors.items() if k.startswith("trap/")}
     assert set(traps) <= {"trap//calendar/{n}/{n}", "trap//calendar/{n}/{n}/{n}"}
     assert sum(traps.values()) > 0
