@@ -686,9 +686,17 @@ def test_new_reviews_change_the_combined_rating(
         was = mutated.stored_before[pid]["rating"]
         rating = profile["rating"]
         assert rating["review_count"] == was["review_count"] + len(fresh)
-        if any(rating["by_source"][r["site"]]["basis"] == "published" for r in fresh):
-            # The site's published aggregate (one decimal) took the new review in: its count
-            # grew by one, but the sum is the site's rounded figure, not the review's stars.
+        published = {
+            r["site"] for r in fresh if rating["by_source"][r["site"]]["basis"] == "published"
+        }
+        if published:
+            # The site's published score (one decimal) took the new reviews in: its count grew by
+            # as many, but the sum is the site's rounded figure, not the reviews' stars.
+            for site in published:
+                before = was["by_source"].get(site, {}).get("count", 0)
+                added = sum(r["site"] == site for r in fresh)
+                assert rating["by_source"][site]["count"] == before + added, (person, site)
+            checked += 1
             continue
         # the prior of ratings.py: five reviews of four stars
         total = was["combined"] * (5 + was["review_count"]) + sum(r["rating"] for r in fresh)
