@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from crawler.extract.nodes import get, get_all, get_first, is_node, text, walk_values
+from crawler.extract.nodes import Properties, get, get_all, get_first, is_node, text, walk_values
 from crawler.items import ClaimedCredential
 
 _NPI = re.compile(r"^\d{10}$")
@@ -108,6 +108,29 @@ def mentions_npi(text_value: str) -> bool:
     return "npi" in folded or "national provider identifier" in folded
 
 
+def mentions_npi_utf8(text_value: bytes) -> bool:
+    """:func:`mentions_npi` of a text given in UTF-8, mostly without decoding it.
+
+    Lowering the bytes lowers their ASCII letters only, several times faster than lowering
+    the text. That is enough: of all the characters outside ASCII, whose bytes are never
+    ASCII ones, only "İ" lowers to a letter of these labels (to "i" and a combining dot).
+    """
+    folded = text_value.lower()
+    if _NPI_LABEL.search(folded) or b"national provider identifier" in folded:
+        return True
+    # (Its first byte alone is looked for first: a search for one byte is many times faster.)
+    return (
+        _CAPITAL_I_WITH_DOT_LEAD in text_value
+        and _CAPITAL_I_WITH_DOT in text_value
+        and mentions_npi(text_value.decode("utf-8"))
+    )
+
+
+_CAPITAL_I_WITH_DOT = "\u0130".encode()
+_NPI_LABEL = re.compile(b"npi")  # (a search faster than `in` for so short a needle)
+_CAPITAL_I_WITH_DOT_LEAD = _CAPITAL_I_WITH_DOT[:1]
+
+
 def npi_in_text(text_value: str) -> list[str]:
     """Return the distinct NPIs a text labels as such ("NPI 1234567893"), in order."""
     found: dict[str, None] = {}
@@ -116,8 +139,13 @@ def npi_in_text(text_value: str) -> list[str]:
     return list(found)
 
 
+_NPI_PROPERTIES = Properties("usNPI", "identifier")
+
+
 def npi_candidates(node: dict[str, Any]) -> list[str]:
     """Return the raw NPI numbers a node states: ``usNPI`` or an identifier labelled NPI."""
+    if not _NPI_PROPERTIES.of(node):
+        return []
     raws = [text(v) for v in get_all(node, "usNPI")]
     for identifier in get_all(node, "identifier"):
         if is_node(identifier):

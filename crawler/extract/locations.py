@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.extract.nodes import Node, get, get_all, is_node, text, types_of
+from crawler.extract.nodes import Node, Properties, get, get_all, is_node, text, types_of
 from crawler.extract.values import address_of, geo_pairs, parse_addresses
 from crawler.items import PostalAddress
 
@@ -33,6 +33,7 @@ _ADDRESS_PROPERTIES = (
 )
 # Properties naming the places a node is at (workLocation is a Person's).
 PLACE_PROPERTIES = ("location", "workLocation")
+_PLACES = Properties(*PLACE_PROPERTIES)
 # A Place inside a department inside a listing is as deep as real pages go; deeper is a loop.
 _MAX_DEPTH = 2
 
@@ -74,6 +75,12 @@ def split_main(spots: list[RawLocation]) -> tuple[RawLocation, list[RawLocation]
     same address, else the first coordinates given with no address at all. Every other place,
     in order, is a further location unless it repeats the main one or an earlier one.
     """
+    if len(spots) == 1:  # what the rules below make of a single place, worked out
+        (spot,) = spots
+        main = RawLocation(address=spot.address)
+        if spot.has_coordinates:
+            main.latitude, main.longitude = spot.latitude, spot.longitude
+        return main, []
     addressed = next((s for s in spots if s.address is not None), None)
     located = _main_coordinates(spots, addressed)
     main = RawLocation(address=addressed.address if addressed is not None else None)
@@ -123,7 +130,7 @@ def _own_locations(node: Node, *, own: bool) -> list[RawLocation]:
 def _location_values(node: Node, depth: int) -> list[RawLocation]:
     """The places of a node's ``location`` (and ``workLocation``) properties."""
     found: list[RawLocation] = []
-    for name in PLACE_PROPERTIES:
+    for name in _PLACES.of(node):
         for value in get_all(node, name):
             found += _location_value(value, depth)
     return found

@@ -25,6 +25,8 @@ _NUM = r"(-?\d+(?:[.,]\d+)?)"
 _PERCENT = re.compile(rf"^{_NUM}\s*%$")
 _ON_SCALE = re.compile(rf"{_NUM}\s*(?:/|out\s+of|of)\s*{_NUM}", re.IGNORECASE)
 _FIRST_NUMBER = re.compile(_NUM)
+_NUMBER = re.compile(_NUM)
+_NUMERIC = int | float  # built once: a union written in the call is built on every call
 
 
 def parse_rating(
@@ -48,7 +50,7 @@ def parse_rating(
 
     raw_text = _raw_text(raw)
     value: float | None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
+    if isinstance(raw, _NUMERIC) and not isinstance(raw, bool):
         value = float(raw)
     else:
         value, text_best, text_worst = _parse_text(raw_text, scale_best)
@@ -67,7 +69,7 @@ def _parse_text(text: str, default_best: float) -> tuple[float | None, float | N
     stripped = text.strip()
     if not stripped:
         return None, None, None
-    if any(c in _STAR_GLYPHS for c in stripped):
+    if not _STAR_GLYPHS.isdisjoint(stripped):
         return _parse_stars(stripped, default_best)
     percent = _PERCENT.match(stripped)
     if percent:
@@ -100,10 +102,10 @@ def _parse_stars(text: str, default_best: float) -> tuple[float | None, float | 
 def _to_number(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, _NUMERIC):
         return float(value)
     candidate = str(value).strip()
-    if not re.fullmatch(_NUM, candidate):
+    if not _NUMBER.fullmatch(candidate):
         return None
     return float(candidate.replace(",", "."))
 

@@ -90,6 +90,8 @@ REVIEW_TYPES = frozenset({"Review", "EmployerReview", "CriticReview", "UserRevie
 # often put a practitioner's reviews and aggregate rating on the service they offer instead.
 OFFERING_TYPES = frozenset({"Service", "Product", "IndividualProduct", "ProductModel"})
 
+_SEQUENCE = list | tuple  # built once: a union written in a call is built on every call
+
 # Properties whose presence marks an unknown type as a place someone can be found at.
 _LOCATION_PROPERTIES = ("address", "geo", "telephone")
 
@@ -110,24 +112,26 @@ def short_type(raw: Any) -> str | None:
 
 def short_types(raw: Any) -> list[str]:
     """Return the bare type names of an ``@type`` value, which may be a string or a list."""
-    values: Iterable[Any] = raw if isinstance(raw, list | tuple) else [raw]
+    if isinstance(raw, str) and raw.isalnum():  # a bare name already: what short_type returns
+        return [raw]
+    values: Iterable[Any] = raw if isinstance(raw, _SEQUENCE) else [raw]
     names = [short_type(v) for v in values]
     return [n for n in names if n]
 
 
 def is_person(types: Iterable[str]) -> bool:
     """Return whether any of ``types`` is a Person."""
-    return any(t in PERSON_TYPES for t in types)
+    return not PERSON_TYPES.isdisjoint(types)
 
 
 def is_individual(types: Iterable[str]) -> bool:
     """Return whether a node of these types is one practitioner (a Person or the like)."""
-    return any(t in INDIVIDUAL_TYPES for t in types)
+    return not INDIVIDUAL_TYPES.isdisjoint(types)
 
 
 def is_business(types: Iterable[str]) -> bool:
     """Return whether any of ``types`` is a LocalBusiness or MedicalOrganization subtype."""
-    return any(t in BUSINESS_TYPES for t in types)
+    return not BUSINESS_TYPES.isdisjoint(types)
 
 
 def is_listing_type(types: Iterable[str], node: Mapping[str, Any]) -> bool:

@@ -15,27 +15,37 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
+from crawler.extract import links
 from crawler.extract.credentials import (
     claimed_credentials,
     identifier_text,
     membership_credentials,
-    mentions_npi,
+    mentions_npi_utf8,
     npi_candidates,
     npi_in_text,
     suffix_credentials,
     valid_npi,
 )
 from crawler.extract.locations import PLACE_PROPERTIES, RawLocation, raw_locations, split_main
-from crawler.extract.nodes import Node, get, get_all, get_first, is_node, text, texts, types_of
+from crawler.extract.nodes import (
+    Node,
+    Properties,
+    get,
+    get_all,
+    get_first,
+    is_node,
+    text,
+    texts,
+    types_of,
+)
 from crawler.extract.ratings import parse_rating
 from crawler.extract.result import Extraction, ExtractionError, Record
 from crawler.extract.schema_types import (
@@ -46,7 +56,7 @@ from crawler.extract.schema_types import (
     is_individual,
     is_listing_type,
 )
-from crawler.extract.syntaxes import SYNTAXES, parse_page, roots_of
+from crawler.extract.syntaxes import RDFA, SYNTAXES, parse_page, roots_of
 from crawler.extract.text import clean_text
 from crawler.extract.values import opening_hours, parse_coordinate, parse_count
 from crawler.items import (
@@ -61,11 +71,15 @@ from crawler.items import (
 
 # Properties through which a page reaches the listings it is about. Others (author, publisher,
 # recognizedBy…) lead to people and organisations that are not listings.
-_LISTING_PATHS = ("mainEntity", "about", "itemListElement", "item", "itemReviewed")
-_MEMBER_PATHS = ("employee", "employees", "member", "members")
+_LISTING_PATHS = Properties("mainEntity", "about", "itemListElement", "item", "itemReviewed")
+_MEMBER_PATHS = Properties("employee", "employees", "member", "members")
 # A top-level review's subject is what the page is about, like a page's main entity.
 _TOP_LEVEL_PATHS = frozenset({"mainEntity", "about", "itemReviewed"})
-_PRACTICE_PROPERTIES = ("worksFor", "memberOf", "affiliation", "parentOrganization")
+_PRACTICE_PROPERTIES = Properties("worksFor", "memberOf", "affiliation", "parentOrganization")
+_REVIEW_PROPERTIES = Properties("review", "reviews")
+# Where a listing claims credentials besides hasCredential: a name's suffix, memberships.
+_CLAIM_PROPERTIES = Properties("honorificSuffix", "memberOf")
+_LOCATION_PROPERTIES = Properties("address", "geo", "telephone", *PLACE_PROPERTIES)
 # worksFor names an employer whatever its type; the others also name associations and schools,
 # which are a practice only when typed as a business.
 _EMPLOYER_PROPERTIES = frozenset({"worksFor"})
@@ -107,7 +121,7 @@ def extract_structured(
     default way.
     """
     page_url = base_url or provenance.url
-    tree, errors = parse_page(body, page_url, encoding=encoding)
+    tree, errors = parse_page(body, page_url, encoding=encoding, rdfa=RDFA in syntaxes)
     page = _Page(provenance=provenance, page_url=page_url, errors=errors, profile_ref=listing_ref)
     if tree is None:
         return page.finish()
@@ -141,7 +155,13 @@ class _Page:
     _seen: set[int] = field(default_factory=set)
     _refs: dict[int, str] = field(default_factory=dict)
     # How often each id-less review key came up, per syntax and subject (see _review).
-    _review_keys: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    _review_keys: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    # The places each node gives, by id(node): a practice's are read for the therapist located
+    # there and again for the practice itself.
+    _places: dict[int, list[RawLocation]] = field(default_factory=dict)
+    # A page's parts name the same few URLs (the page itself, the practice's site) again and
+    # again: each is resolved against the page once.
+    _absolute_urls: dict[str, str] = field(default_factory=dict)
 
     # -- finding ---------------------------------------------------------------------------
 
@@ -168,14 +188,17 @@ class _Page:
         rated thing."""
         if is_listing:
             self.listings.append(_Found(node, syntax, top_level, practice))
-        elif top_level and any(t in REVIEW_TYPES for t in types):
+        elif top_level and not REVIEW_TYPES.isdisjoint(types):
             self.loose_reviews.append(_Found(node, syntax, top_level))
-        elif top_level and any(t in CREDENTIAL_TYPES for t in types):
+        elif top_level and not CREDENTIAL_TYPES.isdisjoint(types):
             self.loose_credentials.append(_Found(node, syntax, top_level))
-        elif get(node, "review") is not None or get(node, "reviews") is not None:
+        elif any(get(node, key) is not None for key in _REVIEW_PROPERTIES.of(node)):
             self.reviewed.append(_Found(node, syntax, top_level))
-        rated = get(node, "aggregateRating") is not None
-        if rated and not is_listing and any(t in OFFERING_TYPES for t in types):
+        if (
+            not is_listing
+            and not OFFERING_TYPES.isdisjoint(types)
+            and get(node, "aggregateRating") is not None
+        ):
             self.rated_offerings.append(_Found(node, syntax, top_level))
 
     def _walk_children(
@@ -188,7 +211,7 @@ class _Page:
         top_level: bool,
         practice: Node | None,
     ) -> None:
-        for key in _LISTING_PATHS:
+        for key in _LISTING_PATHS.of(node):
             for child in get_all(node, key):
                 if is_node(child):
                     self.walk(
@@ -198,7 +221,7 @@ class _Page:
                         practice=practice,
                     )
         if is_listing and is_business(types):
-            for key in _MEMBER_PATHS:
+            for key in _MEMBER_PATHS.of(node):
                 for child in get_all(node, key):
                     if is_node(child):
                         self.walk(child, syntax, top_level=False, practice=node)
@@ -234,9 +257,11 @@ class _Page:
         """The one listing of a profile page and every review on it; None for a page about
         several different people, which is read the default way."""
         individuals = [f for f in self.listings if is_individual(types_of(f.node))]
-        if len({_name_key(f.node) for f in individuals} - {""}) > 1:
+        # (One individual is one person, whatever the name.)
+        if len(individuals) > 1 and len({_name_key(f.node) for f in individuals} - {""}) > 1:
             return None
-        businesses = [f for f in self.listings if f not in individuals]
+        # (By identity: an individual's node never equals a business's, their types differ.)
+        businesses = [f for f in self.listings if all(f is not i for i in individuals)]
         records: list[Record] = []
         by_id: dict[str, Listing | Review] = {}
         listing = self._profile_listing(ref, individuals, businesses)
@@ -325,8 +350,10 @@ class _Page:
         """
         if listing.npi is not None or self.tree is None:
             return
-        # A cheap look first: most pages name no NPI at all.
-        if not mentions_npi(self.tree.text_content()):
+        # A cheap look first: most pages name no NPI at all. The page's text is taken as
+        # text_content() gives it, but in UTF-8, which mentions_npi_utf8 mostly need not decode.
+        page_text = etree.tostring(self.tree, method="text", encoding="utf-8", with_tail=False)
+        if not mentions_npi_utf8(page_text):
             return
         found = npi_in_text(" ".join(self.tree.xpath("//body//text()")))
         if len(found) == 1:
@@ -377,7 +404,7 @@ class _Page:
         node_id = node.get("@id")
         if not isinstance(node_id, str) or not node_id.strip() or node_id.startswith("_:"):
             return None
-        return urljoin(self.page_url, node_id.strip())
+        return links.resolve(self.page_url, node_id.strip())
 
     def _subject_ref(self, subject: Node | None) -> str:
         """The reference reviews of a non-listing subject attach to.
@@ -426,7 +453,7 @@ class _Page:
         ref = ref or self._refs[id(node)]
         location = place if place is not None and _lacks_location(node) else node
 
-        main, others = split_main(raw_locations(location))
+        main, others = split_main(self._raw_locations(location))
         latitude, longitude, geo_extras = self._coordinates(
             main.latitude, main.longitude, name or ref
         )
@@ -435,16 +462,17 @@ class _Page:
             extras["location_from"] = _name_of(location)
 
         credentials = claimed_credentials(get_all(node, "hasCredential"))
-        for credential in [
-            *suffix_credentials(get_all(node, "honorificSuffix")),
-            *membership_credentials(_memberships(node)),
-        ]:
-            if all(c.name_raw != credential.name_raw for c in credentials):
-                credentials.append(credential)
+        if _CLAIM_PROPERTIES.of(node):  # (most listings have neither)
+            for credential in [
+                *suffix_credentials(get_all(node, "honorificSuffix")),
+                *membership_credentials(_memberships(node)),
+            ]:
+                if all(c.name_raw != credential.name_raw for c in credentials):
+                    credentials.append(credential)
 
         practice_name = (_name_of(place) if place is not None else None) if person else name
         listing = Listing(
-            id=stable_id(self.provenance.source, ref),
+            id=stable_id(self.provenance.source, ref) if named else "",  # a part's is unused
             provenance=self.provenance,
             source_ref=ref,
             name_raw=name or "",
@@ -467,6 +495,13 @@ class _Page:
         extras.update(_listing_extras(node))
         return listing
 
+    def _raw_locations(self, node: Node) -> list[RawLocation]:
+        """:func:`raw_locations`, read once per node (they are only read, never changed)."""
+        places = self._places.get(id(node))
+        if places is None:
+            places = self._places[id(node)] = raw_locations(node)
+        return places
+
     def _place_of(self, found: _Found) -> Node | None:
         """The practice a person works at: the business listing them, or their employer."""
         if found.practice is not None:
@@ -479,14 +514,17 @@ class _Page:
         On a directory, ``url`` is often the profile page itself; the practice's own site is
         then in ``sameAs`` or on the practice node.
         """
-        own_host = urlsplit(self.page_url).hostname
         candidates = [get(node, "url"), *get_all(node, "sameAs")]
         if place is not None and place is not node:
             candidates += [get(place, "url"), *get_all(place, "sameAs")]
         for value in candidates:
-            url = self._url(value)
-            if url and urlsplit(url).hostname not in (None, own_host):
-                return url
+            link = text(value)
+            # (The page itself, the usual url of a profile, is on the site's own host.)
+            if not link or link == self.page_url:
+                continue
+            host = links.resolved_host(self.page_url, link)
+            if host is not None and host != links.host(self.page_url):
+                return self._url(link)
         return None
 
     def _other_locations(self, spots: list[RawLocation], name: str) -> list[PracticeLocation]:
@@ -541,9 +579,13 @@ class _Page:
             extras["rating_count"] = rating_count
         # ratingCount counts every rating behind the average; reviewCount only written reviews.
         count = rating_count if rating_count is not None else review_count
-        return self._rating(aggregate, f"aggregate rating of {name!r}", count=count)
+        return self._rating(aggregate, ("aggregate rating of", name), count=count)
 
-    def _rating(self, node: Any, where: str, count: int | None = None) -> Rating | None:
+    def _rating(
+        self, node: Any, where: tuple[str, str | None], count: int | None = None
+    ) -> Rating | None:
+        """Parse a rating; one refused is reported as the rating of ``where`` (what, whose),
+        which is put into words only then."""
         if is_node(node):
             raw = get(node, "ratingValue")
             if raw is None:
@@ -556,7 +598,8 @@ class _Page:
         else:
             return None
         if rating.value is None:
-            self._error("value/rating-invalid", f"{where}: rating {rating.raw!r} refused")
+            what, whose = where
+            self._error("value/rating-invalid", f"{what} {whose!r}: rating {rating.raw!r} refused")
         return rating
 
     def _reviews_of(
@@ -585,7 +628,7 @@ class _Page:
         author = _author(get(node, "author"))
         body = clean_text(text_block(get_first(node, "reviewBody", "description", "text")))
         published = text(get_first(node, "datePublished", "dateCreated"))
-        rating = self._rating(get(node, "reviewRating"), f"review by {author!r}")
+        rating = self._rating(get(node, "reviewRating"), ("review by", author))
         if not (author or body or rating):
             self._error(
                 "review/empty", f"a review of {subject_name!r} with no author, text or rating"
@@ -596,8 +639,8 @@ class _Page:
             key = _review_key(author, published, body, rating)
             # Two reviews alike in author, date, text and rating are still two reviews; the
             # count is per syntax so the JSON-LD and microdata copies of a page still pair up.
-            seen = self._review_keys[(syntax, ref, key)]
-            self._review_keys[(syntax, ref, key)] += 1
+            seen = self._review_keys.get((syntax, ref, key), 0)
+            self._review_keys[(syntax, ref, key)] = seen + 1
             if seen:
                 key = f"{key}-{seen + 1}"
         extras: dict[str, Any] = {"syntax": syntax}
@@ -620,10 +663,21 @@ class _Page:
 
     def _url(self, value: Any) -> str | None:
         url = text(value)
-        return urljoin(self.page_url, url) if url else None
+        if not url:
+            return None
+        absolute = self._absolute_urls.get(url)
+        if absolute is None:
+            absolute = self._absolute_urls[url] = links.resolve(self.page_url, url)
+        return absolute
 
     def _error(self, kind: str, message: str) -> None:
         self.errors.append(ExtractionError(kind, f"{self.page_url}: {message}"))
+
+
+# Each record class's field names: dataclasses.fields() works them out anew on every call.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(spec.name for spec in dataclasses.fields(cls)) for cls in (Listing, Review)
+}
 
 
 def text_block(value: Any) -> str | None:
@@ -645,36 +699,48 @@ def _add(
         by_id[record.id] = record
         records.append(record)
         return
-    for spec in dataclasses.fields(existing):
-        if spec.name == "extras":
+    for name in _FIELD_NAMES[type(existing)]:
+        if name == "extras":
             for key, value in record.extras.items():
                 existing.extras.setdefault(key, value)
-        elif getattr(existing, spec.name) in (None, [], "") and getattr(record, spec.name):
-            setattr(existing, spec.name, getattr(record, spec.name))
+        elif _missing(getattr(existing, name)) and getattr(record, name):
+            setattr(existing, name, getattr(record, name))
 
 
 def _merge_profile(listing: Listing, part: Listing) -> None:
     """Fill a profile's gaps from another part of the same page (its practice, another syntax's
     copy), and add that part's credentials and techniques; its name is the practice's, never
     the therapist's."""
-    for spec in dataclasses.fields(listing):
-        name = spec.name
-        if name in ("id", "provenance", "source_ref", "name_raw", "record_type"):
-            continue
-        if name == "extras":
-            for key, value in part.extras.items():
-                listing.extras.setdefault(key, value)
-        elif name == "credentials":
-            known = {(c.name_raw, c.number) for c in listing.credentials}
-            listing.credentials += [
-                c for c in part.credentials if (c.name_raw, c.number) not in known
-            ]
-        elif name == "modalities_raw":
-            listing.modalities_raw = texts([*listing.modalities_raw, *part.modalities_raw])
-        elif name == "other_locations":
-            _merge_locations(listing, part)
-        elif getattr(listing, name) in (None, [], "") and getattr(part, name):
+    for name in _GAPS_FILLED:
+        value = getattr(listing, name)
+        # _missing(value), inline: this runs for every field of every profile
+        if not value and value in (None, [], "") and getattr(part, name):
             setattr(listing, name, getattr(part, name))
+    _merge_locations(listing, part)  # once the address is filled
+    if part.credentials:
+        known = {(c.name_raw, c.number) for c in listing.credentials}
+        listing.credentials += [c for c in part.credentials if (c.name_raw, c.number) not in known]
+    if part.modalities_raw:  # (the listing's own are texts() already)
+        listing.modalities_raw = texts([*listing.modalities_raw, *part.modalities_raw])
+    for key, value in part.extras.items():
+        listing.extras.setdefault(key, value)
+
+
+# The fields a profile's part fills when its listing has no value: all but those it never
+# gives (its id, its name...) and those merged their own way.
+_NEVER_MERGED = frozenset({"id", "provenance", "source_ref", "name_raw", "record_type"})
+_MERGED_OWN_WAY = frozenset({"other_locations", "credentials", "modalities_raw", "extras"})
+_GAPS_FILLED = tuple(
+    name for name in _FIELD_NAMES[Listing] if name not in _NEVER_MERGED | _MERGED_OWN_WAY
+)
+
+
+def _missing(value: Any) -> bool:
+    """Whether a record's field is unset: None, an empty list or an empty string.
+
+    Only a falsy value can be one of these, and the values a record holds are seldom falsy.
+    """
+    return not value and value in (None, [], "")
 
 
 def _merge_locations(listing: Listing, part: Listing) -> None:
@@ -700,7 +766,7 @@ def _first_top_level(found: list[_Found]) -> _Found:
 
 def _practices(node: Node) -> Iterator[Node]:
     """The practices a person works at, most certain first (see _EMPLOYER_PROPERTIES)."""
-    for key in _PRACTICE_PROPERTIES:
+    for key in _PRACTICE_PROPERTIES.of(node):
         for value in get_all(node, key):
             if is_node(value) and (key in _EMPLOYER_PROPERTIES or is_business(types_of(value))):
                 yield value
@@ -711,17 +777,19 @@ def _memberships(node: Node) -> list[Any]:
     return [v for v in get_all(node, "memberOf") if not (is_node(v) and is_business(types_of(v)))]
 
 
-def _review_nodes(node: Node, depth: int) -> Iterator[Node]:
+def _review_nodes(node: Node, depth: int) -> list[Node]:
     """The reviews of a node, with any reviews nested inside them."""
-    for item in [*get_all(node, "review"), *get_all(node, "reviews")]:
-        if is_node(item):
-            yield item
-            yield from _nested_reviews(item, depth + 1)
+    found: list[Node] = []
+    for key in _REVIEW_PROPERTIES.of(node):
+        for item in get_all(node, key):
+            if is_node(item):
+                found.append(item)
+                found += _nested_reviews(item, depth + 1)
+    return found
 
 
-def _nested_reviews(review: Node, depth: int) -> Iterator[Node]:
-    if depth < _MAX_REVIEW_NESTING:
-        yield from _review_nodes(review, depth)
+def _nested_reviews(review: Node, depth: int) -> list[Node]:
+    return _review_nodes(review, depth) if depth < _MAX_REVIEW_NESTING else []
 
 
 def _name_of(node: Node | None) -> str | None:
@@ -739,8 +807,7 @@ def _name_key(node: Node) -> str:
 
 
 def _lacks_location(node: Node) -> bool:
-    keys = ("address", "geo", "telephone", *PLACE_PROPERTIES)
-    return all(get(node, k) is None for k in keys)
+    return all(get(node, key) is None for key in _LOCATION_PROPERTIES.of(node))
 
 
 def _telephone(node: Node) -> str | None:
@@ -770,14 +837,22 @@ def _author(value: Any) -> str | None:
     return text(value)
 
 
+_MODALITY_PROPERTIES = Properties(
+    "knowsAbout", "availableService", "medicalSpecialty", "makesOffer", "hasOfferCatalog"
+)
+
+
 def _modalities(node: Node) -> list[str]:
     """Techniques a listing names: ``knowsAbout``, services offered, medical specialties."""
-    values: list[Any] = [*get_all(node, "knowsAbout"), *get_all(node, "availableService")]
-    values += get_all(node, "medicalSpecialty")
-    for offer in get_all(node, "makesOffer"):
-        values.append(_offered(offer))
-    for catalog in get_all(node, "hasOfferCatalog"):
-        values.extend(_catalog_items(catalog, depth=0))
+    values: list[Any] = []
+    for key in _MODALITY_PROPERTIES.of(node):  # in this order
+        if key == "makesOffer":
+            values += [_offered(offer) for offer in get_all(node, key)]
+        elif key == "hasOfferCatalog":
+            for catalog in get_all(node, key):
+                values.extend(_catalog_items(catalog, depth=0))
+        else:
+            values += get_all(node, key)
     return texts(values)
 
 
@@ -799,27 +874,34 @@ def _catalog_items(catalog: Any, depth: int) -> list[Any]:
     return found
 
 
+# Listing extras copied as text: schema.org property -> extras key.
+_SIMPLE_EXTRAS = {
+    "alternateName": "alternate_name",
+    "jobTitle": "job_title",
+    "priceRange": "price_range",
+    "occupationalCategory": "occupational_category",
+    "paymentAccepted": "payment_accepted",
+    "areaServed": "area_served",
+}
+_EXTRA_PROPERTIES = Properties(*_SIMPLE_EXTRAS, "sameAs", "identifier")
+
+
 def _listing_extras(node: Node) -> dict[str, Any]:
     extras: dict[str, Any] = dict(opening_hours(node))
-    simple = {
-        "alternate_name": "alternateName",
-        "job_title": "jobTitle",
-        "price_range": "priceRange",
-        "occupational_category": "occupationalCategory",
-        "payment_accepted": "paymentAccepted",
-        "area_served": "areaServed",
-    }
-    for key, prop in simple.items():
-        values = texts(get_all(node, prop))
-        if values:
-            extras[key] = values if len(values) > 1 else values[0]
-    same_as = texts(get_all(node, "sameAs"))
-    if same_as:
-        extras["same_as"] = same_as
-    identifiers = [identifier_text(v) for v in get_all(node, "identifier")]
-    identifiers = [i for i in identifiers if i]
-    if identifiers:
-        extras["identifiers"] = identifiers
+    for prop in _EXTRA_PROPERTIES.of(node):  # in this order
+        if prop == "sameAs":
+            same_as = texts(get_all(node, prop))
+            if same_as:
+                extras["same_as"] = same_as
+        elif prop == "identifier":
+            identifiers = [identifier_text(v) for v in get_all(node, prop)]
+            identifiers = [i for i in identifiers if i]
+            if identifiers:
+                extras["identifiers"] = identifiers
+        else:
+            values = texts(get_all(node, prop))
+            if values:
+                extras[_SIMPLE_EXTRAS[prop]] = values if len(values) > 1 else values[0]
     return extras
 
 

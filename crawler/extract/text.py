@@ -48,8 +48,11 @@ def clean_text(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    if _LOOKS_LIKE_HTML.search(value):
+    # Markup starts with "<" or "&": text with neither (most reviews) is not searched for it.
+    if ("<" in value or "&" in value) and _LOOKS_LIKE_HTML.search(value):
         return _html_to_text(value)
+    if "\n" not in value and "\r" not in value:
+        return " ".join(value.split()) or None  # what _tidy makes of a single line
     return _tidy(value.replace("\r\n", "\n").replace("\r", "\n"))
 
 

@@ -9,10 +9,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from crawler.extract.nodes import get, get_all, get_first, is_node, text, texts, types_of
+from crawler.extract.nodes import (
+    Properties,
+    get,
+    get_all,
+    get_first,
+    is_node,
+    text,
+    texts,
+    types_of,
+)
 from crawler.items import PostalAddress
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+# Built once: a union written in a call is built on every call.
+_SEQUENCE = list | tuple
+_NUMERIC = int | float
 
 
 def parse_addresses(value: Any) -> list[PostalAddress]:
@@ -22,7 +34,7 @@ def parse_addresses(value: Any) -> list[PostalAddress]:
     values by repeating it, so a list of strings is several addresses, not the lines of one).
     Values without content are skipped.
     """
-    candidates = value if isinstance(value, list | tuple) else [value]
+    candidates = value if isinstance(value, _SEQUENCE) else [value]
     found: list[PostalAddress] = []
     for candidate in candidates:
         address = address_of(candidate)
@@ -41,8 +53,9 @@ def address_of(value: Any) -> PostalAddress | None:
 
 def _address_from_node(node: dict[str, Any]) -> PostalAddress | None:
     street_parts = texts(get_all(node, "streetAddress"))
-    for extra in ("postOfficeBoxNumber",):
-        street_parts += texts(get_all(node, extra))
+    box = get_all(node, "postOfficeBoxNumber")
+    if box:
+        street_parts += texts(box)
     address = PostalAddress(
         street=", ".join(street_parts) or None,
         locality=text(get(node, "addressLocality")),
@@ -73,7 +86,7 @@ def parse_coordinate(raw: Any, limit: float) -> float | None:
     """
     if isinstance(raw, bool) or raw is None:
         return None
-    if isinstance(raw, int | float):
+    if isinstance(raw, _NUMERIC):
         number = float(raw)
     else:
         candidate = str(raw).strip()
@@ -123,6 +136,9 @@ def opening_hours(node: dict[str, Any]) -> dict[str, Any]:
     becomes a list of dicts with bare day names. Missing parts are left out.
     """
     out: dict[str, Any] = {}
+    present = _HOURS_PROPERTIES.of(node)
+    if not present:
+        return out
     hours = texts(get_all(node, "openingHours"))
     if hours:
         out["opening_hours"] = hours
@@ -149,6 +165,9 @@ def opening_hours(node: dict[str, Any]) -> dict[str, Any]:
     if specs:
         out["opening_hours_specification"] = specs
     return out
+
+
+_HOURS_PROPERTIES = Properties("openingHours", "openingHoursSpecification")
 
 
 def _bare_day(value: Any) -> str | None:
