@@ -146,7 +146,7 @@ def _one_run(home: Path, backends: list[str], es_url: str | None, attempt: int) 
             )
         started = time.perf_counter()
         state = IndexState(home / f"bench-state-{backend}.json")
-        write_index(target, build.profiles, state, rebuild=True)
+        write_index(target, build.profiles.values(), state, rebuild=True)
         timings[f"{backend}_write_s"] = time.perf_counter() - started
         target.close()
     return timings

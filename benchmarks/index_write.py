@@ -104,7 +104,7 @@ class SqliteLoad:
         try:
             fold.cache_clear()  # as in a `tdir index` process, nothing folded yet
             started = time.perf_counter()
-            write_index(backend, self.profiles, state, rebuild=True)
+            write_index(backend, self.profiles.values(), state, rebuild=True)
             return time.perf_counter() - started
         finally:
             backend.close()
@@ -228,7 +228,7 @@ class ElasticsearchLoad:
         state = IndexState(self.root / f"es-state-{uuid.uuid4().hex[:8]}.json")
         fold.cache_clear()  # as in a `tdir index` process, nothing folded yet
         started = time.perf_counter()
-        write_index(backend, self.profiles, state, rebuild=True)
+        write_index(backend, self.profiles.values(), state, rebuild=True)
         return time.perf_counter() - started
 
     def tdir(self) -> float:

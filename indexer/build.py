@@ -2,23 +2,28 @@
 
 The steps, each in its own module: current records per source (``snapshots``), normalisation
 (``normalize``), entity resolution (``resolve``), credential verification (``verify``), review
-aggregation (``ratings``), profile assembly (``profiles``). ``write_index`` then writes either
-incrementally (only profiles whose content changed, plus deletions) or as an atomic rebuild.
+aggregation (``ratings``), profile assembly (``profiles``). A build streams: sources are read one
+at a time, what profiles need later waits on disk (``spill``), and profiles are assembled one
+therapist at a time as ``write_index`` takes them, writing either incrementally (only profiles
+whose content changed, plus deletions) or as an atomic rebuild.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import pickle
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
-from crawler.items import Listing, Review
+from crawler.items import CredentialRecord, Listing, Provenance, Review
 from crawler.runs import CrawlStore
 from crawler.terms import StorageTerms
 from indexer.corrections import Curation
@@ -27,14 +32,18 @@ from indexer.parallel import parallel_map
 from indexer.profile import Profile
 from indexer.profiles import ListingFacts, build_profile
 from indexer.ratings import ReviewFact
-from indexer.resolve import ListingKeys, generation, resolve
+from indexer.resolve import Cluster, ListingKeys, generation, resolve
 from indexer.search import SearchBackend
 from indexer.search.document import stored_form
-from indexer.snapshots import SourceSnapshot, load_snapshots
+from indexer.snapshots import load_snapshot
+from indexer.spill import BuildSpill, ReviewRow, review_row
 from indexer.state import IndexState
 from indexer.taxonomy import Taxonomy, fold, load_taxonomy
-from indexer.terms import catalog_terms, withdraw_expired
+from indexer.terms import catalog_terms, past_terms, withdraw_expired
 from indexer.verify import Registry, to_issuer_record
+
+# Reviews read before they are made into facts together (on every core, ``indexer.parallel``).
+REVIEW_BATCH = 20_000
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], str, int], Iterable[T]]
@@ -81,6 +90,105 @@ class Build:
     listing_to_profile: dict[str, str]
 
 
+class ProfileStream:
+    """The profiles of a build, assembled one therapist at a time as they are iterated (once):
+    each from its listings' and reviews' facts read back from disk (:mod:`indexer.spill`), so a
+    build holds no more than one therapist's at a time. ``summary`` and ``listing_to_profile``
+    are complete once the stream is."""
+
+    def __init__(
+        self,
+        spill: BuildSpill,
+        clusters: list[Cluster],
+        registry: Registry,
+        taxonomy: Taxonomy,
+        curation: Curation,
+        summary: BuildSummary,
+    ) -> None:
+        self.spill = spill
+        self.clusters = clusters
+        self.registry = registry
+        self.taxonomy = taxonomy
+        self.curation = curation
+        self.summary = summary
+        self.listing_to_profile: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        """How many therapists the stream assembles (a few may be left out at their request)."""
+        return len(self.clusters)
+
+    def __iter__(self) -> Iterator[Profile]:
+        summary = self.summary
+        for cluster in self.clusters:
+            members = self.spill.listings(cluster.listing_ids)
+            reviews = self.spill.reviews(cluster.listing_ids)
+            built = build_profile(cluster, members, reviews, self.registry, self.taxonomy)
+            if self.curation.suppression_of(built) is not None:
+                summary.suppressed_profiles += 1
+                continue
+            profile = self.curation.apply(built)
+            summary.corrected_profiles += profile is not built
+            for listing_id in cluster.listing_ids:
+                self.listing_to_profile[listing_id] = profile.id
+            summary.profiles += 1
+            summary.merged_listings += len(cluster.listing_ids) - 1
+            summary.reviews += profile.rating.review_count
+            summary.copied_reviews += sum(len(r.copied_to) for r in profile.reviews)
+            summary.credentials.update(c.status for c in profile.credentials)
+            summary.license_verified += profile.verification.license_verified
+            summary.published_ratings += sum(
+                r.basis == "published" for r in profile.rating.by_source.values()
+            )
+            summary.flagged_profiles += bool(profile.credential_flags)
+            summary.unknown_terms.update(profile.unknown_terms)
+            yield profile
+
+
+@contextmanager
+def streamed_build(
+    store: CrawlStore,
+    *,
+    taxonomy: Taxonomy | None = None,
+    progress: Progress = _no_progress,
+    curation: Curation | None = None,
+    terms: Mapping[str, StorageTerms] | None = None,
+    now: datetime | None = None,
+) -> Iterator[ProfileStream]:
+    """Read, normalise and resolve every listing of every crawled source; give the stream of
+    their therapists' profiles, valid inside the ``with`` block.
+
+    Therapists' requests (``curation``; default: those recorded in the store's data directory)
+    are applied: suppressed profiles are left out, corrected fields replaced. Sources' storage
+    terms (``terms``; default: the catalog's) are obeyed, and claimed credentials judged, as of
+    ``now`` (default: this moment): records past their time are not served
+    (:mod:`indexer.terms`). The listings' and reviews' facts wait on disk, in a temporary
+    directory (``TMPDIR``), until their therapist's profile is built.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    curation = curation if curation is not None else Curation.load(store.root.parent)
+    terms = catalog_terms() if terms is None else terms
+    now = now or datetime.now(UTC)
+    summary = BuildSummary()
+    with tempfile.TemporaryDirectory(prefix="tdir-build-") as directory:
+        spill = BuildSpill(Path(directory))
+        try:
+            keys, records = _read_sources(store, spill, summary, taxonomy, terms, now, progress)
+            registry = Registry(
+                parallel_map(partial(to_issuer_record, taxonomy=taxonomy), records),
+                taxonomy,
+                today=now.date(),
+            )
+            del records
+            resolution = resolve(keys)
+            del keys
+            summary.candidate_pairs = resolution.candidate_pairs
+            summary.refused_merges = resolution.refused_merges
+            summary.orphan_reviews = spill.attach_reviews()
+            yield ProfileStream(spill, resolution.clusters, registry, taxonomy, curation, summary)
+        finally:
+            spill.close()
+
+
 def build_profiles(
     store: CrawlStore,
     *,
@@ -90,84 +198,105 @@ def build_profiles(
     terms: Mapping[str, StorageTerms] | None = None,
     now: datetime | None = None,
 ) -> Build:
-    """Build every profile from the current records of every crawled source.
+    """Every profile of a build at once (:func:`streamed_build`, collected): for evaluating
+    and inspecting builds; ``tdir index`` writes the stream as it comes."""
+    with streamed_build(
+        store, taxonomy=taxonomy, progress=progress, curation=curation, terms=terms, now=now
+    ) as stream:
+        profiles = {p.id: p for p in progress(stream, "building profiles", len(stream))}
+        return Build(profiles, stream.summary, stream.listing_to_profile)
 
-    Therapists' requests (``curation``; default: those recorded in the store's data directory)
-    are applied: suppressed profiles are left out, corrected fields replaced. Sources' storage
-    terms (``terms``; default: the catalog's) are obeyed, and claimed credentials judged, as of
-    ``now`` (default: this moment):
-    records past their time are not served (:mod:`indexer.terms`).
-    """
-    taxonomy = taxonomy or load_taxonomy()
-    curation = curation if curation is not None else Curation.load(store.root.parent)
-    summary = BuildSummary()
-    snapshots = load_snapshots(store)
-    summary.expired_records = withdraw_expired(
-        snapshots, catalog_terms() if terms is None else terms, now
-    )
-    summary.sources = len(snapshots)
-    summary.unreadable_records = {s.source: s.unreadable for s in snapshots if s.unreadable}
-    # In id order, not crawl order: resolution's merge evidence follows the order it meets
-    # listings in, and two crawls of an unchanged source must build the same profiles.
-    listings = [
-        (snap.listings[listing_id], listing_id not in snap.vanished)
-        for snap in snapshots
-        for listing_id in sorted(snap.listings)
-    ]
-    summary.listings = len(listings)
-    facts: dict[str, ListingFacts] = {}
-    normalized = parallel_map(
-        partial(normalize_listing, taxonomy=taxonomy), [listing for listing, _ in listings]
-    )
-    for (listing, active), norm in progress(
-        zip(listings, normalized, strict=True), "normalising listings", len(listings)
-    ):
-        facts[listing.id] = ListingFacts(listing, norm, active)
-        summary.inactive_listings += not active
-    records = [record for snap in snapshots for record in snap.credential_records.values()]
-    registry = Registry(
-        parallel_map(partial(to_issuer_record, taxonomy=taxonomy), records),
-        taxonomy,
-        today=(now or datetime.now(UTC)).date(),
-    )
-    resolution = resolve([listing_keys(f.listing, f.normalized) for f in facts.values()])
-    clusters = resolution.clusters
-    summary.candidate_pairs = resolution.candidate_pairs
-    summary.refused_merges = resolution.refused_merges
-    reviews_by_listing, orphans = _attach_reviews(snapshots, facts)
-    for snap in snapshots:
-        # Read into the registry and the reviews' facts: not held through the profiles' build.
-        snap.reviews.clear()
-        snap.credential_records.clear()
-    summary.orphan_reviews = orphans
-    profiles: dict[str, Profile] = {}
-    listing_to_profile: dict[str, str] = {}
-    for cluster in progress(clusters, "building profiles", len(clusters)):
-        members = [facts[i] for i in cluster.listing_ids]
-        reviews = [r for i in cluster.listing_ids for r in reviews_by_listing.get(i, [])]
-        built = build_profile(cluster, members, reviews, registry, taxonomy)
-        if curation.suppression_of(built) is not None:
-            summary.suppressed_profiles += 1
-            continue
-        profile = curation.apply(built)
-        summary.corrected_profiles += profile is not built
-        profiles[profile.id] = profile
-        for listing_id in cluster.listing_ids:
-            listing_to_profile[listing_id] = profile.id
-        summary.merged_listings += len(cluster.listing_ids) - 1
-        summary.reviews += profile.rating.review_count
-        summary.copied_reviews += sum(len(r.copied_to) for r in profile.reviews)
-        summary.credentials.update(c.status for c in profile.credentials)
-        summary.license_verified += profile.verification.license_verified
-        summary.published_ratings += sum(
-            r.basis == "published" for r in profile.rating.by_source.values()
-        )
-        summary.flagged_profiles += bool(profile.credential_flags)
-        summary.unknown_terms.update(profile.unknown_terms)
-    for fact in facts.values():
-        summary.data_flags.update(flag.stat_key for flag in fact.normalized.flags)
-    summary.profiles = len(profiles)
-    return Build(profiles=profiles, summary=summary, listing_to_profile=listing_to_profile)
+
+def _read_sources(
+    store: CrawlStore,
+    spill: BuildSpill,
+    summary: BuildSummary,
+    taxonomy: Taxonomy,
+    terms: Mapping[str, StorageTerms],
+    now: datetime,
+    progress: Progress,
+) -> tuple[list[ListingKeys], list[CredentialRecord]]:
+    """Each source's current records, one source at a time: its listings normalised (what
+    resolution compares kept, their facts spilled), its reviews spilled, its issuer records
+    kept for the registry."""
+    keys: list[ListingKeys] = []
+    records: list[CredentialRecord] = []
+    sources = store.sources()
+    summary.sources = len(sources)
+    for source in sources:
+        reviews = _ReviewBatches(spill, source, past_terms(source, terms, now))
+        snapshot = load_snapshot(store, source, on_review=reviews.add)
+        reviews.flush()
+        withdrawn = withdraw_expired(snapshot, terms, now)
+        expired_reviews = spill.withdraw_expired_reviews(source)
+        if withdrawn or expired_reviews:
+            summary.expired_records[source] = {
+                "listing": withdrawn.get("listing", 0),
+                "review": expired_reviews,
+            }
+        if snapshot.unreadable:
+            summary.unreadable_records[source] = snapshot.unreadable
+        # In id order, not crawl order: resolution's merge evidence follows the order it meets
+        # listings in, and two crawls of an unchanged source must build the same profiles.
+        listings = [
+            (snapshot.listings[listing_id], listing_id not in snapshot.vanished)
+            for listing_id in sorted(snapshot.listings)
+        ]
+        read = parallel_map(partial(_read_listing, taxonomy=taxonomy), listings)
+        rows = []
+        for (listing, active), (listing_keys_, blob, flags) in progress(
+            zip(listings, read, strict=True), f"normalising {source}", len(listings)
+        ):
+            keys.append(listing_keys_)
+            summary.data_flags.update(flags)
+            summary.inactive_listings += not active
+            rows.append(
+                (listing.id, listing_keys_.source, listing.source_ref, listing.provenance.url, blob)
+            )
+        spill.put_listings(rows)
+        summary.listings += len(listings)
+        records.extend(snapshot.credential_records.values())
+    return keys, records
+
+
+class _ReviewBatches:
+    """One source's reviews as they are read, made into facts on every core and spilled a
+    batch at a time."""
+
+    def __init__(self, spill: BuildSpill, source: str, past: Callable[[Provenance], bool]):
+        self.spill = spill
+        self.to_row = partial(_review_row, snapshot=source, past=past)
+        self.batch: list[Review] = []
+
+    def add(self, review: Review) -> None:
+        self.batch.append(review)
+        if len(self.batch) >= REVIEW_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Spill the reviews read since the last batch."""
+        self.spill.put_reviews(parallel_map(self.to_row, self.batch))
+        self.batch.clear()
+
+
+def _review_row(review: Review, snapshot: str, past: Callable[[Provenance], bool]) -> ReviewRow:
+    """One review of ``snapshot``'s records as the spill keeps it."""
+    fact = review_fact(review)
+    expired = past(review.provenance)
+    return review_row(snapshot, fact, review.listing_ref, review.provenance.url, expired=expired)
+
+
+def _read_listing(
+    item: tuple[Listing, bool], taxonomy: Taxonomy
+) -> tuple[ListingKeys, bytes, tuple[str, ...]]:
+    """One listing normalised: what resolution compares, its facts pickled for the spill, and
+    its data flags' counting keys (made where it is normalised: on a worker, the facts travel
+    back as the bytes they are kept as)."""
+    listing, active = item
+    normalized = normalize_listing(listing, taxonomy=taxonomy)
+    blob = pickle.dumps(ListingFacts(listing, normalized, active), pickle.HIGHEST_PROTOCOL)
+    flags = tuple(flag.stat_key for flag in normalized.flags)
+    return listing_keys(listing, normalized), blob, flags
 
 
 def listing_keys(listing: Listing, normalized: NormalizedListing) -> ListingKeys:
@@ -196,42 +325,6 @@ def listing_keys(listing: Listing, normalized: NormalizedListing) -> ListingKeys
         first_name=fold(person.first).replace(" ", "") or None if person else None,
         unstated_licenses=frozenset(c.number for c in licenses if c.number and not c.state),
     )
-
-
-def _page(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-
-
-def _attach_reviews(
-    snapshots: list[SourceSnapshot], facts: dict[str, ListingFacts]
-) -> tuple[dict[str, list[ReviewFact]], int]:
-    """Give each review to the listing it is about: by the listing's reference, else its page."""
-    by_ref: dict[tuple[str, str], str] = {}
-    for fact in facts.values():
-        source = fact.source
-        for ref in (fact.listing.source_ref, fact.listing.provenance.url):
-            by_ref.setdefault((source, ref), fact.listing.id)
-            by_ref.setdefault((source, _page(ref)), fact.listing.id)
-    attached: dict[str, list[ReviewFact]] = defaultdict(list)
-    orphans = 0
-    for snap in snapshots:
-        for review in snap.reviews.values():
-            listing_id = _find_listing(review, by_ref)
-            if listing_id is None:
-                orphans += 1
-                continue
-            attached[listing_id].append(review_fact(review))
-    return attached, orphans
-
-
-def _find_listing(review: Review, by_ref: dict[tuple[str, str], str]) -> str | None:
-    source = review.provenance.source
-    for ref in (review.listing_ref, _page(review.listing_ref), _page(review.provenance.url)):
-        found = by_ref.get((source, ref))
-        if found:
-            return found
-    return None
 
 
 def review_fact(review: Review) -> ReviewFact:
@@ -291,51 +384,70 @@ def profile_hash(profile: Profile) -> str:
 
 def write_index(
     backend: SearchBackend,
-    profiles: dict[str, Profile],
+    profiles: Iterable[Profile],
     state: IndexState,
     *,
     rebuild: bool = False,
     progress: Progress = _no_progress,
 ) -> WriteStats:
-    """Write profiles: all of them atomically (``rebuild``), or only what changed since the last
-    write to this backend (and those whose stored freshness dates fell ``REFRESH_AFTER``
-    behind), then delete the profiles that no longer exist. An empty index, or one stored in
-    an older layout, is rebuilt whole."""
+    """Write profiles as they come (a :class:`ProfileStream`, or any iterable): all of them
+    atomically (``rebuild``), or only what changed since the last write to this backend (and
+    those whose stored freshness dates fell ``REFRESH_AFTER`` behind), then delete the profiles
+    that no longer exist. An empty index, or one stored in an older layout, is rebuilt whole.
+    The state is saved only once every profile is written: a write cut short is done again."""
     stats = WriteStats(rebuilt=rebuild)
-    written: Iterable[str] = profiles
+    total = len(profiles) if isinstance(profiles, Sized) else 0
     hashes: dict[str, str] = {}
+    confirmed: dict[str, str] = {}
     if rebuild or backend.count() == 0 or backend.outdated():
         # Each hash is taken as the backend takes its profile, while the backend's store (an
         # Elasticsearch node, SQLite) is still busy with the ones before.
-        stream = _hashed(profiles, hashes)
-        stats.written = backend.rebuild(progress(stream, "writing", len(profiles)))
+        stream = _hashed(progress(profiles, "writing", total), hashes, confirmed, state, None)
+        stats.written = backend.rebuild(stream)
         stats.rebuilt = True
     else:
-        hashes.update((pid, profile_hash(p)) for pid, p in profiles.items())
-        written = [
-            pid
-            for pid, h in hashes.items()
-            if state.hashes.get(pid) != h
-            or _behind(state.confirmed.get(pid), profiles[pid].last_confirmed)
-        ]
+        considered = progress(profiles, "writing changes", total)
+        stats.written = backend.upsert(_hashed(considered, hashes, confirmed, state, stats))
         gone = sorted(set(state.hashes) - set(hashes))
-        stats.unchanged = len(hashes) - len(written)
-        if written:
-            stats.written = backend.upsert(
-                progress(_pick(profiles, written), "writing changes", len(written))
-            )
         if gone:
             backend.delete(gone)
             stats.deleted = len(gone)
-    confirmed = {pid: c for pid, c in state.confirmed.items() if pid in hashes}
-    for pid in written:
-        stamp = profiles[pid].last_confirmed
-        if stamp:
-            confirmed[pid] = stamp
     state.hashes = hashes
     state.confirmed = confirmed
     state.save()
     return stats
+
+
+def _hashed(
+    profiles: Iterable[Profile],
+    hashes: dict[str, str],
+    confirmed: dict[str, str],
+    state: IndexState,
+    stats: WriteStats | None,
+) -> Iterator[Profile]:
+    """The profiles to write, each one's hash and ``last_confirmed`` recorded as it is taken.
+
+    With ``stats`` (an incremental write), only those whose content changed since ``state``
+    or whose stored ``last_confirmed`` fell behind, counting the others as unchanged: theirs
+    stays the ``last_confirmed`` they were written with.
+    """
+    for profile in profiles:
+        pid = profile.id
+        hashes[pid] = digest = profile_hash(profile)
+        stored = state.confirmed.get(pid)
+        if (
+            stats is not None
+            and state.hashes.get(pid) == digest
+            and not _behind(stored, profile.last_confirmed)
+        ):
+            stats.unchanged += 1
+            if stored:
+                confirmed[pid] = stored
+            continue
+        stamp = profile.last_confirmed or stored
+        if stamp:
+            confirmed[pid] = stamp
+        yield profile
 
 
 def _behind(stored: str | None, current: str | None) -> bool:
@@ -349,15 +461,3 @@ def _behind(stored: str | None, current: str | None) -> bool:
         # Not comparable (not ISO, or naive against aware): the content hash alone decides,
         # rather than rewriting the profile on every build.
         return False
-
-
-def _hashed(profiles: dict[str, Profile], hashes: dict[str, str]) -> Iterator[Profile]:
-    """The profiles, each one's hash recorded as it is taken."""
-    for pid, profile in profiles.items():
-        hashes[pid] = profile_hash(profile)
-        yield profile
-
-
-def _pick(profiles: dict[str, Profile], ids: list[str]) -> Iterator[Profile]:
-    for pid in ids:
-        yield profiles[pid]

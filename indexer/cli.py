@@ -13,7 +13,7 @@ from typing import TypeVar
 from tqdm import tqdm
 
 from crawler.runs import CrawlStore
-from indexer.build import BuildSummary, WriteStats, build_profiles, write_index
+from indexer.build import BuildSummary, WriteStats, streamed_build, write_index
 from indexer.search import DamagedIndexError, open_backend
 from indexer.state import IndexState, state_file
 from tdir.config import Settings
@@ -51,22 +51,23 @@ def run_index(args: argparse.Namespace) -> int:
         aside = set_aside(settings.sqlite_path)
         print(f"the damaged index was moved to {aside}; building a new one", file=sys.stderr)
         backend = open_backend(settings)
-    build = build_profiles(CrawlStore(settings.home), progress=progress_bar)
     try:
-        stats = write_index(
-            backend,
-            build.profiles,
-            IndexState(state_file(settings)),
-            rebuild=args.rebuild,
-            progress=progress_bar,
-        )
+        # Profiles are written as they are built: a build holds one therapist's at a time.
+        with streamed_build(CrawlStore(settings.home), progress=progress_bar) as profiles:
+            stats = write_index(
+                backend,
+                profiles,
+                IndexState(state_file(settings)),
+                rebuild=args.rebuild,
+                progress=progress_bar,
+            )
     finally:
         backend.close()
     if args.json:
-        json.dump(summary_json(build.summary, stats), sys.stdout, indent=2)
+        json.dump(summary_json(profiles.summary, stats), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(summary_text(build.summary, stats, settings.backend))
+        print(summary_text(profiles.summary, stats, settings.backend))
     return 0
 
 

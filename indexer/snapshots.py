@@ -11,7 +11,7 @@ doubt* and stays listed as last seen. An interrupted run never makes anything va
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,9 @@ class SourceSnapshot:
     in_doubt: set[str] = field(default_factory=set)
     latest_complete: RunRecord | None = None
     unreadable: int = 0  # lines that were not tdir records
+    # Given each review (every version, newest last) instead of ``reviews`` keeping them: a
+    # build passes its reviews straight to disk (:mod:`indexer.spill`).
+    on_review: Callable[[Review], None] | None = field(default=None, repr=False)
 
     def add(self, data: dict[str, Any]) -> None:
         """Add (or replace by id) one record in its feed form."""
@@ -45,15 +48,21 @@ class SourceSnapshot:
         if isinstance(record, Listing):
             self.listings[record.id] = record
         elif isinstance(record, Review):
-            self.reviews[record.id] = record
+            if self.on_review is None:
+                self.reviews[record.id] = record
+            else:
+                self.on_review(record)
         else:
             self.credential_records[record.id] = record
 
 
-def load_snapshot(store: CrawlStore, source: str) -> SourceSnapshot:
-    """Return the current records of one source (see the module docstring for the rules)."""
+def load_snapshot(
+    store: CrawlStore, source: str, on_review: Callable[[Review], None] | None = None
+) -> SourceSnapshot:
+    """Return the current records of one source (see the module docstring for the rules);
+    with ``on_review``, its reviews go to that function rather than into the snapshot."""
     runs = store.runs(source)
-    snapshot = SourceSnapshot(source=source)
+    snapshot = SourceSnapshot(source=source, on_review=on_review)
     complete = [i for i, run in enumerate(runs) if run.complete]
     if not complete:
         for run in runs:

@@ -12,8 +12,9 @@ build serves the fresh copy. This is the one place terms are applied: everything
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 
 from crawler.catalog import source_terms
 from crawler.items import Provenance
@@ -28,37 +29,44 @@ def catalog_terms() -> dict[str, StorageTerms]:
 
 
 def withdraw_expired(
-    snapshots: Iterable[SourceSnapshot],
+    snapshot: SourceSnapshot,
     terms: Mapping[str, StorageTerms],
-    now: datetime | None = None,
-) -> dict[str, dict[str, int]]:
-    """Take every record past its source's ``refresh_within`` out of the snapshots.
+    now: datetime,
+) -> dict[str, int]:
+    """Take every record past its source's ``refresh_within`` out of one source's snapshot.
 
-    Returns, per source with something withdrawn, how many ``listing`` and ``review`` records
-    went. A record whose fetch time cannot be read is taken for expired: nothing shows that it
-    may still be served.
+    Returns how many ``listing`` and ``review`` records went (empty when none did). A record
+    whose fetch time cannot be read is taken for expired: nothing shows that it may still be
+    served.
     """
-    now = now or datetime.now(UTC)
-    withdrawn: dict[str, dict[str, int]] = {}
-    for snapshot in snapshots:
-        stated = terms.get(snapshot.source)
-        if stated is None or stated.refresh_within is None:
-            continue
-        listings = [
-            lid for lid, item in snapshot.listings.items() if _past(item.provenance, stated, now)
-        ]
-        for listing_id in listings:
-            del snapshot.listings[listing_id]
-            snapshot.vanished.discard(listing_id)
-            snapshot.in_doubt.discard(listing_id)
-        reviews = [
-            rid for rid, item in snapshot.reviews.items() if _past(item.provenance, stated, now)
-        ]
-        for review_id in reviews:
-            del snapshot.reviews[review_id]
-        if listings or reviews:
-            withdrawn[snapshot.source] = {"listing": len(listings), "review": len(reviews)}
-    return withdrawn
+    stated = terms.get(snapshot.source)
+    if stated is None or stated.refresh_within is None:
+        return {}
+    listings = [
+        lid for lid, item in snapshot.listings.items() if _past(item.provenance, stated, now)
+    ]
+    for listing_id in listings:
+        del snapshot.listings[listing_id]
+        snapshot.vanished.discard(listing_id)
+        snapshot.in_doubt.discard(listing_id)
+    reviews = [rid for rid, item in snapshot.reviews.items() if _past(item.provenance, stated, now)]
+    for review_id in reviews:
+        del snapshot.reviews[review_id]
+    if not (listings or reviews):
+        return {}
+    return {"listing": len(listings), "review": len(reviews)}
+
+
+def past_terms(
+    source: str, terms: Mapping[str, StorageTerms], now: datetime
+) -> Callable[[Provenance], bool]:
+    """Whether a record of ``source`` fetched as its provenance says is past the source's
+    terms as of ``now``: the same judgement as :func:`withdraw_expired`, one record at a time,
+    for records a build does not hold in a snapshot."""
+    stated = terms.get(source)
+    if stated is None or stated.refresh_within is None:
+        return lambda _provenance: False
+    return partial(_past, terms=stated, now=now)
 
 
 def _past(provenance: Provenance, terms: StorageTerms, now: datetime) -> bool:

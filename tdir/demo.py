@@ -25,7 +25,7 @@ from crawler.demoweb import DemoWeb, GroundTruth, generate_world, open_world
 from crawler.runner import crawl, print_progress
 from crawler.runs import CrawlStore
 from dashboard.launch import streamlit_command
-from indexer.build import Build, build_profiles, write_index
+from indexer.build import Build, build_profiles, streamed_build, write_index
 from indexer.cli import progress_bar, summary_text
 from indexer.evaluate import Truth, TruthError, load_truth, mistakes, pair_scores
 from indexer.search import open_backend
@@ -88,15 +88,15 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         sys.stderr.write("\n")
         print(summary_table(records))
-        build = build_profiles(CrawlStore(settings.home))
         backend = open_backend(settings)
         try:
-            stats = write_index(
-                backend, build.profiles, IndexState(state_file(settings)), rebuild=True
-            )
+            with streamed_build(CrawlStore(settings.home)) as profiles:
+                stats = write_index(
+                    backend, profiles, IndexState(state_file(settings)), rebuild=True
+                )
         finally:
             backend.close()
-        print(summary_text(build.summary, stats, settings.backend))
+        print(summary_text(profiles.summary, stats, settings.backend))
         if args.no_serve:
             return 0
         url = f"http://127.0.0.1:{args.port}"

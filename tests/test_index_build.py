@@ -110,7 +110,7 @@ def test_a_listing_gone_after_a_complete_run_is_inactive(store: CrawlStore, tmp_
     bob = build.profiles[build.listing_to_profile[BOB_A.id]]
     assert bob.active is False
     backend = SqliteBackend(tmp_path / "index.sqlite3")
-    write_index(backend, build.profiles, IndexState(tmp_path / "state.json"))
+    write_index(backend, build.profiles.values(), IndexState(tmp_path / "state.json"))
     assert backend.get(bob.id) is not None  # kept, not deleted
     assert bob.id not in backend.search(SearchQuery(page_size=50)).ids
     backend.close()
@@ -127,10 +127,10 @@ def test_rebuilding_from_the_same_records_changes_nothing(
 ) -> None:
     backend = SqliteBackend(tmp_path / "index.sqlite3")
     state = IndexState(tmp_path / "state.json")
-    first = write_index(backend, build_profiles(store).profiles, state)
+    first = write_index(backend, build_profiles(store).profiles.values(), state)
     assert (first.rebuilt, first.written) == (True, 2)
     again = write_index(
-        backend, build_profiles(store).profiles, IndexState(tmp_path / "state.json")
+        backend, build_profiles(store).profiles.values(), IndexState(tmp_path / "state.json")
     )
     assert (again.written, again.unchanged, again.deleted) == (0, 2, 0)
     write_run(
@@ -141,7 +141,7 @@ def test_rebuilding_from_the_same_records_changes_nothing(
         "finished",
     )
     changed = write_index(
-        backend, build_profiles(store).profiles, IndexState(tmp_path / "state.json")
+        backend, build_profiles(store).profiles.values(), IndexState(tmp_path / "state.json")
     )
     assert (changed.written, changed.unchanged) == (1, 1)  # only Jane's reviews changed
     backend.close()
@@ -154,7 +154,7 @@ def test_links_to_a_profile_survive_a_new_listing_changing_its_id(
     state = IndexState(tmp_path / "state.json")
     before = build_profiles(store)
     old_id = before.listing_to_profile[JANE_A.id]
-    write_index(backend, before.profiles, state)
+    write_index(backend, before.profiles.values(), state)
     # A third site lists Jane; its listing id happens to sort first, so the profile id moves.
     jane_p = next(
         candidate
@@ -174,7 +174,7 @@ def test_links_to_a_profile_survive_a_new_listing_changing_its_id(
     after = build_profiles(store)
     new_id = after.listing_to_profile[jane_p.id]
     assert after.listing_to_profile[JANE_A.id] == new_id != old_id
-    write_index(backend, after.profiles, state)
+    write_index(backend, after.profiles.values(), state)
     assert backend.get(old_id).id == new_id
     assert old_id in after.profiles[new_id].alias_ids
     backend.close()

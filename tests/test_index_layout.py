@@ -46,12 +46,12 @@ def test_sqlite_index_without_a_recorded_layout_is_rebuilt(
     assert old.outdated()
     assert flagged_ids(old) == []
     state = IndexState(tmp_path / "state.json")
-    stats = write_index(old, profiles, state)
+    stats = write_index(old, profiles.values(), state)
     assert stats.rebuilt and stats.written == len(profiles)
     assert not old.outdated()
     assert flagged_ids(old) == ["p12", "p11", "p05"]
     # From now on, writes are incremental again.
-    assert not write_index(old, profiles, state).rebuilt
+    assert not write_index(old, profiles.values(), state).rebuilt
     old.close()
     assert not SqliteBackend(path).outdated()
 
@@ -85,7 +85,9 @@ def test_elasticsearch_index_with_an_older_mapping_is_rebuilt(
 
     assert elasticsearch_backend.outdated()
     assert elasticsearch_backend.count() == len(profiles)
-    stats = write_index(elasticsearch_backend, profiles, IndexState(tmp_path / "state.json"))
+    stats = write_index(
+        elasticsearch_backend, profiles.values(), IndexState(tmp_path / "state.json")
+    )
     assert stats.rebuilt
     assert not elasticsearch_backend.outdated()
     assert not es_client.indices.exists(index=old_index)  # the old version was dropped

@@ -10,6 +10,7 @@ import pytest
 
 from crawler.items import CredentialRecord, Provenance, stable_id
 from crawler.runs import CrawlStore
+from indexer import build as index_build
 from indexer import parallel
 from indexer.build import build_profiles
 from indexer.parallel import build_workers, parallel_map
@@ -77,8 +78,10 @@ def test_a_build_over_worker_processes_equals_one_in_this_process(
         return get_context(method)
 
     monkeypatch.setattr(parallel, "get_context", context)
+    # Reviews are made into facts a batch at a time as they are read: 60 a source, 9 batches.
+    monkeypatch.setattr(index_build, "REVIEW_BATCH", 7)
     shared = _content(store)
-    assert len(pools) == 2, "listings and issuer records: each mapped over workers"
+    assert len(pools) == 2 * (9 + 1) + 1, "each source's reviews, its listings, issuer records"
     assert shared == alone
     assert len(alone["profiles"]) > 50
 

@@ -198,17 +198,17 @@ def test_a_profile_is_rewritten_for_its_freshness_dates_once_they_fall_behind(
     backend = SqliteBackend(tmp_path / "index.sqlite3")
     state_path = tmp_path / "state.json"
     start = "2025-09-01T00:00:00+00:00"
-    first = write_index(backend, {"t1": profile("t1", start)}, IndexState(state_path))
+    first = write_index(backend, [profile("t1", start)], IndexState(state_path))
     assert (first.rebuilt, first.written) == (True, 1)
     day_later = write_index(
-        backend, {"t1": profile("t1", "2025-09-02T00:00:00+00:00")}, IndexState(state_path)
+        backend, [profile("t1", "2025-09-02T00:00:00+00:00")], IndexState(state_path)
     )
     assert (day_later.written, day_later.unchanged) == (0, 1)
     stored = backend.get("t1")
     assert stored is not None and stored.last_confirmed == start
     assert REFRESH_AFTER.days == 7
     week_later = write_index(
-        backend, {"t1": profile("t1", "2025-09-08T00:00:00+00:00")}, IndexState(state_path)
+        backend, [profile("t1", "2025-09-08T00:00:00+00:00")], IndexState(state_path)
     )
     assert week_later.written == 1
     stored = backend.get("t1")

@@ -58,7 +58,7 @@ def index_as_of(home: Path, moment: datetime, where: Path) -> tuple[Build, Sqlit
     """Build the index of ``home`` as of ``moment`` into a new embedded index at ``where``."""
     build = build_profiles(CrawlStore(home), now=moment)
     backend = SqliteBackend(where / "index.sqlite3")
-    write_index(backend, build.profiles, IndexState(where / "state.json"), rebuild=True)
+    write_index(backend, build.profiles.values(), IndexState(where / "state.json"), rebuild=True)
     return build, backend
 
 
