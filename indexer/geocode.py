@@ -34,7 +34,10 @@ from indexer.zip_table import zip_row
 
 Precision = Literal["rooftop", "zip", "city"]
 
-_ZIP = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$")
+# A ZIP, or a ZIP+4 with a hyphen, a space or nothing before its last four digits.
+_ZIP = re.compile(r"^\s*(\d{5})(?:[-\s]?\d{4})?\s*$")
+# Only digits and the marks numbers are written with: meant as a ZIP code or coordinates.
+_NUMBERS = re.compile(r"^[\d\s.,;+()-]+$")
 _LAT_LON = re.compile(r"^\s*\(?\s*([-+]?\d+(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d+(?:\.\d+)?)\s*\)?\s*$")
 # A ZIP or ZIP+4 at the end of a longer text ("Austin, TX 78704").
 _TRAILING_ZIP = re.compile(r"(?:^|[\s,])(\d{5})(?:-\d{4})?\s*\.?\s*$")
@@ -114,7 +117,8 @@ def geocode_place(text: str) -> Place:
     typed = normalize_spaces(text or "")
     if not typed:
         raise PlaceNotFoundError("no place given: use a ZIP code, 'City, ST' or 'lat,lon'")
-    if match := _LAT_LON.match(typed):
+    # "78704 1234" is a ZIP+4 (its latitude would be off the globe).
+    if (match := _LAT_LON.match(typed)) and not _ZIP.match(typed):
         try:
             point = GeoPoint(float(match[1]), float(match[2]))
         except ValueError as exc:
@@ -149,6 +153,8 @@ def _offline(typed: str) -> Place:
         if place is None:
             raise PlaceNotFoundError(f"{typed!r} is not a known US ZIP code")
         return place
+    if _NUMBERS.match(typed):
+        raise PlaceNotFoundError(_not_a_zip_or_point(typed))
     rest, zip5 = typed, None
     if match := _TRAILING_ZIP.search(typed):
         rest, zip5 = typed[: match.start()].strip(" ,"), match[1]
@@ -221,6 +227,19 @@ def _find_suffix(
         if found:
             return found[0], found[1:]
     return None
+
+
+def _not_a_zip_or_point(typed: str) -> str:
+    """Say why numbers that are neither a ZIP code nor coordinates are neither."""
+    if typed.isdecimal():
+        return (
+            f"{typed!r} has {len(typed)} digits: a US ZIP code has 5 "
+            "(a ZIP+4 such as 78704-1234 is read as its ZIP)"
+        )
+    return (
+        f"{typed!r} is neither a US ZIP code (5 digits) nor 'latitude,longitude' "
+        "(such as 30.25,-97.75)"
+    )
 
 
 def _not_found(typed: str, words: list[str], state: str | None, zip5: str | None) -> str:

@@ -7,13 +7,19 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from crawler.catalog import CatalogError
-from indexer.geo import DistanceUnit, from_km, to_km
+from indexer.geo import DistanceUnit, GeoPoint, from_km, to_km
 from indexer.geocode import Place, PlaceNotFoundError, geocode_place
 from indexer.search import BackendError, QueryError, SearchQuery, SearchResult, open_backend
-from indexer.search.query import DEFAULT_RADIUS_MI, FLAG_KINDS, SortOrder, parse_distance
+from indexer.search.query import (
+    DEFAULT_RADIUS_MI,
+    FLAG_KINDS,
+    MAX_PAGE_SIZE,
+    SortOrder,
+    parse_distance,
+)
 from indexer.taxonomy import load_taxonomy
 from tdir.config import ConfigError
 
@@ -22,11 +28,31 @@ class CommandError(Exception):
     """A user-facing failure: printed as ``tdir: error: ...`` with exit status 2."""
 
 
+# Options of ``tdir search`` whose value may begin with "-": a western longitude or southern
+# latitude, or a negative number to be refused by name.
+_SIGNED_VALUE_OPTIONS = frozenset(
+    {"--near", "--radius", "--min-rating", "--min-reviews", "--limit"}
+)
+# What a number option takes, said when its text is not a number.
+_RATINGS = "a combined rating from 0 to 5, such as 4.5"
+_REVIEWS = "a number of reviews, 0 or more"
+
+
+class _SearchArgumentParser(argparse.ArgumentParser):
+    """The parser of ``tdir search``: a usage error is one line, ``tdir: error: ...`` and exit
+    status 2, like every other refusal of a search's input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"tdir: error: {message} (see 'tdir search --help')\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand, or with ``search`` alone when that is
     the ``command`` to run: the others' modules load Scrapy, Twisted, dateparser or Streamlit,
     which a search never needs and would wait a second for."""
-    parser = argparse.ArgumentParser(
+    # A search's subparser is made by the class of this one (``add_subparsers``' default).
+    parser_class = _SearchArgumentParser if command == "search" else argparse.ArgumentParser
+    parser = parser_class(
         prog="tdir",
         description="Find licensed massage and neuromuscular therapists; build and serve the "
         "directory.",
@@ -61,11 +87,15 @@ def _add_search(commands: argparse._SubParsersAction) -> None:
         "names accept any spelling the taxonomy knows (e.g. NMT, neuro-muscular).",
     )
     search.add_argument("--text", default="", help="free text: names, practices, techniques")
-    search.add_argument("--near", help='where: a ZIP ("78704"), "City, ST" or "LAT,LON"')
+    search.add_argument(
+        "--near",
+        help='where: a 5-digit ZIP ("78704"; a ZIP+4 such as "78704-1234" is read as its ZIP), '
+        '"City, ST" or "LAT,LON"',
+    )
     search.add_argument(
         "--radius",
-        help=f'how far from --near, e.g. "10mi" or "15km" (default unit mi; default '
-        f'{DEFAULT_RADIUS_MI:g}mi); "any" for no limit',
+        help=f'how far from --near: a number with mi or km, e.g. "10mi", "5 mi" or "15km" (a '
+        f'number alone is in miles; default {DEFAULT_RADIUS_MI:g}mi); "any" for no limit',
     )
     search.add_argument("--modality", action="append", default=[], help="repeatable")
     search.add_argument("--condition", action="append", default=[], help="repeatable")
@@ -76,8 +106,8 @@ def _add_search(commands: argparse._SubParsersAction) -> None:
         help="only therapists with a license verified at the issuing board",
     )
     search.add_argument("--state", help="two-letter state code")
-    search.add_argument("--min-rating", type=float, help="combined rating, 0-5")
-    search.add_argument("--min-reviews", type=int)
+    search.add_argument("--min-rating", help="combined rating, 0-5 (e.g. 4.5)")
+    search.add_argument("--min-reviews", help="a whole number of reviews, 0 or more")
     search.add_argument(
         "--flagged",
         action="append",
@@ -86,7 +116,9 @@ def _add_search(commands: argparse._SubParsersAction) -> None:
         help="only profiles the indexer flagged this way (repeatable; admin review)",
     )
     search.add_argument("--sort", choices=[s.value for s in SortOrder], default="relevance")
-    search.add_argument("--limit", type=int, default=20, help="results per page (1-100)")
+    search.add_argument(
+        "--limit", default="20", help=f"results per page (1-{MAX_PAGE_SIZE}; default 20)"
+    )
     search.add_argument("--cursor", help="continue from a previous page's next_cursor")
     search.add_argument("--json", action="store_true", help="print the result as JSON")
     search.set_defaults(handler=run_search)
@@ -105,22 +137,7 @@ def run_search(args: argparse.Namespace) -> int:
         if place.alternatives:
             print(_did_you_mean(args.near, place), file=sys.stderr)
     radius = _radius(args.radius, near is not None)
-    query = SearchQuery(
-        text=args.text,
-        near=near,
-        radius_km=radius.km if radius else None,
-        modalities=tuple(args.modality),
-        conditions=tuple(args.condition),
-        credentials=tuple(args.credential),
-        verified_only=args.verified_only,
-        state=args.state,
-        min_rating=args.min_rating,
-        min_reviews=args.min_reviews,
-        flagged=tuple(args.flagged),
-        sort=args.sort,
-        page_size=args.limit,
-        cursor=args.cursor,
-    )
+    query = _query(args, near, radius)
     backend = open_backend(must_exist=True)
     try:
         result = backend.search(query)
@@ -133,6 +150,50 @@ def run_search(args: argparse.Namespace) -> int:
     else:
         _print_table(result, place_label, radius)
     return 0
+
+
+def _query(args: argparse.Namespace, near: GeoPoint | None, radius: _Radius | None) -> SearchQuery:
+    """The search the arguments ask for; the query model checks every value's range."""
+    rating, reviews = args.min_rating, args.min_reviews
+    try:
+        return SearchQuery(
+            text=args.text,
+            near=near,
+            radius_km=radius.km if radius else None,
+            modalities=tuple(args.modality),
+            conditions=tuple(args.condition),
+            credentials=tuple(args.credential),
+            verified_only=args.verified_only,
+            state=args.state,
+            min_rating=None if rating is None else _number(rating, "min_rating", _RATINGS),
+            min_reviews=None
+            if reviews is None
+            else _whole_number(reviews, "min_reviews", _REVIEWS),
+            flagged=tuple(args.flagged),
+            sort=args.sort,
+            page_size=_whole_number(args.limit, "limit", f"1 to {MAX_PAGE_SIZE} per page"),
+            cursor=args.cursor,
+        )
+    except QueryError as exc:
+        if exc.field == "page_size":  # what --limit sets: named as the user typed it
+            raise QueryError("limit", exc.message) from None
+        raise
+
+
+def _number(text: str, field: str, accepted: str) -> float:
+    """An option's number, e.g. "4.5"; QueryError naming the text if it is none."""
+    try:
+        return float(text)
+    except ValueError:
+        raise QueryError(field, f"{text!r} is not a number: use {accepted}") from None
+
+
+def _whole_number(text: str, field: str, accepted: str) -> int:
+    """An option's whole number, e.g. "20"; QueryError naming the text if it is none."""
+    try:
+        return int(text)
+    except ValueError:
+        raise QueryError(field, f"{text!r} is not a whole number: use {accepted}") from None
 
 
 def _did_you_mean(typed: str, place: Place) -> str:
@@ -168,8 +229,13 @@ def _radius(text: str | None, has_place: bool) -> _Radius | None:
         return None
     if text is None:
         return _Radius(to_km(DEFAULT_RADIUS_MI, "mi"), "mi") if has_place else None
-    # Without a place the query model refuses the radius, naming the field.
     value, unit = parse_distance(text)
+    if not has_place:
+        raise QueryError(
+            "radius",
+            f"{text!r} needs a place to measure from: add --near with a ZIP code, "
+            "'City, ST' or 'lat,lon'",
+        )
     return _Radius(to_km(value, unit), unit)
 
 
@@ -217,7 +283,10 @@ def _print_table(
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tdir`` console script."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(arguments[0] if arguments else None)
+    command = arguments[0] if arguments else None
+    if command == "search":
+        arguments = _values_attached(arguments)
+    parser = build_parser(command)
     args = parser.parse_args(arguments)
     try:
         return args.handler(args)
@@ -230,6 +299,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (e.g. `head`) went away; nothing left to say.
         sys.stderr.close()
         return 0
+
+
+def _values_attached(arguments: list[str]) -> list[str]:
+    """The arguments with each signed option's value attached (``--radius=-5mi``): argparse
+    reads a value that begins with "-" as an option, unless it is a plain negative number, and
+    would refuse "-5mi" or "-33.9,151.2" with its usage instead of reading them."""
+    attached: list[str] = []
+    rest = iter(arguments)
+    for argument in rest:
+        value = next(rest, None) if argument in _SIGNED_VALUE_OPTIONS else None
+        attached.append(argument if value is None else f"{argument}={value}")
+    return attached
 
 
 if __name__ == "__main__":

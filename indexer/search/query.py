@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from indexer.geo import DistanceUnit, GeoPoint, to_km
+from indexer.geo import DistanceUnit, GeoPoint, from_km, to_km
 from indexer.normalize.states import state_code
 from indexer.ratings import PRIOR_MEAN
 from indexer.taxonomy import FIELD_VOCABULARY, Taxonomy, Vocabulary, fold, load_taxonomy
@@ -94,7 +94,13 @@ class SortKey(StrEnum):
     ID = "id"  # the profile id, ascending: breaks every tie
 
 
-_RADIUS = re.compile(r"^\s*(?P<value>[0-9]*\.?[0-9]+)\s*(?P<unit>km|kms|mi|mile|miles)?\s*$", re.I)
+# A number (its sign read, so that "-5mi" is refused as below 0, not as gibberish) and a unit
+# in any of the ways people write miles and kilometres.
+_RADIUS = re.compile(
+    r"^\s*(?P<value>[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*"
+    r"(?:(?P<unit>km|kms|kilomet(?:er|re)s?|mi|mile|miles)\.?)?\s*$",
+    re.I,
+)
 
 
 def parse_radius(text: str, default_unit: DistanceUnit = "mi") -> float:
@@ -103,12 +109,21 @@ def parse_radius(text: str, default_unit: DistanceUnit = "mi") -> float:
 
 
 def parse_distance(text: str, default_unit: DistanceUnit = "mi") -> tuple[float, DistanceUnit]:
-    """Read "10mi", "15 km" or "10" (in ``default_unit``) as a value and the unit it is in."""
+    """Read "10mi", "15 km" or "10" (in ``default_unit``) as a value and the unit it is in.
+
+    Raises QueryError naming ``text`` as typed when it is not a distance, or is one no search
+    can use (0 or less, or more than ``MAX_RADIUS_KM``)."""
     match = _RADIUS.match(text)
     if not match:
-        raise QueryError("radius", f"{text!r} is not a distance such as '10mi' or '15km'")
-    unit = (match["unit"] or default_unit).lower()
-    return float(match["value"]), "mi" if unit.startswith("mi") else "km"
+        raise QueryError(
+            "radius",
+            f"{text!r} is not a distance: use a number with mi or km, such as '10mi', '5 mi' "
+            f"or '15km' (a number alone is in {default_unit})",
+        )
+    unit: DistanceUnit = "mi" if (match["unit"] or default_unit).lower().startswith("mi") else "km"
+    value = float(match["value"])
+    _check_radius(to_km(value, unit), text)
+    return value, unit
 
 
 @dataclass(frozen=True)
@@ -160,7 +175,9 @@ class SearchQuery:
         set_(self, "flagged", _flag_kinds(self.flagged))
         set_(self, "sort", _sort_order(self.sort, self.near))
         if not (isinstance(self.page_size, int) and 1 <= self.page_size <= MAX_PAGE_SIZE):
-            raise QueryError("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
+            raise QueryError(
+                "page_size", f"must be between 1 and {MAX_PAGE_SIZE}, got {self.page_size!r}"
+            )
         if self.cursor is not None:
             decode_cursor(self.cursor, self.fingerprint())
 
@@ -340,13 +357,21 @@ def float32(value: float) -> float:
 def _radius(radius_km: Any, near: object) -> float | None:
     if radius_km is None:
         return None
-    if not isinstance(radius_km, int | float) or not radius_km > 0:
+    if not isinstance(radius_km, int | float):
         raise QueryError("radius", f"must be greater than 0, got {radius_km!r}")
-    if radius_km > MAX_RADIUS_KM:
-        raise QueryError("radius", f"must be at most {MAX_RADIUS_KM:.0f} km")
+    _check_radius(radius_km, radius_km)
     if near is None:
         raise QueryError("radius", "needs a point to measure from (near)")
     return float(radius_km)
+
+
+def _check_radius(radius_km: float, given: object) -> None:
+    """Refuse a radius no search can use, naming it as it was ``given`` (text or a number)."""
+    if not radius_km > 0:  # also NaN
+        raise QueryError("radius", f"must be greater than 0, got {given!r}")
+    if radius_km > MAX_RADIUS_KM:
+        most = f"{MAX_RADIUS_KM:,.0f} km ({from_km(MAX_RADIUS_KM, 'mi'):,.0f} mi)"
+        raise QueryError("radius", f"must be at most {most}, got {given!r}")
 
 
 def _state(state: str | None) -> str | None:
