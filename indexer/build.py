@@ -44,6 +44,8 @@ from indexer.verify import Registry, to_issuer_record
 
 # Reviews read before they are made into facts together (on every core, ``indexer.parallel``).
 REVIEW_BATCH = 20_000
+# Listings' facts written to disk together.
+SPILL_BATCH = 5_000
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], str, int], Iterable[T]]
@@ -225,7 +227,7 @@ def _read_sources(
     summary.sources = len(sources)
     for source in sources:
         reviews = _ReviewBatches(spill, source, past_terms(source, terms, now))
-        snapshot = load_snapshot(store, source, on_review=reviews.add)
+        snapshot = load_snapshot(store, source, on_review=reviews.add, progress=progress)
         reviews.flush()
         withdrawn = withdraw_expired(snapshot, terms, now)
         expired_reviews = spill.withdraw_expired_reviews(source)
@@ -253,6 +255,9 @@ def _read_sources(
             rows.append(
                 (listing.id, listing_keys_.source, listing.source_ref, listing.provenance.url, blob)
             )
+            if len(rows) == SPILL_BATCH:  # the facts go to disk as they come, not source-whole
+                spill.put_listings(rows)
+                rows.clear()
         spill.put_listings(rows)
         summary.listings += len(listings)
         records.extend(snapshot.credential_records.values())

@@ -19,6 +19,9 @@ from crawler.items import CredentialRecord, Listing, Review, from_dict
 from crawler.ledger import VanishJudge
 from crawler.runs import CrawlStore, RunRecord
 
+# Shows a long read (``tqdm``-like): records, a label, how many are expected.
+Progress = Callable[[Iterable[dict[str, Any]], str, int], Iterable[dict[str, Any]]]
+
 
 @dataclass
 class SourceSnapshot:
@@ -57,26 +60,36 @@ class SourceSnapshot:
 
 
 def load_snapshot(
-    store: CrawlStore, source: str, on_review: Callable[[Review], None] | None = None
+    store: CrawlStore,
+    source: str,
+    on_review: Callable[[Review], None] | None = None,
+    progress: Progress | None = None,
 ) -> SourceSnapshot:
     """Return the current records of one source (see the module docstring for the rules);
-    with ``on_review``, its reviews go to that function rather than into the snapshot."""
+    with ``on_review``, its reviews go to that function rather than into the snapshot; with
+    ``progress``, each run's records are read through it (label, the run's record count)."""
     runs = store.runs(source)
     snapshot = SourceSnapshot(source=source, on_review=on_review)
     complete = [i for i, run in enumerate(runs) if run.complete]
-    if not complete:
-        for run in runs:
-            _add_all(snapshot, store.records(source, run.run_id))
-        return snapshot
-    last = complete[-1]
-    snapshot.latest_complete = runs[last]
+    last = complete[-1] if complete else 0
     for run in runs[last:]:
-        _add_all(snapshot, store.records(source, run.run_id))
-    # Earlier complete runs, newest first, each giving the last version of the listings it
-    # alone still had. Their indexes say which those are, so a run with none is not re-read.
-    judge = VanishJudge(store, source, runs[last].run_id)
-    for i in reversed(complete[:-1]):
-        run_id = runs[i].run_id
+        records: Iterable[dict[str, Any]] = store.records(source, run.run_id)
+        if progress is not None:
+            records = progress(records, f"reading {source}", sum(run.items.values()))
+        _add_all(snapshot, records)
+    if complete:
+        snapshot.latest_complete = runs[last]
+        _add_last_seen(store, snapshot, [runs[i].run_id for i in reversed(complete)])
+    return snapshot
+
+
+def _add_last_seen(store: CrawlStore, snapshot: SourceSnapshot, complete: list[str]) -> None:
+    """Add the listings that complete runs before the latest (``complete``: newest first) had
+    and later ones did not, each as last seen, vanished or in doubt. Each run's index says
+    which listings it alone still had, so a run with none is not re-read."""
+    source = snapshot.source
+    judge = VanishJudge(store, source, complete[0])
+    for run_id in complete[1:]:
         gone = store.read_index(source, run_id).get("listing", {}).keys() - snapshot.listings.keys()
         if not gone:
             continue
@@ -90,7 +103,6 @@ def load_snapshot(
                     snapshot.vanished.add(listing.id)
                 else:
                     snapshot.in_doubt.add(listing.id)
-    return snapshot
 
 
 def load_snapshots(store: CrawlStore, sources: Iterable[str] | None = None) -> list[SourceSnapshot]:

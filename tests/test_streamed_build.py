@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,8 @@ def store(tmp_path: Path) -> CrawlStore:
         records.append(listing("atlas", ref, f"Jane Doe{n}", f"(512) 555-{n:04d}", f"{n} Oak St"))
         records.append(review("atlas", ref, 1, f"{1 + n % 5}/5"))
     write_run(store, "atlas", "20250901T000000Z", records, "finished")
+    run = store.read_record("atlas", "20250901T000000Z")
+    store.write_record(replace(run, items={"listing": 30, "review": 30}))
     return store
 
 
@@ -230,3 +233,20 @@ def test_the_spill_goes_with_the_build(
         assert [p.name for p in spills.iterdir() if p.name.startswith("tdir-build-")]
         next(iter(stream))
     assert not list(spills.iterdir())
+
+
+def test_long_reads_show_progress_with_their_expected_counts(store: CrawlStore) -> None:
+    shown: list[tuple[str, int, int]] = []
+
+    def progress(items: Any, label: str, total: int) -> Iterator[Any]:
+        count = 0
+        for item in items:
+            count += 1
+            yield item
+        shown.append((label, total, count))
+
+    with streamed_build(store, progress=progress) as stream:
+        list(stream)
+    # The run's record counts what it wrote; the progress goes through every line of it.
+    assert ("reading atlas", 60, 60) in shown
+    assert ("normalising atlas", 30, 30) in shown
