@@ -17,6 +17,7 @@ import secrets
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.catalog import load_catalog, site_variables
@@ -75,7 +76,11 @@ def run_demo(args: argparse.Namespace) -> int:
     world_dir = settings.home / "demo-web" / f"seed-{args.seed}-{args.therapists}"
     if not (world_dir / "population.sqlite").exists():
         print(f"Generating the demo web ({args.therapists} therapists) in {world_dir} ...")
-        generate_world(world_dir, seed=args.seed, therapists=args.therapists)
+        # As of today: its licenses lapse and renew around the day the demo is used, not a
+        # fixed day that would leave most of them expired a year on.
+        generate_world(
+            world_dir, seed=args.seed, therapists=args.therapists, as_of=datetime.now(UTC).date()
+        )
     with DemoWeb.start(
         open_world(world_dir),
         request_log=world_dir / "requests.jsonl",
