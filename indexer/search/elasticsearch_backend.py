@@ -212,15 +212,18 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
         written after the others, as are the writes the cluster turned away for now (429: its
         queues were full): then one request at a time, with backoff, and the last version of a
         profile listed twice is the one that stays."""
-        sent: dict[str, Profile] = {}
+        seen: set[str] = set()
+        # Profiles sent and not yet answered for: a build's stream is not held whole.
+        in_flight: dict[str, Profile] = {}
         later: list[Profile] = []
 
         def first_versions() -> Iterator[Profile]:
             for profile in profiles:
-                if profile.id in sent:
+                if profile.id in seen:
                     later.append(profile)
                 else:
-                    sent[profile.id] = profile
+                    seen.add(profile.id)
+                    in_flight[profile.id] = profile
                     yield profile
 
         written, retry = 0, []
@@ -231,13 +234,14 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
             chunk_size=self.chunk_size,
             raise_on_error=False,
         ):
+            op = next(iter(info.values()))
+            profile = in_flight.pop(op["_id"])
             if ok:
                 written += 1
                 continue
-            op = next(iter(info.values()))
             if op.get("status") != 429:
                 raise BackendError(f"elasticsearch: bulk write rejected {op.get('_id')}: {op}")
-            retry.append(sent[op["_id"]])
+            retry.append(profile)
         if retry or later:
             written += self._bulk(self._actions(index, [*retry, *later]))
         return written
