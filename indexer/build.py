@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from crawler.items import CredentialRecord, Listing, Provenance, Review
+from crawler.items import Listing, Provenance, Review
 from crawler.runs import CrawlStore
 from crawler.terms import StorageTerms
 from indexer.corrections import Curation
@@ -40,7 +40,7 @@ from indexer.spill import BuildSpill, ReviewRow, review_row
 from indexer.state import IndexState
 from indexer.taxonomy import Taxonomy, fold, load_taxonomy
 from indexer.terms import catalog_terms, past_terms, withdraw_expired
-from indexer.verify import Registry, to_issuer_record
+from indexer.verify import IssuerRecord, Registry, to_issuer_record
 
 # Reviews read before they are made into facts together (on every core, ``indexer.parallel``).
 REVIEW_BATCH = 20_000
@@ -175,11 +175,7 @@ def streamed_build(
         spill = BuildSpill(Path(directory))
         try:
             keys, records = _read_sources(store, spill, summary, taxonomy, terms, now, progress)
-            registry = Registry(
-                parallel_map(partial(to_issuer_record, taxonomy=taxonomy), records),
-                taxonomy,
-                today=now.date(),
-            )
+            registry = Registry(records, taxonomy, today=now.date())
             del records
             resolution = resolve(keys)
             del keys
@@ -217,12 +213,12 @@ def _read_sources(
     terms: Mapping[str, StorageTerms],
     now: datetime,
     progress: Progress,
-) -> tuple[list[ListingKeys], list[CredentialRecord]]:
+) -> tuple[list[ListingKeys], list[IssuerRecord]]:
     """Each source's current records, one source at a time: its listings normalised (what
     resolution compares kept, their facts spilled), its reviews spilled, its issuer records
     kept for the registry."""
     keys: list[ListingKeys] = []
-    records: list[CredentialRecord] = []
+    records: list[IssuerRecord] = []
     sources = store.sources()
     summary.sources = len(sources)
     for source in sources:
@@ -260,7 +256,9 @@ def _read_sources(
                 rows.clear()
         spill.put_listings(rows)
         summary.listings += len(listings)
-        records.extend(snapshot.credential_records.values())
+        # Read now, a source at a time: an issuer's record read is a third of its crawled form.
+        crawled = list(snapshot.credential_records.values())
+        records.extend(parallel_map(partial(to_issuer_record, taxonomy=taxonomy), crawled))
     return keys, records
 
 
