@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from indexer.profile import SourceRating
-from indexer.taxonomy import fold
+from indexer.taxonomy import fold_text
 
 PRIOR_MEAN = 4.0
 PRIOR_WEIGHT = 5.0
@@ -69,7 +69,7 @@ class RatingSummary:
 
 def copy_key(body: str | None) -> str | None:
     """Return the key under which copies of a review's text collide (None if too short)."""
-    text = fold(body or "")
+    text = fold_text(body or "")
     if len(text) < MIN_COPY_TEXT:
         return None
     return hashlib.sha1(text.encode()).hexdigest()

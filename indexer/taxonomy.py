@@ -33,14 +33,20 @@ _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@lru_cache(maxsize=200_000)
-def fold(text: str) -> str:
-    """Fold a term for matching: lower case, accents removed, punctuation runs made one space."""
+def fold_text(text: str) -> str:
+    """Fold a text for matching: lower case, accents removed, punctuation runs made one space.
+
+    Not remembered: for texts met once, such as a review's body (see :func:`fold`)."""
     if text.isascii():  # most text: no accents to remove, and casefold is lower
         return _PUNCTUATION.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text)
     without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _PUNCTUATION.sub(" ", without_marks.casefold()).strip()
+
+
+# Terms, names and places recur across listings: each is folded once. (Long texts met once go
+# to fold_text: remembered here, they would fill this with what is never asked for again.)
+fold = lru_cache(maxsize=200_000)(fold_text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from typing import Any
 
 from indexer.geo import GeoPoint
 from indexer.profile import Profile
-from indexer.taxonomy import Taxonomy, fold
+from indexer.taxonomy import Taxonomy, fold, fold_text
 
 VERIFIED = "verified"
 # What an issuer's own record says against a claim: a credential lapsed, withdrawn or unknown to
@@ -90,7 +90,7 @@ def to_search_document(profile: Profile, taxonomy: Taxonomy) -> SearchDocument:
         id=profile.id,
         name=fold(profile.name or ""),
         practice_name=fold(profile.practice_name or ""),
-        body=fold(" ".join([profile.bio or "", cities, terms.modality_labels])),
+        body=fold_text(" ".join([profile.bio or "", cities, terms.modality_labels])),
         points=tuple(loc.point for loc in locations),
         states=tuple(sorted({loc.state.upper() for loc in locations if loc.state})),
         modalities=terms.modalities,
