@@ -35,7 +35,7 @@ from indexer.ratings import ReviewFact
 from indexer.resolve import Cluster, ListingKeys, generation, resolve
 from indexer.search import SearchBackend
 from indexer.search.document import stored_form
-from indexer.snapshots import load_snapshot
+from indexer.snapshots import SourceSnapshot, load_snapshot
 from indexer.spill import BuildSpill, ReviewRow, review_row
 from indexer.state import IndexState
 from indexer.taxonomy import Taxonomy, fold, load_taxonomy
@@ -44,7 +44,8 @@ from indexer.verify import IssuerRecord, Registry, to_issuer_record
 
 # Reviews read before they are made into facts together (on every core, ``indexer.parallel``).
 REVIEW_BATCH = 20_000
-# Listings' facts written to disk together.
+# Listings normalised together (on every core), and their facts written to disk together.
+LISTING_BATCH = 20_000
 SPILL_BATCH = 5_000
 
 T = TypeVar("T")
@@ -219,6 +220,7 @@ def _read_sources(
     kept for the registry."""
     keys: list[ListingKeys] = []
     records: list[IssuerRecord] = []
+    rows: list[tuple[str, str, str, str, bytes]] = []
     sources = store.sources()
     summary.sources = len(sources)
     for source in sources:
@@ -236,14 +238,9 @@ def _read_sources(
             summary.unreadable_records[source] = snapshot.unreadable
         # In id order, not crawl order: resolution's merge evidence follows the order it meets
         # listings in, and two crawls of an unchanged source must build the same profiles.
-        listings = [
-            (snapshot.listings[listing_id], listing_id not in snapshot.vanished)
-            for listing_id in sorted(snapshot.listings)
-        ]
-        read = parallel_map(partial(_read_listing, taxonomy=taxonomy), listings)
-        rows = []
-        for (listing, active), (listing_keys_, blob, flags) in progress(
-            zip(listings, read, strict=True), f"normalising {source}", len(listings)
+        ids = sorted(snapshot.listings)
+        for listing, active, (listing_keys_, blob, flags) in progress(
+            _normalised(snapshot, ids, taxonomy), f"normalising {source}", len(ids)
         ):
             keys.append(listing_keys_)
             summary.data_flags.update(flags)
@@ -255,7 +252,8 @@ def _read_sources(
                 spill.put_listings(rows)
                 rows.clear()
         spill.put_listings(rows)
-        summary.listings += len(listings)
+        rows.clear()
+        summary.listings += len(ids)
         # Read now, a source at a time: an issuer's record read is a third of its crawled form.
         crawled = list(snapshot.credential_records.values())
         records.extend(parallel_map(partial(to_issuer_record, taxonomy=taxonomy), crawled))
@@ -287,6 +285,23 @@ def _review_row(review: Review, snapshot: str, past: Callable[[Provenance], bool
     fact = review_fact(review)
     expired = past(review.provenance)
     return review_row(snapshot, fact, review.listing_ref, review.provenance.url, expired=expired)
+
+
+def _normalised(
+    snapshot: SourceSnapshot, ids: list[str], taxonomy: Taxonomy
+) -> Iterator[tuple[Listing, bool, tuple[ListingKeys, bytes, tuple[str, ...]]]]:
+    """A source's listings in the order of ``ids``, each with whether it is still listed and
+    what :func:`_read_listing` makes of it, a batch at a time: each batch is mapped over workers
+    forked for it, which touch (and so copy) no more of this process's memory than the batch,
+    and leaves the snapshot once read."""
+    for start in range(0, len(ids), LISTING_BATCH):
+        batch = [
+            (snapshot.listings.pop(listing_id), listing_id not in snapshot.vanished)
+            for listing_id in ids[start : start + LISTING_BATCH]
+        ]
+        read = parallel_map(partial(_read_listing, taxonomy=taxonomy), batch)
+        for (listing, active), answer in zip(batch, read, strict=True):
+            yield listing, active, answer
 
 
 def _read_listing(

@@ -78,10 +78,12 @@ def test_a_build_over_worker_processes_equals_one_in_this_process(
         return get_context(method)
 
     monkeypatch.setattr(parallel, "get_context", context)
-    # Reviews are made into facts a batch at a time as they are read: 60 a source, 9 batches.
+    # Reviews and listings are mapped a batch at a time: a source's 60 reviews in 9 batches,
+    # its 60 listings in 3; the board's issuer records in one.
     monkeypatch.setattr(index_build, "REVIEW_BATCH", 7)
+    monkeypatch.setattr(index_build, "LISTING_BATCH", 25)
     shared = _content(store)
-    assert len(pools) == 2 * (9 + 1) + 1, "each source's reviews, its listings, issuer records"
+    assert len(pools) == 2 * (9 + 3) + 1, "each source's review and listing batches, its records"
     assert shared == alone
     assert len(alone["profiles"]) > 50
 
