@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -53,7 +55,10 @@ def run_index(args: argparse.Namespace) -> int:
         backend = open_backend(settings)
     try:
         # Profiles are written as they are built: a build holds one therapist's at a time.
-        with streamed_build(CrawlStore(settings.home), progress=progress_bar) as profiles:
+        with (
+            _stopped_by_sigterm(),
+            streamed_build(CrawlStore(settings.home), progress=progress_bar) as profiles,
+        ):
             stats = write_index(
                 backend,
                 profiles,
@@ -69,6 +74,22 @@ def run_index(args: argparse.Namespace) -> int:
     else:
         print(summary_text(profiles.summary, stats, settings.backend))
     return 0
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM (a service manager, ``docker stop``, the scheduler) stops a build as Ctrl+C
+    does: the write is rolled back or left unswapped, and the build's files on disk (a large
+    build's are gigabytes) are removed, which dying on the signal would leave behind."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def set_aside(path: Path) -> Path:

@@ -3,7 +3,12 @@ write cut short leaves the index as it was."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -250,3 +255,50 @@ def test_long_reads_show_progress_with_their_expected_counts(store: CrawlStore) 
     # The run's record counts what it wrote; the progress goes through every line of it.
     assert ("reading atlas", 60, 60) in shown
     assert ("normalising atlas", 30, 30) in shown
+
+
+@pytest.mark.system
+def test_a_build_stopped_by_sigterm_leaves_the_index_and_no_files(tmp_path: Path) -> None:
+    """``tdir index`` stopped mid-build (a service manager's SIGTERM): exit 130, the index as
+    the last complete build left it, and the build's files on disk removed."""
+    home, spills = tmp_path / "home", tmp_path / "spills"
+    spills.mkdir()
+    store = CrawlStore(home)
+    few = [
+        listing("atlas", f"http://atlas/t/{n}", f"Jane Doe{n}", "", f"{n} Oak St") for n in range(3)
+    ]
+    write_run(store, "atlas", "20250901T000000Z", few, "finished")
+    env = {**os.environ, "TDIR_HOME": str(home), "TMPDIR": str(spills)}
+    env.pop("TDIR_ES_URL", None)
+    command = [sys.executable, "-m", "tdir.cli", "index"]
+    assert subprocess.run(command, env=env, capture_output=True, timeout=300).returncode == 0
+    index = SqliteBackend(home / "index.sqlite3")
+    before = index.count()
+    states = {f: f.read_bytes() for f in home.glob("index-state/**/*") if f.is_file()}
+    assert states, "the first build saved what it wrote"
+    index.close()
+    many = [
+        listing(
+            "guild",
+            f"http://guild/m/{n}",
+            f"Ana Cruz{n}",
+            f"(512) 555-{n % 10000:04d}",
+            f"{n} Elm St",
+        )
+        for n in range(6000)
+    ]
+    write_run(store, "guild", "20250902T000000Z", many, "finished")
+    build = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Stopped once its files are on disk, that is, while it is building.
+    while build.poll() is None and not list(spills.glob("tdir-build-*/spill.sqlite3")):
+        time.sleep(0.05)
+    assert build.poll() is None, "the build ended before it could be stopped"
+    build.send_signal(signal.SIGTERM)
+    _, stderr = build.communicate(timeout=300)
+    assert build.returncode == 130, stderr.decode()
+    assert b"Traceback" not in stderr
+    assert list(spills.iterdir()) == []
+    index = SqliteBackend(home / "index.sqlite3")
+    assert index.count() == before >= 1
+    index.close()
+    assert {f: f.read_bytes() for f in home.glob("index-state/**/*") if f.is_file()} == states
