@@ -3,8 +3,11 @@ way back to the catalog's schedule.
 
 Every change goes through the scheduler's :class:`~crawler.scheduling.ScheduleBook`, recorded
 with the admin's name; a running scheduler service picks it up within seconds. The book checks
-the schedule (an interval of at least a minute; five cron fields APScheduler accepts) and its
-message, which names the value at fault, is shown as it is.
+the schedule (an interval of at least an hour; five cron fields APScheduler accepts) and its
+message, which names the value at fault, is shown as it is. The form takes any whole number as
+the interval's amount, so that what the admin typed reaches the check as typed: a number box
+with a minimum would put its own value in place of 0 or -3 without a word. An amount under 1 is
+refused here, naming it, before the book is asked.
 """
 
 from __future__ import annotations
@@ -53,6 +56,17 @@ def form_values(schedule: Schedule | None) -> tuple[Mode, int, str, str]:
     return "every", max(1, seconds // 60), "m", ""
 
 
+def amount_problem(amount: object, unit: str) -> str | None:
+    """Why the interval's amount cannot be a schedule ("every 0 hours"), or None if it is a whole
+    number of at least 1 (the book checks the rest: the shortest and longest intervals)."""
+    words = f"every {amount} {UNITS.get(unit, unit)}"
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        return f"{words}: the number of {UNITS.get(unit, unit)} must be a whole number"
+    if amount < 1:
+        return f"{words}: the number of {UNITS.get(unit, unit)} must be 1 or more, not {amount}"
+    return None
+
+
 def requested_schedule(mode: str, amount: object, unit: str, cron: str) -> dict[str, str]:
     """What the admin asked for, as the book's ``set`` takes it: ``{"every": "12h"}`` or
     ``{"cron": "0 3 * * *"}`` (the book validates it)."""
@@ -82,23 +96,42 @@ def in_force_text(item: SourceSchedule) -> str:
     return text
 
 
-def next_run_text(item: SourceSchedule) -> str:
-    """When the source runs next, as ``tdir schedule list`` says it (markdown).
+NOT_PLANNED = "not planned yet"
 
-    Both read ``SourceSchedule.next_run_at`` from ``ScheduleBook.schedules()``: the time the
+
+def next_run_value(item: SourceSchedule) -> str:
+    """When the source runs next, in the words every place on the sources page uses: the time
+    the scheduler service planned (UTC, to the second, as ``tdir schedule list`` shows it),
+    ``paused``, ``disabled``, or ``not planned yet``.
+
+    It reads ``SourceSchedule.next_run_at`` from ``ScheduleBook.schedules()``: the time the
     scheduler service planned in its job store (for a cron schedule, the trigger's next fire
-    time), or nothing when paused, disabled or not planned yet. Nothing is computed here, so
-    the form and the command line cannot disagree; the time is shown to the second, as there.
+    time), or nothing when paused, disabled or not planned yet. Nothing is computed here (a
+    time worked out from the last crawl would be one no service planned), so the page and the
+    command line cannot disagree.
     """
-    if item.state in ("paused", "disabled"):
-        return f"**Next run (UTC):** none — {item.state}"
+    if not item.enabled:
+        return "disabled"
+    if item.paused:
+        return "paused"
     when = parse_when(item.next_run_at) if item.next_run_at else None
     if when is None:
+        return NOT_PLANNED
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
+
+
+def next_run_text(item: SourceSchedule) -> str:
+    """When the source runs next, as ``tdir schedule list`` says it (markdown): the words of
+    :func:`next_run_value`, and why there is no time when there is none."""
+    value = next_run_value(item)
+    if value in ("paused", "disabled"):
+        return f"**Next run (UTC):** none — {value}"
+    if value == NOT_PLANNED:
         return (
-            "**Next run (UTC):** not planned yet — the scheduler service plans it when it "
+            f"**Next run (UTC):** {NOT_PLANNED} — the scheduler service plans it when it "
             "starts (`tdir schedule list` shows “-”)"
         )
-    return f"**Next run (UTC):** {when.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
+    return f"**Next run (UTC):** {value}"
 
 
 # -- actions (widget callbacks: they run before the page is drawn) ---------------------------
@@ -108,12 +141,21 @@ def _save(home: str, source: str, by: str) -> None:
     keys = _keys(source)
     ss = st.session_state
     # Only the inputs of the chosen mode are on the page; the others' state is gone.
-    wanted = requested_schedule(
+    mode, amount, unit = (
         ss.get(keys["mode"], "every"),
         ss.get(keys["amount"], 1),
         ss.get(keys["unit"], "d"),
-        ss.get(keys["cron"], ""),
     )
+    problem = amount_problem(amount, unit) if mode == "every" else None
+    if problem is not None:
+        # The form keeps what was typed, so the admin sees the value the message names.
+        notify(
+            notice_scope(source),
+            "error",
+            f"Not saved: source {escape_markdown(repr(source))}: {escape_markdown(problem)}",
+        )
+        return
+    wanted = requested_schedule(mode, amount, unit, ss.get(keys["cron"], ""))
     try:
         item = admin_data.schedule_book(home).set(source, by=by, **wanted)
     except ScheduleError as exc:
@@ -168,9 +210,8 @@ def schedule_editor(home: str, item: SourceSchedule, by: str) -> None:
     )
     if chosen == "every":
         number, size = st.columns([1, 1])
-        number.number_input(
-            "Every", min_value=1, max_value=10_000, step=1, value=amount, key=keys["amount"]
-        )
+        # No minimum or maximum: the box would replace an amount outside them by its own.
+        number.number_input("Every", step=1, value=amount, key=keys["amount"])
         size.selectbox(
             "Unit",
             list(UNITS),

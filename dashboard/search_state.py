@@ -24,6 +24,9 @@ MIN_RADIUS = 1.0
 MAX_RADIUS = 500.0
 PAGE_SIZE = 20
 MAX_COMPARE = 4
+# The longest search words a query takes (``SearchQuery`` refuses more) and the longest place.
+MAX_TEXT = 500
+MAX_NEAR = 200
 SORT_LABELS: dict[str, str] = {
     SortOrder.RELEVANCE.value: "Best match",
     SortOrder.DISTANCE.value: "Distance",
@@ -32,6 +35,7 @@ SORT_LABELS: dict[str, str] = {
 }
 # What a filter's display label adds to a term's name: its count among the results, "(9)".
 _COUNT_SUFFIX = re.compile(r"\s*\((?:\d[\d,]*)\)\s*$")
+_LAST_SPACE = re.compile(r"\s(?=\S*$)")
 
 
 class ParamSource(Protocol):
@@ -170,11 +174,15 @@ def read_state(params: ParamSource, taxonomy: Taxonomy) -> tuple[SearchState, li
     page_raw = last("page")
     page = int(page_raw) if page_raw.isdigit() and int(page_raw) > 0 else 1
     cursor = last("cursor") or None
+    near, text = last("near"), last("q")
+    for what, words, limit in (("place", near, MAX_NEAR), ("search words", text, MAX_TEXT)):
+        if len(words) > limit:
+            problems.append(too_long(what, limit))
     state = SearchState(
-        near=last("near")[:200],
+        near=clip_words(near, MAX_NEAR),
         radius=radius,
         unit=unit,
-        text=last("q")[:500],
+        text=clip_words(text, MAX_TEXT),
         modalities=_terms(params.get_all("modality"), "modality", taxonomy, problems),
         conditions=_terms(params.get_all("condition"), "condition", taxonomy, problems),
         credentials=_terms(params.get_all("credential"), "credential", taxonomy, problems),
@@ -187,6 +195,26 @@ def read_state(params: ParamSource, taxonomy: Taxonomy) -> tuple[SearchState, li
         compare=tuple(dict.fromkeys(v for v in params.get_all("compare") if v))[:MAX_COMPARE],
     )
     return state, problems
+
+
+def clip_words(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else as many of its whole words as fit.
+
+    The search box and the URL both hold what this gives, so a search reads back the same
+    after a reload: a cut in the middle of a word would search for a word nobody typed. Only
+    a single word longer than ``limit`` is cut inside itself (it has no end to cut at).
+    """
+    if len(text) <= limit:
+        return text
+    if text[limit].isspace():
+        return text[:limit].rstrip()
+    space = _LAST_SPACE.search(text[:limit])
+    return text[: space.start()].rstrip() if space else text[:limit]
+
+
+def too_long(what: str, limit: int) -> str:
+    """The notice for a place or search words cut by :func:`clip_words`."""
+    return f"The {what} had more than {limit} characters: cut after the last whole word that fits."
 
 
 def option_id(value: object, vocabulary: Vocabulary, taxonomy: Taxonomy) -> str | None:

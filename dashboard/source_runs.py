@@ -2,8 +2,11 @@
 scheduler's run history with any run in detail.
 
 "Recrawl now" queues a request in the scheduler's book (see :mod:`dashboard.recrawl` for who
-runs it). While a run is queued or running the status refreshes itself every few seconds, and
-the whole page is redrawn once it ends, so the history and health show the new run.
+runs it), unless a run of the source is already queued or running: one recrawl of a source at a
+time. The button is off while one is, and a click from a page drawn before it started (a second
+click in a row, another admin's page) is refused with what is under way, as the request is
+about to be made. While a run is queued or running the status refreshes itself every few
+seconds, and the whole page is redrawn once it ends, so the history and health show the new run.
 """
 
 from __future__ import annotations
@@ -53,8 +56,38 @@ def log_tail(home: str, run_id: int, lines: int = LOG_LINES) -> str:
 # -- actions (widget callbacks) ------------------------------------------------------------
 
 
+def under_way(item: SourceSchedule) -> str | None:
+    """What recrawl of the source is running or waiting, in words (markdown), or None."""
+    if item.active_run is not None:
+        run = item.active_run
+        who = f"requested by {run.requested_by}" if run.requested_by else run.trigger
+        return (
+            f"A recrawl of {escape_markdown(item.source)} is already running: run \\#{run.id} "
+            f"({escape_markdown(who)}), started "
+            f"{escape_markdown(format_age(run.started_at))}. Another can be asked for once "
+            "it ends."
+        )
+    if item.queued_run is not None:
+        run = item.queued_run
+        return (
+            f"A recrawl of {escape_markdown(item.source)} is already waiting to run: request "
+            f"\\#{run.id} by {escape_markdown(run.requested_by or 'unknown')} at "
+            f"{escape_markdown(format_moment(run.queued_at))} UTC."
+        )
+    return None
+
+
 def _request(home: str, source: str, by: str) -> None:
     book = admin_data.schedule_book(home)
+    try:
+        # Read afresh: the page the click came from may be older than a run started since.
+        busy = under_way(book.get(source))
+    except ScheduleError as exc:
+        notify(notice_scope(source), "warning", escape_markdown(exc))
+        return
+    if busy is not None:
+        notify(notice_scope(source), "warning", f"Not started: {busy}")
+        return
     try:
         run = book.request_run(source, by=by)
     except ScheduleError as exc:  # RunRefusedError included: one is queued already
@@ -102,11 +135,11 @@ def recrawl_panel(home: str, item: SourceSchedule, service: LeaseHolder | None, 
         key=f"recrawl_{source}",
         icon=":material/refresh:",
         type="primary",
-        disabled=not item.enabled or item.queued_run is not None,
+        disabled=not item.enabled or under_way(item) is not None,
         on_click=_request,
         args=(home, source, by),
         help="Crawl this source now, then update the index. One run of a source at a time: "
-        "a request made while it runs waits for that run to end.",
+        "while one is running or waiting, this is off.",
     )
     show_notices(notice_scope(source))
     if item.active_run is None and item.queued_run is None:

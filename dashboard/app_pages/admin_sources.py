@@ -3,7 +3,6 @@ schedule, pause or resume it. Recrawl requests and schedule changes go to the au
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -16,10 +15,10 @@ from dashboard import admin_data, audit, notices
 from dashboard.admin_guard import require_admin
 from dashboard.alert_panel import alerts_by_source, alerts_panel, severity
 from dashboard.crawl_panel import crawls_tab
-from dashboard.formatting import MISSING, format_age, format_moment
+from dashboard.formatting import MISSING, format_age
 from dashboard.headings import page_heading
 from dashboard.markup import escape_markdown, plain_text
-from dashboard.schedule_form import schedule_editor
+from dashboard.schedule_form import next_run_value, schedule_editor
 from dashboard.source_health import FRESHNESS_ORDER, SourceHealth
 from dashboard.source_runs import recrawl_panel, run_history
 from indexer.freshness import Alert
@@ -49,24 +48,11 @@ FRESHNESS_COLORS = {
 }
 
 
-def next_run_text(
-    health: SourceHealth, item: SourceSchedule | None, *, compact: bool = False
-) -> str:
-    """When the source runs next: as the scheduler service planned it, else when it is due.
-    ``compact`` drops the words a narrow place has no room for."""
-    if item is not None and item.state in ("paused", "disabled"):
-        return item.state
-    if item is not None and item.next_run_at:
-        return format_moment(item.next_run_at)
-    if health.schedule.cron:
-        # A cron schedule's next time is the service's to plan (as `tdir schedule list` shows
-        # it); "last run + a period" would be a time the schedule never fires at.
-        return "not planned" if compact else "not planned yet (the scheduler service plans it)"
-    if health.next_due is None:
-        return "now" if compact else "due now"
-    if health.next_due <= datetime.now(UTC):
-        return "overdue" if compact else f"due since {format_moment(health.next_due)}"
-    return format_moment(health.next_due) if compact else f"due {format_moment(health.next_due)}"
+def next_run_cell(item: SourceSchedule | None) -> str:
+    """When the source runs next, in the schedule form's words (:func:`next_run_value`): the
+    time the scheduler service planned, ``paused``, ``disabled`` or ``not planned yet``. The
+    table, the source's figures and its form say the same thing."""
+    return next_run_value(item) if item is not None else MISSING
 
 
 def schedule_cell(health: SourceHealth, item: SourceSchedule | None) -> str:
@@ -120,7 +106,7 @@ def overview_table(
                 "Pages": last.pages if last else 0,
                 "Items": item.items,
                 "Errors": item.errors,
-                "Next run": next_run_text(item, schedule),
+                "Next run": next_run_cell(schedule),
             }
         )
     return pd.DataFrame(rows)
@@ -185,7 +171,12 @@ def source_detail(
         "Last complete crawl",
         format_age(item.last_complete.finished_at) if item.last_complete else "never",
     )
-    facts[3].metric("Next run (UTC)", next_run_text(item, schedule, compact=True))
+    facts[3].metric(
+        "Next run (UTC)",
+        next_run_cell(schedule),
+        help="As the scheduler service planned it (`tdir schedule list` shows the same). "
+        "Nothing is planned while no service has read the schedule.",
+    )
     runs_tab, history_tab, crawls = st.tabs(["Recrawl & schedule", "Run history", "Crawls"])
     with runs_tab:
         recrawl, when = st.columns([1, 1.3], gap="large")

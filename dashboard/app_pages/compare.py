@@ -1,15 +1,19 @@
 """Compare: two to four therapists side by side, chosen from the search results.
 
 The choice is in the URL (``compare=<id>`` repeated) with the search it came from, so a
-comparison can be shared and the way back leads to the same results.
+comparison can be shared and the way back leads to the same results. Opened from the top
+navigation, whose links carry no parameters, the page shows the choice the visit keeps
+(:mod:`dashboard.compare_selection`), and its links carry that choice on.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
-from dashboard import routes, services
+from dashboard import compare_selection, routes, services
 from dashboard.attribution import attribution_of, ratings_credit
 from dashboard.credentials import badges, credential_status, license_badge
 from dashboard.formatting import MISSING, format_date, format_rating, plural, short_label
@@ -105,7 +109,7 @@ def credential_matrix(
 
 
 def _remove(profile_id: str, state: SearchState) -> None:
-    remaining = tuple(i for i in state.compare if i != profile_id)
+    remaining = compare_selection.choose(i for i in state.compare if i != profile_id)
     st.query_params.from_dict(routes.compare_params(remaining, state))
 
 
@@ -143,6 +147,7 @@ def main() -> None:
     """Draw the compare page."""
     taxonomy = load_taxonomy()
     state, problems = read_state(st.query_params, taxonomy)
+    state = replace(state, compare=compare_selection.adopt(state.compare))
     st.page_link(
         routes.SEARCH,
         label="Back to results",

@@ -1,8 +1,10 @@
 """Search: where and how far, what for, filters with counts, results as cards and on a map.
 
 The whole search lives in the URL, so it can be bookmarked and shared. Widgets are seeded from
-the URL when it changes (a first visit, a shared link, "back to results"); after that the
-widgets drive the search and the URL follows them.
+the URL when it changes (a first visit, a shared link, "back to results", the browser's Back and
+Forward buttons); after that the widgets drive the search and the URL follows them. The
+therapists chosen for comparison are kept for the whole visit as well
+(:mod:`dashboard.compare_selection`), since the top navigation opens pages without the URL's.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import routes, services
+from dashboard import compare_selection, routes, services
 from dashboard.attribution import ratings_credit
+from dashboard.browser_history import went_through_history
 from dashboard.credentials import badges
 from dashboard.formatting import (
     format_date,
@@ -36,13 +39,17 @@ from dashboard.my_location import use_my_location
 from dashboard.ratings import rating_line
 from dashboard.search_state import (
     MAX_COMPARE,
+    MAX_NEAR,
     MAX_RADIUS,
+    MAX_TEXT,
     MIN_RADIUS,
     PAGE_SIZE,
     SORT_LABELS,
     SearchState,
+    clip_words,
     option_ids,
     read_state,
+    too_long,
 )
 from dashboard.suggestions import constraints, suggest
 from dashboard.widgets import badge_markdown, condition_matches, show_problems, term_labels
@@ -56,8 +63,8 @@ from indexer.taxonomy import Taxonomy, Vocabulary, load_taxonomy
 K_NEAR, K_RADIUS, K_UNIT, K_TEXT, K_SORT = "s_near", "s_radius", "s_unit", "s_text", "s_sort"
 K_MODALITY, K_CONDITION, K_CREDENTIAL = "s_modality", "s_condition", "s_credential"
 K_VERIFIED, K_MIN_RATING, K_MIN_REVIEWS = "s_verified", "s_min_rating", "s_min_reviews"
-# Not widgets: where paging and the compare selection stand.
-K_CURSOR, K_PAGE, K_COMPARE = "s_cursor", "s_page", "s_compare"
+# Not widgets: where paging stands.
+K_CURSOR, K_PAGE = "s_cursor", "s_page"
 K_URL = "s_url"  # the parameters this page last wrote, to tell our own URL from a new one
 # The parameters this page wrote before the last: a rerun the browser asked for before it had
 # taken the last ones up still carries one of these, and must not turn the widgets back.
@@ -93,7 +100,21 @@ def seed_widgets(state: SearchState) -> None:
     ss[K_MIN_REVIEWS] = int(state.min_reviews or 0)
     ss[K_CURSOR] = state.cursor
     ss[K_PAGE] = state.page
-    ss[K_COMPARE] = list(state.compare)
+    compare_selection.adopt(state.compare)
+
+
+def clip_typed() -> list[str]:
+    """Cut a place or search words typed longer than a search takes after the last whole word
+    that fits, in the box itself (before it is drawn): the box, the search and the URL then
+    hold the same words, as a reload of that URL does. Returns what was cut, in words."""
+    ss = st.session_state
+    cut = []
+    for key, what, limit in ((K_NEAR, "place", MAX_NEAR), (K_TEXT, "search words", MAX_TEXT)):
+        typed = str(ss.get(key, "")).strip()
+        if len(typed) > limit:
+            ss[key] = clip_words(typed, limit)
+            cut.append(too_long(what, limit))
+    return cut
 
 
 def normalize_filters(taxonomy: Taxonomy) -> None:
@@ -128,7 +149,7 @@ def state_from_widgets() -> SearchState:
         sort=str(ss[K_SORT]),
         cursor=ss[K_CURSOR],
         page=int(ss[K_PAGE]),
-        compare=tuple(ss[K_COMPARE]),
+        compare=compare_selection.chosen(),
     )
     criteria = state.first_page().to_params()
     criteria.pop("compare", None)
@@ -156,9 +177,17 @@ def is_new_url(params: dict[str, str | list[str]]) -> bool:
     return params != ss.get(K_URL) and params not in ss.get(K_WRITTEN, [])
 
 
-def sync_url(state: SearchState) -> None:
-    """Make the URL say what the page shows (again, when the browser sent an older one)."""
+def sync_url(state: SearchState, *, selection_from_url: bool = True) -> None:
+    """Make the URL say what the page shows (again, when the browser sent an older one).
+
+    ``selection_from_url`` False leaves the comparison choice out: a page opened without one
+    in its URL (from the top navigation) shows the visit's choice without writing it there,
+    as that write would add a second history entry for one page, and Back would seem to do
+    nothing. The next change the visitor makes writes it.
+    """
     params = state.to_params()
+    if not selection_from_url:
+        params.pop("compare", None)
     ss = st.session_state
     if ss.get(K_URL) != params or st.query_params.to_dict() != _flat(params):
         st.query_params.from_dict(params)
@@ -183,16 +212,11 @@ def _turn_to(page: int) -> None:
 
 
 def _toggle_compare(profile_id: str) -> None:
-    chosen: list[str] = list(st.session_state.get(K_COMPARE, []))
-    if profile_id in chosen:
-        chosen.remove(profile_id)
-    elif len(chosen) < MAX_COMPARE:
-        chosen.append(profile_id)
-    st.session_state[K_COMPARE] = chosen
+    compare_selection.toggle(profile_id)
 
 
 def _clear_compare() -> None:
-    st.session_state[K_COMPARE] = []
+    compare_selection.clear()
 
 
 def _apply(state: SearchState) -> None:
@@ -671,15 +695,26 @@ def run_query(
         return None, "The search service is unavailable right now. Please try again shortly."
 
 
-def main() -> None:
-    """Draw the search page."""
-    taxonomy = load_taxonomy()
+def take_up_url(taxonomy: Taxonomy) -> tuple[list[str], bool]:
+    """Read the URL, and seed the widgets from it when it says something to show. Returns the
+    problems with its values, and whether the URL may carry the comparison choice (see
+    :func:`sync_url`)."""
     url_state, problems = read_state(st.query_params, taxonomy)
     url_params = url_state.to_params()
-    if K_NEAR not in st.session_state or is_new_url(url_params):
+    # Back and Forward bring a URL this page wrote itself: it is the search to show, not a
+    # late rerun's to write over (is_new_url).
+    arrived = K_NEAR not in st.session_state or went_through_history() or is_new_url(url_params)
+    if arrived:
         seed_widgets(url_state)
         st.session_state[K_URL] = url_params
         st.session_state[K_CRITERIA] = None
+    return problems, not arrived or bool(url_state.compare)
+
+
+def main() -> None:
+    """Draw the search page."""
+    taxonomy = load_taxonomy()
+    problems, selection_from_url = take_up_url(taxonomy)
 
     page_heading("Find a licensed massage or neuromuscular therapist", tab="Find a therapist")
     st.caption(
@@ -687,6 +722,8 @@ def main() -> None:
         "checked against the state boards' own records."
     )
     show_problems(problems)
+    for cut in clip_typed():
+        st.warning(escape_markdown(cut), icon=":material/content_cut:")
     normalize_filters(taxonomy)
     search_bar()
     state = state_from_widgets()
@@ -696,7 +733,7 @@ def main() -> None:
         try:
             place = geocode_place(state.near)
         except PlaceNotFoundError as exc:
-            sync_url(state)
+            sync_url(state, selection_from_url=selection_from_url)
             filters(None, taxonomy)
             st.error(f"Where: {escape_markdown(exc)}", icon=":material/location_off:")
             st.caption("Use a ZIP code (78704), a city and state (Austin, TX) or lat,lon.")
@@ -716,7 +753,7 @@ def main() -> None:
     result, problem = run_query(state, point, taxonomy)
     if st.session_state[K_PAGE] != state.page:  # the cursor could not continue: page one
         state = state.first_page()
-    sync_url(state)
+    sync_url(state, selection_from_url=selection_from_url)
     filters(result, taxonomy)
     if result is None:
         st.error(escape_markdown(problem), icon=":material/error:")
