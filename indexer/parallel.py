@@ -14,6 +14,7 @@ do.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -67,12 +68,17 @@ def parallel_map(
     # Forked workers start with the task and the items in their memory: only the bounds of each
     # chunk go to them, and only the answers come back.
     _task, _items = task, items
+    # Out of the cyclic collector's sight while the workers run: a collection in a worker
+    # writes to every object it looks at, and so copies each page of this process it touches,
+    # until a worker forked from a large build is as large as the build.
+    gc.freeze()
     try:
         bounds = [(i, min(i + CHUNK, len(items))) for i in range(0, len(items), CHUNK)]
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
             for answers in pool.map(_run_chunk, bounds):
                 yield from cast(list[R], answers)
     finally:
+        gc.unfreeze()
         _task, _items = None, ()
 
 
