@@ -17,6 +17,7 @@ from tqdm import tqdm
 from crawler.runs import CrawlStore
 from indexer.build import BuildSummary, WriteStats, streamed_build, write_index
 from indexer.search import DamagedIndexError, open_backend
+from indexer.spill import SpillError
 from indexer.state import IndexState, state_file
 from tdir.config import Settings
 
@@ -66,6 +67,9 @@ def run_index(args: argparse.Namespace) -> int:
                 rebuild=args.rebuild,
                 progress=progress_bar,
             )
+    except SpillError as exc:
+        print(f"tdir: error: {exc}; the index is as it was", file=sys.stderr)
+        return 2
     finally:
         backend.close()
     if args.json:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import pickle
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from indexer.profiles import ListingFacts
@@ -56,6 +58,10 @@ def page_of(url: str) -> str:
 ReviewRow = tuple[str, str, str, str, str, str, bool, bytes]
 
 
+class SpillError(RuntimeError):
+    """The build's temporary file could not be written or read (a full disk, most often)."""
+
+
 def review_row(
     snapshot: str, fact: ReviewFact, listing_ref: str, page_url: str, *, expired: bool
 ) -> ReviewRow:
@@ -81,11 +87,34 @@ class BuildSpill:
     """
 
     def __init__(self, directory: Path) -> None:
-        self.conn = sqlite3.connect(directory / "spill.sqlite3", isolation_level=None)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
-            self.conn.execute(f"PRAGMA {pragma}")
-        self.conn.executescript(_SCHEMA)
-        self.conn.execute("BEGIN")
+        self.path = directory / "spill.sqlite3"
+        with self._reporting():
+            self.conn = sqlite3.connect(self.path, isolation_level=None)
+            for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
+                self.conn.execute(f"PRAGMA {pragma}")
+            self.conn.executescript(_SCHEMA)
+            self.conn.execute("BEGIN")
+
+    @contextmanager
+    def _reporting(self) -> Iterator[None]:
+        """SQLite's errors as a SpillError naming the file and what sets where it goes."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise SpillError(
+                f"the index build's temporary file {self.path} failed: {exc} "
+                "(TMPDIR sets where it goes; it needs about 6 KB a listing)"
+            ) from exc
+
+    def _execute(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """The rows a statement gives, or for one that changes rows, ``[(how many,)]``."""
+        with self._reporting():
+            cursor = self.conn.execute(sql, parameters)
+            return cursor.fetchall() if cursor.description else [(cursor.rowcount,)]
+
+    def _executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        with self._reporting():
+            self.conn.executemany(sql, rows)
 
     def close(self) -> None:
         """Close the file (its directory goes with the build)."""
@@ -103,13 +132,13 @@ class BuildSpill:
             for ref in (source_ref, url):
                 refs.append((source, ref, listing_id))
                 refs.append((source, page_of(ref), listing_id))
-        self.conn.executemany("INSERT OR REPLACE INTO listings VALUES (?, ?)", facts)
-        self.conn.executemany("INSERT OR IGNORE INTO refs VALUES (?, ?, ?)", refs)
+        self._executemany("INSERT OR REPLACE INTO listings VALUES (?, ?)", facts)
+        self._executemany("INSERT OR IGNORE INTO refs VALUES (?, ?, ?)", refs)
 
     def put_reviews(self, rows: Iterable[ReviewRow]) -> None:
         """Keep reviews (:func:`review_row`), in the order read; a later version of one already
         kept replaces it in place."""
-        self.conn.executemany(
+        self._executemany(
             "INSERT INTO reviews (snapshot, id, source, ref, ref_page, url_page, expired, fact)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (snapshot, id) DO UPDATE SET"
             " source = excluded.source, ref = excluded.ref, ref_page = excluded.ref_page,"
@@ -119,25 +148,24 @@ class BuildSpill:
 
     def withdraw_expired_reviews(self, snapshot: str) -> int:
         """Drop a source's reviews past its terms (as last read); return how many went."""
-        return self.conn.execute(
+        [(withdrawn,)] = self._execute(
             "DELETE FROM reviews WHERE snapshot = ? AND expired", (snapshot,)
-        ).rowcount
+        )
+        return int(withdrawn)
 
     def attach_reviews(self) -> int:
         """Give each review the listing it is about: by its listing's reference, else that
         reference's page, else its own page's. Return how many found none (their listing was
         not crawled)."""
         for column in ("ref", "ref_page", "url_page"):
-            self.conn.execute(
+            self._execute(
                 f"UPDATE reviews SET listing_id = (SELECT listing_id FROM refs"
                 f" WHERE refs.source = reviews.source AND refs.ref = reviews.{column})"
                 f" WHERE listing_id IS NULL AND {column} IS NOT NULL"
             )
-        self.conn.execute("CREATE INDEX reviews_by_listing ON reviews (listing_id, seq)")
-        self.conn.execute("DROP TABLE refs")
-        (orphans,) = self.conn.execute(
-            "SELECT count(*) FROM reviews WHERE listing_id IS NULL"
-        ).fetchone()
+        self._execute("CREATE INDEX reviews_by_listing ON reviews (listing_id, seq)")
+        self._execute("DROP TABLE refs")
+        [(orphans,)] = self._execute("SELECT count(*) FROM reviews WHERE listing_id IS NULL")
         return int(orphans)
 
     # -- reading, per therapist ------------------------------------------------------------
@@ -147,7 +175,7 @@ class BuildSpill:
         found: dict[str, ListingFacts] = {}
         for batch in _batches(listing_ids):
             marks = ",".join("?" * len(batch))
-            for listing_id, blob in self.conn.execute(
+            for listing_id, blob in self._execute(
                 f"SELECT id, fact FROM listings WHERE id IN ({marks})",
                 batch,
             ):
@@ -160,7 +188,7 @@ class BuildSpill:
         found: dict[str, list[ReviewFact]] = defaultdict(list)
         for batch in _batches(listing_ids):
             marks = ",".join("?" * len(batch))
-            for listing_id, blob in self.conn.execute(
+            for listing_id, blob in self._execute(
                 f"SELECT listing_id, fact FROM reviews WHERE listing_id IN ({marks}) ORDER BY seq",
                 batch,
             ):

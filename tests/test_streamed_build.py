@@ -26,7 +26,7 @@ from indexer.ratings import ReviewFact
 from indexer.search import SearchQuery
 from indexer.search.document import stored_form
 from indexer.search.sqlite_backend import SqliteBackend
-from indexer.spill import BuildSpill, review_row
+from indexer.spill import BuildSpill, SpillError, review_row
 from tests.test_index_build import listing, review, write_run
 
 # -- the spill --------------------------------------------------------------------------------
@@ -302,3 +302,13 @@ def test_a_build_stopped_by_sigterm_leaves_the_index_and_no_files(tmp_path: Path
     assert index.count() == before >= 1
     index.close()
     assert {f: f.read_bytes() for f in home.glob("index-state/**/*") if f.is_file()} == states
+
+
+def test_a_full_disk_under_the_build_is_named_with_what_sets_its_place(tmp_path: Path) -> None:
+    spill = BuildSpill(tmp_path)
+    spill.conn.execute("PRAGMA max_page_count = 8")  # a disk that fills at once
+    with pytest.raises(
+        SpillError, match=r"spill\.sqlite3 failed: database or disk is full.*TMPDIR"
+    ):
+        spill.put_listings([_listing_row(f"L{n}", f"http://atlas/t/{n}" * 40) for n in range(500)])
+    spill.close()
