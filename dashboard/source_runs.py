@@ -89,9 +89,10 @@ def _request(home: str, source: str, by: str) -> None:
         notify(notice_scope(source), "warning", f"Not started: {busy}")
         return
     try:
-        run = book.request_run(source, by=by)
-    except ScheduleError as exc:  # RunRefusedError included: one is queued already
-        notify(notice_scope(source), "warning", escape_markdown(exc))
+        # Refused here too should a run have started since the check above.
+        run = book.request_run(source, by=by, unless_running=True)
+    except ScheduleError as exc:  # RunRefusedError included: one is queued or running
+        notify(notice_scope(source), "warning", f"Not started: {escape_markdown(exc)}")
         return
     admin_data.forget_runs()
     service = book.service()

@@ -14,6 +14,7 @@ from crawler.scheduling import history as runs
 from crawler.scheduling.book import source_lease
 from crawler.scheduling.database import ScheduleDatabase
 from crawler.scheduling.leases import Lease
+from dashboard import source_runs
 from tests.e2e.admin_session import make_crawl_home
 from tests.e2e.apptest import point_app_at
 from tests.e2e.dashboard_world import profiles
@@ -104,6 +105,25 @@ def test_recrawl_now_is_refused_while_a_run_of_the_source_is_under_way(
         assert any(i.startswith(f"Run #{run_id} (schedule) running for") for i in texts(at.info))
     at.run()
     assert [r.id for r in book(home).history("atlas")] == [run_id]
+
+
+def test_a_run_starting_just_before_the_request_is_not_queued_behind(
+    directory: Any, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = source_page()
+    database = ScheduleDatabase(home)
+    with Lease(database, source_lease("atlas"), purpose="a run of atlas"):
+        with database.write() as conn:
+            run_id = runs.insert_run(conn, "atlas", "schedule", "running", runner="scheduler")
+        # The run starts after the page's own check and before its request (another admin's
+        # click, the scheduler's tick): the request itself is refused.
+        monkeypatch.setattr(source_runs, "under_way", lambda item: None)
+        at.button(key="recrawl_atlas").click().run()
+        warning = next(w for w in texts(at.warning) if w.startswith("Not started: "))
+        assert warning.startswith(
+            f"Not started: a run of 'atlas' is already running (#{run_id}, started at "
+        ), warning
+        assert [r.id for r in book(home).history("atlas")] == [run_id]
 
 
 def test_recrawl_now_is_refused_while_a_request_waits(directory: Any, home: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from crawler.catalog import Schedule
-from crawler.scheduling import RunRefusedError, ScheduleBook, ScheduleError
+from crawler.scheduling import RunRefusedError, ScheduleBook, ScheduleError, history
 from crawler.scheduling.database import ScheduleDatabase
 from crawler.scheduling.execution import RunExecutor, RunSettings
 from crawler.scheduling.leases import Lease, LeaseBusyError
@@ -135,6 +135,27 @@ def test_a_source_has_at_most_one_queued_run(book: ScheduleBook) -> None:
     assert book.cancel_request(first.id, by="ann")
     assert book.run(first.id).state == "skipped"
     assert book.request_run("atlas", by="bob").state == "queued"
+
+
+def test_a_request_unless_running_is_refused_in_the_transaction_that_would_queue_it(
+    book: ScheduleBook, home: Path
+) -> None:
+    db = ScheduleDatabase(home)
+    with Lease(db, "source:atlas", purpose="a run of atlas"):
+        with db.write() as conn:
+            running = history.insert_run(conn, "atlas", "schedule", "running", runner="sched")
+        # A caller that checked before the run started (the dashboard's Recrawl button) is
+        # refused all the same, naming the run under way; nothing is queued behind it.
+        with pytest.raises(RunRefusedError, match=rf"already running \(#{running}, started at "):
+            book.request_run("atlas", by="ann", unless_running=True)
+        assert [r.id for r in book.history("atlas")] == [running]
+        assert book.request_run("guild", by="ann", unless_running=True).state == "queued"
+        # Asked for plainly (the command line), the request waits for the run to end.
+        waiting = book.request_run("atlas", by="bob")
+        assert waiting.state == "queued"
+    # The lease released (the run over), nothing stands in the way but the queued request.
+    with pytest.raises(RunRefusedError, match=rf"already queued \(#{waiting.id}"):
+        book.request_run("atlas", by="ann", unless_running=True)
 
 
 def test_a_broken_entry_is_reported_for_its_source_alone(book: ScheduleBook, home: Path) -> None:

@@ -198,17 +198,21 @@ class ScheduleBook:
             overrides.set_paused(conn, source, False, by)
         return self.get(source)
 
-    def request_run(self, source: str, *, by: str) -> RunEntry:
+    def request_run(self, source: str, *, by: str, unless_running: bool = False) -> RunEntry:
         """Queue a run of the source now; the scheduler service starts it within a few seconds.
 
         A source has at most one queued run: RunRefusedError (naming the queued one) if it
-        already has one. A run requested while the source is running waits for that run to end.
+        already has one. A run requested while the source is running waits for that run to end,
+        or, ``unless_running``, is refused (RunRefusedError naming the running one): checked in
+        the transaction that queues it, so a run starting meanwhile cannot slip in between.
         """
         entry = self._known(source)
         if not entry.enabled:
             raise RunRefusedError(f"source {source!r} is disabled in the catalog")
         try:
             with self.db.write() as conn:
+                if unless_running:
+                    _refuse_if_running(conn, source)
                 run_id = history.insert_run(conn, source, "manual", "queued", requested_by=by)
         except sqlite3.IntegrityError:
             with self.db.read() as conn:
@@ -264,6 +268,15 @@ class ScheduleBook:
             queued_run=latest.get((name, "queued")),
             problem=problem,
         )
+
+
+def _refuse_if_running(conn: sqlite3.Connection, source: str) -> None:
+    """RunRefusedError naming the source's run under way, if one is (its lease is held)."""
+    if current_holder(conn, source_lease(source)) is None:
+        return
+    running = history.list_runs(conn, source, limit=1, states=("running",))
+    detail = f" (#{running[0].id}, started at {running[0].started_at})" if running else ""
+    raise RunRefusedError(f"a run of {source!r} is already running{detail}")
 
 
 def _problems(view: CatalogView, home: Path) -> dict[str, str | None]:
