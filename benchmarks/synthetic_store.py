@@ -3,8 +3,9 @@
 An index build at 100,000 or 1,000,000 therapists needs crawl records of that many; crawling a
 demo web that size takes hours. So a small crawled store (a demo web's, with every source's
 shapes of names, addresses, dates, credentials and reviews) is copied over and over, each copy
-made into other people: every surname gets a suffix of the copy's own (Brennan → Brennankoru,
-BRENNAN → BRENNANKORU, in names, review texts and page slugs alike), the last four digits of
+made into other people: every surname becomes another of the copy's own (Brennan → Koruvade,
+BRENNAN → KORUVADE, in names, review texts and page slugs alike, and nowhere else: not in dates,
+cities or modalities, where a surname is often a word too), the last four digits of
 every phone number and all digits of every license number go through a permutation of the
 copy's own, every NPI gets new digits and a valid check digit, and every URL a path prefix of
 the copy's own. Records of one person stay alike across sources within a copy (the same
@@ -38,6 +39,17 @@ _DIGIT = re.compile(r"\d")
 _HOUSE_NUMBER = re.compile(r"^\d+")
 # Values no copy changes: identifiers, hashes, kinds and times.
 _KEPT = frozenset({"id", "content_hash", "record_type", "fetched_at", "source", "issuer_kind"})
+# Where people's and practices' names are written (and URLs' slugs): a copy's surnames go there
+# alone. A surname is often a word too (May, Stone, Houston, Washington, Page), and made another
+# in a date, a modality, a city, an issuer or a field's code, it would make those unreadable.
+_NAMED = frozenset(
+    {
+        "name_raw", "subject_name_raw", "author_raw", "practice_name_raw", "location_from",
+        "body", "bio", "name", "first", "middle", "last", "alias",
+        "url", "page_url", "listing_ref", "source_ref", "provider_url", "author_url", "website",
+        "same_as",
+    }
+)  # fmt: skip
 
 
 def _latest_records(store: CrawlStore, source: str) -> list[dict[str, Any]]:
@@ -74,9 +86,10 @@ class Copy:
         self.shift = (rng.uniform(-0.01, 0.01), rng.uniform(-0.01, 0.01))
         self._renamed: dict[str, str] = {}
 
-    def text(self, line: str) -> str:
-        """A record line with its surnames and URLs made this copy's."""
-        line = _WORD.sub(self._word, line)
+    def text(self, line: str, *, names: bool = True) -> str:
+        """A text with its URLs, and (``names``) its surnames, made this copy's."""
+        if names:
+            line = _WORD.sub(self._word, line)
         return _URL_ROOT.sub(lambda m: f"{m[1]}c{self.n}/", line)
 
     def _word(self, match: re.Match[str]) -> str:
@@ -132,9 +145,10 @@ class Copy:
         return row
 
     def _values(self, value: Any, key: str = "") -> Any:
-        """Every text value made this copy's (never a key, an id or a hash)."""
+        """Every text value made this copy's (never a key, an id or a hash): its URLs, and
+        its surnames where names are written."""
         if isinstance(value, str):
-            return value if key in _KEPT else self.text(value)
+            return value if key in _KEPT else self.text(value, names=key in _NAMED)
         if isinstance(value, dict):
             return {k: self._values(v, k) for k, v in value.items()}
         if isinstance(value, list):
