@@ -28,7 +28,7 @@ from crawler.runs import CrawlStore
 from crawler.terms import StorageTerms
 from indexer.corrections import Curation
 from indexer.normalize.records import NormalizedListing, normalize_listing, normalize_review
-from indexer.parallel import parallel_map
+from indexer.parallel import forked_map, parallel_map
 from indexer.profile import Profile
 from indexer.profiles import ListingFacts, build_profile
 from indexer.ratings import ReviewFact
@@ -94,25 +94,19 @@ class Build:
 
 
 class ProfileStream:
-    """The profiles of a build, assembled one therapist at a time as they are iterated (once):
-    each from its listings' and reviews' facts read back from disk (:mod:`indexer.spill`), so a
-    build holds no more than one therapist's at a time. ``summary`` and ``listing_to_profile``
-    are complete once the stream is."""
+    """The profiles of a build, as they are iterated (once): each assembled from its listings'
+    and reviews' facts read back from disk (:mod:`indexer.spill`), on the build's workers a few
+    chunks ahead of the writer, so a build holds no more than those therapists' at a time.
+    ``summary`` and ``listing_to_profile`` are complete once the stream is."""
 
     def __init__(
         self,
-        spill: BuildSpill,
+        assembled: Iterator[tuple[Profile | None, bool]],
         clusters: list[Cluster],
-        registry: Registry,
-        taxonomy: Taxonomy,
-        curation: Curation,
         summary: BuildSummary,
     ) -> None:
-        self.spill = spill
+        self.assembled = assembled
         self.clusters = clusters
-        self.registry = registry
-        self.taxonomy = taxonomy
-        self.curation = curation
         self.summary = summary
         self.listing_to_profile: dict[str, str] = {}
 
@@ -122,15 +116,11 @@ class ProfileStream:
 
     def __iter__(self) -> Iterator[Profile]:
         summary = self.summary
-        for cluster in self.clusters:
-            members = self.spill.listings(cluster.listing_ids)
-            reviews = self.spill.reviews(cluster.listing_ids)
-            built = build_profile(cluster, members, reviews, self.registry, self.taxonomy)
-            if self.curation.suppression_of(built) is not None:
+        for cluster, (profile, corrected) in zip(self.clusters, self.assembled, strict=True):
+            if profile is None:
                 summary.suppressed_profiles += 1
                 continue
-            profile = self.curation.apply(built)
-            summary.corrected_profiles += profile is not built
+            summary.corrected_profiles += corrected
             for listing_id in cluster.listing_ids:
                 self.listing_to_profile[listing_id] = profile.id
             summary.profiles += 1
@@ -145,6 +135,24 @@ class ProfileStream:
             summary.flagged_profiles += bool(profile.credential_flags)
             summary.unknown_terms.update(profile.unknown_terms)
             yield profile
+
+
+def _assemble(
+    cluster: Cluster,
+    spill: BuildSpill,
+    registry: Registry,
+    taxonomy: Taxonomy,
+    curation: Curation,
+) -> tuple[Profile | None, bool]:
+    """One therapist's profile as served, and whether a field of it was corrected at their
+    request; None if they asked to be left out."""
+    members = spill.listings(cluster.listing_ids)
+    reviews = spill.reviews(cluster.listing_ids)
+    built = build_profile(cluster, members, reviews, registry, taxonomy)
+    if curation.suppression_of(built) is not None:
+        return None, False
+    profile = curation.apply(built)
+    return profile, profile is not built
 
 
 @contextmanager
@@ -183,7 +191,14 @@ def streamed_build(
             summary.candidate_pairs = resolution.candidate_pairs
             summary.refused_merges = resolution.refused_merges
             summary.orphan_reviews = spill.attach_reviews()
-            yield ProfileStream(spill, resolution.clusters, registry, taxonomy, curation, summary)
+            spill.seal()
+            assemble = partial(
+                _assemble, spill=spill, registry=registry, taxonomy=taxonomy, curation=curation
+            )
+            # The workers are forked here, before whoever takes the stream starts its threads.
+            clusters = resolution.clusters
+            with forked_map(assemble, clusters, send_items=True) as assembled:
+                yield ProfileStream(assembled, clusters, summary)
         finally:
             spill.close()
 

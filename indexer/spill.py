@@ -16,6 +16,7 @@ first.
 
 from __future__ import annotations
 
+import os
 import pickle
 import sqlite3
 from collections import defaultdict
@@ -88,12 +89,34 @@ class BuildSpill:
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / "spill.sqlite3"
+        self.pid = os.getpid()
+        self.sealed = False
+        self._worker_conn: sqlite3.Connection | None = None
         with self._reporting():
             self.conn = sqlite3.connect(self.path, isolation_level=None)
             for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
                 self.conn.execute(f"PRAGMA {pragma}")
             self.conn.executescript(_SCHEMA)
             self.conn.execute("BEGIN")
+
+    def seal(self) -> None:
+        """Commit what was written: from now on the file is only read, and processes forked
+        from this one (:mod:`indexer.parallel`) can read it too."""
+        with self._reporting():
+            self.conn.execute("COMMIT")
+        self.sealed = True
+
+    def _connection(self) -> sqlite3.Connection:
+        """This process's connection: a forked worker opens its own, read-only (a connection
+        is never used across a fork)."""
+        if os.getpid() == self.pid:
+            return self.conn
+        if self._worker_conn is None:
+            assert self.sealed, "a worker reads the file only once it is sealed"
+            with self._reporting():
+                self._worker_conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                self._worker_conn.execute("PRAGMA cache_size = -16384")
+        return self._worker_conn
 
     @contextmanager
     def _reporting(self) -> Iterator[None]:
@@ -109,7 +132,7 @@ class BuildSpill:
     def _execute(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """The rows a statement gives, or for one that changes rows, ``[(how many,)]``."""
         with self._reporting():
-            cursor = self.conn.execute(sql, parameters)
+            cursor = self._connection().execute(sql, parameters)
             return cursor.fetchall() if cursor.description else [(cursor.rowcount,)]
 
     def _executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +16,7 @@ from crawler.runs import CrawlStore
 from indexer import build as index_build
 from indexer import parallel
 from indexer.build import build_profiles
-from indexer.parallel import build_workers, parallel_map
+from indexer.parallel import build_workers, forked_map, parallel_map
 from indexer.search.document import stored_form
 from tests.test_index_build import listing, review, write_run
 
@@ -79,11 +82,11 @@ def test_a_build_over_worker_processes_equals_one_in_this_process(
 
     monkeypatch.setattr(parallel, "get_context", context)
     # Reviews and listings are mapped a batch at a time: a source's 60 reviews in 9 batches,
-    # its 60 listings in 3; the board's issuer records in one.
+    # its 60 listings in 3; the board's issuer records in one; the profiles in one more.
     monkeypatch.setattr(index_build, "REVIEW_BATCH", 7)
     monkeypatch.setattr(index_build, "LISTING_BATCH", 25)
     shared = _content(store)
-    assert len(pools) == 2 * (9 + 3) + 1, "each source's review and listing batches, its records"
+    assert len(pools) == 2 * (9 + 3) + 1 + 1, "each source's batches, the records, the profiles"
     assert shared == alone
     assert len(alone["profiles"]) > 50
 
@@ -93,6 +96,57 @@ def test_answers_come_back_in_the_items_order() -> None:
     assert list(parallel_map(_square_pid, items, workers=2, parallel_from=1)) == [
         (n * n, True) for n in items
     ]
+
+
+def test_items_sent_with_their_chunks_come_back_in_order_too() -> None:
+    items = [(n, str(n) * (n % 7)) for n in range(3000, 0, -1)]
+    with forked_map(_sized, items, workers=2, parallel_from=1, send_items=True) as answers:
+        assert list(answers) == [(n, len(text), True) for n, text in items]
+
+
+def _sized(item: tuple[int, str]) -> tuple[int, int, bool]:
+    return item[0], len(item[1]), os.getpid() != PARENT
+
+
+def test_workers_are_forked_on_entry_and_gone_on_exit() -> None:
+    items = list(range(3000))
+    with forked_map(_square_pid, items, workers=2, parallel_from=1) as answers:
+        # Forked before any answer is asked for: a caller may start threads now.
+        assert len(multiprocessing.active_children()) == 2
+        taken = [next(answers) for _ in range(10)]  # and the rest left untaken
+    assert taken == [(n * n, True) for n in range(10)]
+    assert multiprocessing.active_children() == []
+
+
+def test_answers_not_taken_stay_a_few_chunks_ahead() -> None:
+    started = multiprocessing.get_context("fork").Value("i", 0)
+    items = list(range(40 * parallel.CHUNK))
+    workers = 2
+    with forked_map(partial(_counted, started=started), items, workers=workers) as answers:
+        for taken, answer in enumerate(answers, start=1):
+            assert answer == (taken - 1) * 3
+            # Every item started belongs to a chunk whose answer was taken or to one of the
+            # AHEAD chunks per worker submitted beyond them; none further.
+            chunks_taken = -(-taken // parallel.CHUNK)
+            assert started.value <= (chunks_taken + parallel.AHEAD * workers) * parallel.CHUNK
+
+
+def _counted(n: int, started: Any) -> int:
+    with started.get_lock():
+        started.value += 1
+    return n * 3
+
+
+def test_a_failing_task_is_raised_here_and_stops_the_workers() -> None:
+    with pytest.raises(ValueError, match="item 2100 is bad"):
+        list(parallel_map(_fails_at_2100, list(range(5000)), workers=2, parallel_from=1))
+    assert multiprocessing.active_children() == []
+
+
+def _fails_at_2100(n: int) -> int:
+    if n == 2100:
+        raise ValueError(f"item {n} is bad")
+    return n
 
 
 def _square_pid(n: int) -> tuple[int, bool]:
