@@ -585,17 +585,33 @@ def scroll_to_results() -> None:
     if not asked or st.session_state.get(f"{K_SCROLL}_done") == asked:
         return
     st.session_state[f"{K_SCROLL}_done"] = asked
+    # The results above may still be growing when the first scroll runs, so it is repeated a
+    # little later; a reader who scrolls, types or clicks in between keeps where they went. While
+    # repeats are pending the page carries ``data-tdir-scrolling``, so nothing moves under a click
+    # made after it is gone.
     st.html(
         f"""<script>/* page change {asked} */
 (() => {{
   const doc = (window.parent || window).document;
+  const root = doc.documentElement;
+  const timers = [];
+  const done = () => {{
+    timers.forEach(clearTimeout);
+    root.removeAttribute("data-tdir-scrolling");
+    ["wheel", "touchstart", "keydown", "pointerdown"].forEach(
+      (kind) => doc.removeEventListener(kind, done, true));
+  }};
   const go = () => {{
     const top = doc.getElementById("tdir-results-top");
     if (!top) return;
     top.style.scrollMarginTop = "4.5rem";  /* below the app's top bar */
     top.scrollIntoView({{block: "start"}});
   }};
-  go(); setTimeout(go, 100); setTimeout(go, 400);
+  root.setAttribute("data-tdir-scrolling", "{asked}");
+  ["wheel", "touchstart", "keydown", "pointerdown"].forEach(
+    (kind) => doc.addEventListener(kind, done, true));
+  go();
+  timers.push(setTimeout(go, 100), setTimeout(() => {{ go(); done(); }}, 400));
 }})();</script>""",
         unsafe_allow_javascript=True,
         width="content",

@@ -15,6 +15,7 @@ The phone-width journey saves its screenshots under ``test-artifacts/journey/``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from indexer.search.sqlite_backend import SqliteBackend
 from tests.e2e.journey import TIMEOUT_MS, Journey, Timings, headings
@@ -30,7 +32,9 @@ from tests.e2e.journey_world import NMT, journey_profiles
 from tests.support.browser import (
     ROOT,
     StreamlitServer,
+    run_requests,
     streamlit_server,
+    wait_for_runs,
 )
 
 ARTIFACTS = ROOT / "test-artifacts" / "journey"
@@ -231,6 +235,50 @@ def test_sort_first(journey: Journey, browser: Browser) -> None:
     journey.check()
     profile_and_back(journey)
     share(journey, browser, DESKTOP)
+
+
+def test_a_reader_who_scrolls_keeps_their_place(journey: Journey) -> None:
+    """A page change scrolls back to the results' top, and repeats that a moment later while
+    the results are drawn; a reader who scrolls in between is not pulled back.
+
+    The page's clock is held as soon as the page change has scrolled, so the reader's scroll
+    comes before the repeat whatever the machine's load (a try where the repeat was quicker
+    than the hold is made again), and the repeats' time is then run through."""
+    page = journey.page
+    page.clock.install()
+    journey.open()
+    journey.where(ZIP)
+    for _attempt in range(8):
+        journey.turn("page_next", 2)  # so that Previous is the page change held
+        button = page.locator(".st-key-page_prev button[data-testid^=stBaseButton]").first
+        button.scroll_into_view_if_needed()
+        since = run_requests(page)
+        button.click()
+        page.wait_for_function(
+            "() => document.documentElement.hasAttribute('data-tdir-scrolling')",
+            timeout=TIMEOUT_MS,
+        )
+        # Held 150 ms on from now (a hold cannot reach back); a slower hold is tried again.
+        with contextlib.suppress(PlaywrightError):
+            page.clock.pause_at((page.evaluate("() => Date.now()") + 150) / 1000)
+            if page.evaluate("() => document.documentElement.hasAttribute('data-tdir-scrolling')"):
+                break
+        page.clock.resume()
+        wait_for_runs(page, since, timeout_ms=TIMEOUT_MS)
+    else:
+        pytest.fail("the page's clock could not be held before the repeated scroll")
+    page.mouse.wheel(0, 2500)  # on down the page, past the results' top
+    page.wait_for_function(
+        "() => document.getElementById('tdir-results-top').getBoundingClientRect().top < -200",
+        timeout=TIMEOUT_MS,
+    )
+    page.clock.run_for(1000)  # the repeats were due 100 and 400 ms after the page change
+    top = page.evaluate(
+        "() => document.getElementById('tdir-results-top').getBoundingClientRect().top"
+    )
+    page.clock.resume()
+    wait_for_runs(page, since, timeout_ms=TIMEOUT_MS)
+    assert top < -200, f"the reader was pulled back to the results' top (it is at {top:.0f} px)"
 
 
 def test_clear_and_redo(journey: Journey, browser: Browser) -> None:

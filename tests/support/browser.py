@@ -237,7 +237,8 @@ SCRIPT_RUNS = """
 
 # Done: a request after ``since`` was sent on this page load; after the latest request a run
 # started, and after the latest start a run ended for good; and the page shows it all (not
-# running, nothing left stale from an earlier run, no status widget).
+# running, nothing left stale from an earlier run, no status widget, no scroll back to the
+# results still pending that could move the page under the next click).
 _RUNS_DONE = """
 (since) => {
   const s = window.__tdirScript;
@@ -246,7 +247,8 @@ _RUNS_DONE = """
     && s.lastStart > s.lastRequest && s.lastFinal > s.lastStart
     && app?.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-stale="true"]')
-    && !document.querySelector('[data-testid="stStatusWidget"]');
+    && !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.documentElement.hasAttribute('data-tdir-scrolling');
 }
 """
 _RUNS_STATE = """
@@ -259,6 +261,7 @@ _RUNS_STATE = """
     state: app?.getAttribute('data-test-script-state') ?? null,
     stale: document.querySelectorAll('[data-stale="true"]').length,
     statusWidget: !!document.querySelector('[data-testid="stStatusWidget"]'),
+    scrolling: document.documentElement.getAttribute('data-tdir-scrolling'),
   };
 }
 """
