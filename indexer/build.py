@@ -34,7 +34,7 @@ from indexer.profiles import ListingFacts, build_profile
 from indexer.ratings import ReviewFact
 from indexer.resolve import Cluster, ListingKeys, generation, resolve
 from indexer.search import SearchBackend
-from indexer.search.document import stored_form
+from indexer.search.document import IndexEntry, index_entry, stored_form
 from indexer.snapshots import SourceSnapshot, load_snapshot
 from indexer.spill import BuildSpill, ReviewRow, review_row
 from indexer.state import IndexState
@@ -93,15 +93,57 @@ class Build:
     listing_to_profile: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class BuiltProfile:
+    """A therapist's profile as a build's worker hands it to the writer: what the backends write
+    (``entry``), its content hash, and what the build's summary counts of it, all made on the
+    worker, so the writer's own process only writes."""
+
+    entry: IndexEntry
+    content_hash: str
+    last_confirmed: str | None
+    corrected: bool  # a field was corrected at the therapist's request
+    reviews: int
+    copied_reviews: int
+    credentials: tuple[str, ...]  # each claimed credential's status
+    license_verified: bool
+    published_ratings: int
+    flagged: bool
+    unknown_terms: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.entry.id
+
+    @classmethod
+    def of(cls, profile: Profile, taxonomy: Taxonomy, *, corrected: bool = False) -> BuiltProfile:
+        return cls(
+            entry=index_entry(profile, taxonomy),
+            content_hash=profile_hash(profile),
+            last_confirmed=profile.last_confirmed,
+            corrected=corrected,
+            reviews=profile.rating.review_count,
+            copied_reviews=sum(len(r.copied_to) for r in profile.reviews),
+            credentials=tuple(c.status for c in profile.credentials),
+            license_verified=profile.verification.license_verified,
+            published_ratings=sum(
+                r.basis == "published" for r in profile.rating.by_source.values()
+            ),
+            flagged=bool(profile.credential_flags),
+            unknown_terms=tuple(profile.unknown_terms),
+        )
+
+
 class ProfileStream:
     """The profiles of a build, as they are iterated (once): each assembled from its listings'
-    and reviews' facts read back from disk (:mod:`indexer.spill`), on the build's workers a few
-    chunks ahead of the writer, so a build holds no more than those therapists' at a time.
-    ``summary`` and ``listing_to_profile`` are complete once the stream is."""
+    and reviews' facts read back from disk (:mod:`indexer.spill`), and made ready to write, on
+    the build's workers a few chunks ahead of the writer, so a build holds no more than those
+    therapists' at a time. ``summary`` and ``listing_to_profile`` are complete once the stream
+    is."""
 
     def __init__(
         self,
-        assembled: Iterator[tuple[Profile | None, bool]],
+        assembled: Iterator[BuiltProfile | None],
         clusters: list[Cluster],
         summary: BuildSummary,
     ) -> None:
@@ -114,27 +156,25 @@ class ProfileStream:
         """How many therapists the stream assembles (a few may be left out at their request)."""
         return len(self.clusters)
 
-    def __iter__(self) -> Iterator[Profile]:
+    def __iter__(self) -> Iterator[BuiltProfile]:
         summary = self.summary
-        for cluster, (profile, corrected) in zip(self.clusters, self.assembled, strict=True):
-            if profile is None:
+        for cluster, built in zip(self.clusters, self.assembled, strict=True):
+            if built is None:
                 summary.suppressed_profiles += 1
                 continue
-            summary.corrected_profiles += corrected
+            summary.corrected_profiles += built.corrected
             for listing_id in cluster.listing_ids:
-                self.listing_to_profile[listing_id] = profile.id
+                self.listing_to_profile[listing_id] = built.id
             summary.profiles += 1
             summary.merged_listings += len(cluster.listing_ids) - 1
-            summary.reviews += profile.rating.review_count
-            summary.copied_reviews += sum(len(r.copied_to) for r in profile.reviews)
-            summary.credentials.update(c.status for c in profile.credentials)
-            summary.license_verified += profile.verification.license_verified
-            summary.published_ratings += sum(
-                r.basis == "published" for r in profile.rating.by_source.values()
-            )
-            summary.flagged_profiles += bool(profile.credential_flags)
-            summary.unknown_terms.update(profile.unknown_terms)
-            yield profile
+            summary.reviews += built.reviews
+            summary.copied_reviews += built.copied_reviews
+            summary.credentials.update(built.credentials)
+            summary.license_verified += built.license_verified
+            summary.published_ratings += built.published_ratings
+            summary.flagged_profiles += built.flagged
+            summary.unknown_terms.update(built.unknown_terms)
+            yield built
 
 
 def _assemble(
@@ -143,16 +183,15 @@ def _assemble(
     registry: Registry,
     taxonomy: Taxonomy,
     curation: Curation,
-) -> tuple[Profile | None, bool]:
-    """One therapist's profile as served, and whether a field of it was corrected at their
-    request; None if they asked to be left out."""
+) -> BuiltProfile | None:
+    """One therapist's profile as served, ready to write; None if they asked to be left out."""
     members = spill.listings(cluster.listing_ids)
     reviews = spill.reviews(cluster.listing_ids)
     built = build_profile(cluster, members, reviews, registry, taxonomy)
     if curation.suppression_of(built) is not None:
-        return None, False
+        return None
     profile = curation.apply(built)
-    return profile, profile is not built
+    return BuiltProfile.of(profile, taxonomy, corrected=profile is not built)
 
 
 @contextmanager
@@ -217,7 +256,8 @@ def build_profiles(
     with streamed_build(
         store, taxonomy=taxonomy, progress=progress, curation=curation, terms=terms, now=now
     ) as stream:
-        profiles = {p.id: p for p in progress(stream, "building profiles", len(stream))}
+        built = progress(stream, "building profiles", len(stream))
+        profiles = {b.id: b.entry.profile() for b in built}
         return Build(profiles, stream.summary, stream.listing_to_profile)
 
 
@@ -417,7 +457,7 @@ def profile_hash(profile: Profile) -> str:
 
 def write_index(
     backend: SearchBackend,
-    profiles: Iterable[Profile],
+    profiles: Iterable[Profile | BuiltProfile],
     state: IndexState,
     *,
     rebuild: bool = False,
@@ -452,35 +492,38 @@ def write_index(
 
 
 def _hashed(
-    profiles: Iterable[Profile],
+    profiles: Iterable[Profile | BuiltProfile],
     hashes: dict[str, str],
     confirmed: dict[str, str],
     state: IndexState,
     stats: WriteStats | None,
-) -> Iterator[Profile]:
-    """The profiles to write, each one's hash and ``last_confirmed`` recorded as it is taken.
+) -> Iterator[Profile | IndexEntry]:
+    """The profiles to write, each one's hash and ``last_confirmed`` recorded as it is taken
+    (a built profile's were made with it, on a build's worker).
 
     With ``stats`` (an incremental write), only those whose content changed since ``state``
     or whose stored ``last_confirmed`` fell behind, counting the others as unchanged: theirs
     stays the ``last_confirmed`` they were written with.
     """
     for profile in profiles:
-        pid = profile.id
-        hashes[pid] = digest = profile_hash(profile)
+        written: Profile | IndexEntry
+        if isinstance(profile, BuiltProfile):
+            pid, digest, current = profile.id, profile.content_hash, profile.last_confirmed
+            written = profile.entry
+        else:
+            pid, digest, current = profile.id, profile_hash(profile), profile.last_confirmed
+            written = profile
+        hashes[pid] = digest
         stored = state.confirmed.get(pid)
-        if (
-            stats is not None
-            and state.hashes.get(pid) == digest
-            and not _behind(stored, profile.last_confirmed)
-        ):
+        if stats is not None and state.hashes.get(pid) == digest and not _behind(stored, current):
             stats.unchanged += 1
             if stored:
                 confirmed[pid] = stored
             continue
-        stamp = profile.last_confirmed or stored
+        stamp = current or stored
         if stamp:
             confirmed[pid] = stamp
-        yield profile
+        yield written
 
 
 def _behind(stored: str | None, current: str | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,8 @@ from elasticsearch import Elasticsearch
 from indexer.build import IndexState, write_index
 from indexer.profile import Profile
 from indexer.search import SearchQuery
-from indexer.search.document import to_search_document
-from indexer.search.elasticsearch_backend import MAPPING, ElasticsearchBackend, _source
+from indexer.search.document import index_entry
+from indexer.search.elasticsearch_backend import MAPPING, ElasticsearchBackend, _source_json
 from indexer.search.sqlite_backend import SqliteBackend
 from indexer.taxonomy import load_taxonomy
 
@@ -77,7 +78,7 @@ def test_elasticsearch_index_with_an_older_mapping_is_rebuilt(
     es_client.indices.create(index=old_index, mappings=old_mapping)
     taxonomy = load_taxonomy()
     for profile in profiles.values():
-        source = _source(to_search_document(profile, taxonomy), profile)
+        source = json.loads(_source_json(index_entry(profile, taxonomy)))
         del source["flags"], source["alias_ids"]
         es_client.index(index=old_index, id=profile.id, document=source)
     es_client.indices.refresh(index=old_index)

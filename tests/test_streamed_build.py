@@ -21,12 +21,20 @@ from hypothesis import strategies as st
 
 from crawler.runs import CrawlStore
 from indexer import build as index_build
-from indexer.build import IndexState, build_profiles, streamed_build, write_index
+from indexer.build import (
+    BuiltProfile,
+    IndexState,
+    build_profiles,
+    profile_hash,
+    streamed_build,
+    write_index,
+)
 from indexer.ratings import ReviewFact
 from indexer.search import SearchQuery
-from indexer.search.document import stored_form
+from indexer.search.document import stored_form, to_search_document
 from indexer.search.sqlite_backend import SqliteBackend
 from indexer.spill import BuildSpill, SpillError, review_row
+from indexer.taxonomy import load_taxonomy
 from tests.test_index_build import listing, review, write_run
 
 # -- the spill --------------------------------------------------------------------------------
@@ -173,7 +181,7 @@ def test_profiles_are_assembled_as_they_are_taken(
         assert len(stream) == 30 and assembled == []
         profiles = iter(stream)
         first = next(profiles)
-        assert len(assembled) == 1 and first.rating.review_count == 1
+        assert len(assembled) == 1 and first.entry.profile().rating.review_count == 1
         rest = list(profiles)
     assert len(assembled) == 30 and len(rest) == 29
     assert stream.summary.profiles == 30 and stream.summary.reviews == 30
@@ -182,10 +190,45 @@ def test_profiles_are_assembled_as_they_are_taken(
 def test_the_stream_builds_what_the_collected_build_does(store: CrawlStore) -> None:
     collected = build_profiles(store)
     with streamed_build(store) as stream:
-        streamed = {p.id: stored_form(p) for p in stream}
+        streamed = {b.id: stored_form(b.entry.profile()) for b in stream}
     assert streamed == {pid: stored_form(p) for pid, p in collected.profiles.items()}
     assert stream.listing_to_profile == collected.listing_to_profile
     assert stream.summary == collected.summary
+
+
+def test_what_the_workers_make_is_what_the_writer_would_make_of_the_profile(
+    store: CrawlStore,
+) -> None:
+    """A built profile's document, stored JSON, hash and counted facts, made on a worker, are
+    those of the profile it stores."""
+    taxonomy = load_taxonomy()
+    with streamed_build(store) as stream:
+        built = list(stream)
+    assert len(built) == 30
+    for one in built:
+        profile = one.entry.profile()
+        assert one == BuiltProfile.of(profile, taxonomy, corrected=one.corrected)
+        assert one.content_hash == profile_hash(profile)
+        assert one.entry.document == to_search_document(profile, taxonomy)
+
+
+def test_an_index_written_from_the_stream_is_the_one_written_from_the_profiles(
+    store: CrawlStore, tmp_path: Path
+) -> None:
+    collected = build_profiles(store)
+    streamed = SqliteBackend(tmp_path / "streamed.sqlite3")
+    direct = SqliteBackend(tmp_path / "direct.sqlite3")
+    with streamed_build(store) as stream:
+        write_index(streamed, stream, IndexState(tmp_path / "s.json"), rebuild=True)
+    write_index(direct, collected.profiles.values(), IndexState(tmp_path / "d.json"), rebuild=True)
+    query = SearchQuery(page_size=50)
+    assert streamed.search(query).ids == direct.search(query).ids
+    assert streamed.search(query).facets == direct.search(query).facets
+    for pid in collected.profiles:
+        assert streamed.get(pid) == direct.get(pid) == collected.profiles[pid]
+    assert (tmp_path / "s.json").read_text() == (tmp_path / "d.json").read_text()
+    streamed.close()
+    direct.close()
 
 
 @pytest.mark.parametrize("rebuild", [True, False])

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from indexer.profile import Profile
+from indexer.search.document import IndexEntry
 from indexer.search.query import SearchQuery
 from indexer.search.results import SearchResult
 
@@ -38,15 +39,16 @@ class SearchBackend(Protocol):
         """Return the stored profile with this id or alias id (active or not), or None."""
         ...
 
-    def upsert(self, profiles: Iterable[Profile]) -> int:
-        """Add or replace profiles by id; return how many were written. Visible on return."""
+    def upsert(self, profiles: Iterable[Profile | IndexEntry]) -> int:
+        """Add or replace profiles (or their entries, made beforehand) by id; return how many
+        were written. Visible on return."""
         ...
 
     def delete(self, profile_ids: Iterable[str]) -> int:
         """Remove profiles by id; return how many existed. Visible on return."""
         ...
 
-    def rebuild(self, profiles: Iterable[Profile]) -> int:
+    def rebuild(self, profiles: Iterable[Profile | IndexEntry]) -> int:
         """Replace the whole index with these profiles, atomically: searches see either the old
         index or the complete new one, never a mix; a failed rebuild leaves the old one serving."""
         ...

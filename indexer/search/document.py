@@ -13,7 +13,8 @@ else), the combined rating and its count.
 It also makes what both backends store of a profile (``stored_form``, ``stored_json``): the form
 ``Profile.to_dict`` gives, built from the dataclasses' declared field types at a fraction of the
 cost of ``dataclasses.asdict`` (which inspects and deep-copies every value), since an index write
-makes it for every profile.
+makes it for every profile. An :class:`IndexEntry` holds both a document and the stored JSON, so
+that an index build can make them on its workers and the writer only writes them.
 """
 
 from __future__ import annotations
@@ -159,6 +160,29 @@ encode_json: Callable[[Any], str] = json.JSONEncoder(
 ).encode
 
 Form = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """A profile as the backends write it: its search document and its stored JSON."""
+
+    document: SearchDocument
+    stored: str
+
+    @property
+    def id(self) -> str:
+        return self.document.id
+
+    def profile(self) -> Profile:
+        """The profile back from its stored JSON (as a backend's ``get`` reads it)."""
+        return Profile.from_dict(json.loads(self.stored))
+
+
+def index_entry(profile: Profile | IndexEntry, taxonomy: Taxonomy) -> IndexEntry:
+    """What a backend writes of a profile (an entry already made is taken as it is)."""
+    if isinstance(profile, IndexEntry):
+        return profile
+    return IndexEntry(to_search_document(profile, taxonomy), stored_json(profile))
 
 
 def stored_form(profile: Profile, leave_out: frozenset[str] = NOTHING) -> dict[str, Any]:

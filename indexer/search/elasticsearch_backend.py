@@ -42,11 +42,10 @@ from indexer.profile import Profile
 from indexer.search.backend import BackendError
 from indexer.search.document import (
     LAYOUT_VERSION,
+    IndexEntry,
     SearchDocument,
     encode_json,
-    stored_form,
-    stored_json,
-    to_search_document,
+    index_entry,
 )
 from indexer.search.pipeline import FetchedPage, PagedSearch, PageRequest, Row
 from indexer.search.query import (
@@ -200,12 +199,11 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _actions(self, index: str, profiles: Iterable[Profile]) -> Iterator[dict[str, Any]]:
-        for profile in profiles:
-            doc = to_search_document(profile, self.taxonomy)
-            yield {"_index": index, "_id": doc.id, "_source": _source_json(doc, profile)}
+    def _actions(self, index: str, entries: Iterable[IndexEntry]) -> Iterator[dict[str, Any]]:
+        for entry in entries:
+            yield {"_index": index, "_id": entry.id, "_source": _source_json(entry)}
 
-    def _write(self, index: str, profiles: Iterable[Profile]) -> int:
+    def _write(self, index: str, profiles: Iterable[Profile | IndexEntry]) -> int:
         """Index profiles, several bulk requests at once; return how many were written.
 
         Requests in flight at once may be applied in any order, so a profile listed again is
@@ -214,17 +212,18 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
         profile listed twice is the one that stays."""
         seen: set[str] = set()
         # Profiles sent and not yet answered for: a build's stream is not held whole.
-        in_flight: dict[str, Profile] = {}
-        later: list[Profile] = []
+        in_flight: dict[str, IndexEntry] = {}
+        later: list[IndexEntry] = []
 
-        def first_versions() -> Iterator[Profile]:
+        def first_versions() -> Iterator[IndexEntry]:
             for profile in profiles:
-                if profile.id in seen:
-                    later.append(profile)
+                entry = index_entry(profile, self.taxonomy)
+                if entry.id in seen:
+                    later.append(entry)
                 else:
-                    seen.add(profile.id)
-                    in_flight[profile.id] = profile
-                    yield profile
+                    seen.add(entry.id)
+                    in_flight[entry.id] = entry
+                    yield entry
 
         written, retry = 0, []
         for ok, info in helpers.parallel_bulk(
@@ -235,13 +234,13 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
             raise_on_error=False,
         ):
             op = next(iter(info.values()))
-            profile = in_flight.pop(op["_id"])
+            entry = in_flight.pop(op["_id"])
             if ok:
                 written += 1
                 continue
             if op.get("status") != 429:
                 raise BackendError(f"elasticsearch: bulk write rejected {op.get('_id')}: {op}")
-            retry.append(profile)
+            retry.append(entry)
         if retry or later:
             written += self._bulk(self._actions(index, [*retry, *later]))
         return written
@@ -265,7 +264,7 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
             written += 1
         return written
 
-    def upsert(self, profiles: Iterable[Profile]) -> int:
+    def upsert(self, profiles: Iterable[Profile | IndexEntry]) -> int:
         """Add or replace profiles by id; they are searchable on return."""
         try:
             index = self._write_index()
@@ -295,7 +294,7 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
             raise BackendError(f"elasticsearch: delete failed: {_describe(exc)}") from exc
         return existed
 
-    def rebuild(self, profiles: Iterable[Profile]) -> int:
+    def rebuild(self, profiles: Iterable[Profile | IndexEntry]) -> int:
         """Write a new versioned index, swap the alias to it in one call, drop old versions."""
         try:
             if self.client.indices.exists(index=self.alias) and not self._current_indices():
@@ -425,15 +424,10 @@ class ElasticsearchBackend(PagedSearch[dict[str, Any]]):
 _LOADING = {"number_of_replicas": 0, "refresh_interval": "-1"}
 
 
-def _source(doc: SearchDocument, profile: Profile) -> dict[str, Any]:
-    """The ``_source`` of a profile's document."""
-    return {**_search_fields(doc), "profile": stored_form(profile)}
-
-
-def _source_json(doc: SearchDocument, profile: Profile) -> str:
+def _source_json(entry: IndexEntry) -> str:
     """The ``_source`` as JSON text, as the client would write ``_source``'s: the search fields,
     then the profile's stored JSON."""
-    return f'{encode_json(_search_fields(doc))[:-1]},"profile":{stored_json(profile)}}}'
+    return f'{encode_json(_search_fields(entry.document))[:-1]},"profile":{entry.stored}}}'
 
 
 def _search_fields(doc: SearchDocument) -> dict[str, Any]:

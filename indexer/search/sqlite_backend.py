@@ -56,9 +56,8 @@ from indexer.profile import Profile
 from indexer.search.backend import BackendError, DamagedIndexError
 from indexer.search.document import (
     LAYOUT_VERSION,
-    SearchDocument,
-    stored_json,
-    to_search_document,
+    IndexEntry,
+    index_entry,
 )
 from indexer.search.pipeline import FetchedPage, PagedSearch, PageRequest, Row
 from indexer.search.query import (
@@ -316,7 +315,7 @@ class SqliteBackend(PagedSearch[str]):
 
     # -- writes -----------------------------------------------------------------------------
 
-    def upsert(self, profiles: Iterable[Profile]) -> int:
+    def upsert(self, profiles: Iterable[Profile | IndexEntry]) -> int:
         """Add or replace profiles by id; return how many were written."""
         written = 0
         try:
@@ -336,7 +335,7 @@ class SqliteBackend(PagedSearch[str]):
         except sqlite3.Error as exc:
             raise BackendError(f"sqlite: delete failed: {exc}") from exc
 
-    def rebuild(self, profiles: Iterable[Profile]) -> int:
+    def rebuild(self, profiles: Iterable[Profile | IndexEntry]) -> int:
         """Replace every profile in one transaction; the old index serves until it commits."""
         written = 0
         try:
@@ -629,17 +628,18 @@ class _Writer:
         self.per_statement = {table: most // len(columns) for table, columns in _COLUMNS.items()}
         self.inserter = _Inserter(conn, self.per_statement) if fresh else None
 
-    def put(self, profile: Profile) -> None:
+    def put(self, profile: Profile | IndexEntry) -> None:
         """Write a profile, in place of any stored one with its id (keeping that one's rid, so
         the facet bitmaps stay as short as the index is large)."""
-        doc = to_search_document(profile, self.taxonomy)
+        entry = index_entry(profile, self.taxonomy)
+        doc = entry.document
         if doc.id in self.pending:
             self.flush(everything=True)  # the version it replaces is stored before it is removed
         rid = None if self.fresh and doc.id not in self.written else self.remove(doc.id)
         if rid is None:
             rid = self.next_rid
             self.next_rid += 1
-        self._insert(doc, profile, rid)
+        self._insert(entry, rid)
 
     def remove(self, profile_id: str) -> int | None:
         """Delete a profile by id; return the rid it had, or None."""
@@ -659,13 +659,14 @@ class _Writer:
         self.conn.execute("DELETE FROM profiles_text WHERE rowid = ?", (rid,))
         return rid
 
-    def _insert(self, doc: SearchDocument, profile: Profile, rid: int) -> None:
+    def _insert(self, entry: IndexEntry, rid: int) -> None:
+        doc = entry.document
         tables = self.rows.tables
         tables["profiles"].append(
             (
                 rid,
                 doc.id,
-                stored_json(profile),
+                entry.stored,
                 doc.rating,
                 doc.rating_sort,
                 doc.review_count,
