@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from typing import Any
 
 import jellyfish
 from nicknames import NickNamer
@@ -167,6 +168,9 @@ def license_core(number: str) -> str:
     return "".join(ch for ch in number if ch.isdigit()) or number
 
 
+_NONE: frozenset[Any] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Licenses:
     """The license numbers a listing shows: with their issuing state, and without one."""
@@ -177,9 +181,12 @@ class Licenses:
     unstated_cores: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        cores = frozenset((s, license_core(n)) for s, n in self.stated)
+        # Most listings show no number: they share one empty set rather than make two each
+        # (resolution holds one Licenses per listing, millions of them at scale).
+        cores = frozenset((s, license_core(n)) for s, n in self.stated) if self.stated else _NONE
+        unstated = frozenset(map(license_core, self.unstated)) if self.unstated else _NONE
         object.__setattr__(self, "stated_cores", cores)
-        object.__setattr__(self, "unstated_cores", frozenset(map(license_core, self.unstated)))
+        object.__setattr__(self, "unstated_cores", unstated)
 
     def __bool__(self) -> bool:
         return bool(self.stated or self.unstated)

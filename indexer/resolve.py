@@ -296,20 +296,47 @@ def candidate_pairs(listings: list[ListingKeys]) -> _Candidates:
 # -- clustering -------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _Known:
+    """What a cluster is known by, as far as keeping two people apart goes."""
+
+    npis: set[str]
+    licenses: dict[str, set[str]]  # the digits of stated numbers, by state
+    numbers: set[str]  # every number shown, with its state or without
+    generations: set[str]
+    first_names: set[str]
+
+    @classmethod
+    def of(cls, item: ListingKeys) -> _Known:
+        licenses = _license_cores(item)
+        return cls(
+            {item.npi} if item.npi else set(),
+            licenses,
+            set().union(*licenses.values(), map(license_core, item.unstated_licenses)),
+            {item.generation} if item.generation else set(),
+            {item.first_name} if item.first_name else set(),
+        )
+
+    def absorb(self, other: _Known) -> None:
+        self.npis |= other.npis
+        for state, numbers in other.licenses.items():
+            self.licenses.setdefault(state, set()).update(numbers)
+        self.numbers |= other.numbers
+        self.generations |= other.generations
+        self.first_names |= other.first_names
+
+
 class _Clusters:
-    """Union-find over listing indexes, refusing merges that would join two people."""
+    """Union-find over listing indexes, refusing merges that would join two people.
+
+    A listing on its own is known by its keys, read when asked; only a cluster of several
+    listings holds what it is known by (under its root), so a build of millions of listings does
+    not hold five sets for each."""
 
     def __init__(self, listings: list[ListingKeys]) -> None:
-        self.parent = list(range(len(listings)))
-        self.npis = [{k.npi} if k.npi else set() for k in listings]
-        self.licenses = [_license_cores(k) for k in listings]
-        # Every number shown, with its state or without: what the two sides of an NPI share.
-        self.numbers: list[set[str]] = [
-            set().union(*c.values(), map(license_core, k.unstated_licenses))
-            for c, k in zip(self.licenses, listings, strict=True)
-        ]
-        self.generations = [{k.generation} if k.generation else set() for k in listings]
-        self.first_names = [{k.first_name} if k.first_name else set() for k in listings]
+        self.listings = listings
+        self.parent = array("l", range(len(listings)))
+        self.merged: dict[int, _Known] = {}
 
     def find(self, item: int) -> int:
         root = item
@@ -318,6 +345,10 @@ class _Clusters:
         while self.parent[item] != root:
             self.parent[item], item = root, self.parent[item]
         return root
+
+    def known(self, root: int) -> _Known:
+        known = self.merged.get(root)
+        return known if known is not None else _Known.of(self.listings[root])
 
     def conflict(self, a: int, b: int, *, hard: bool, one_npi: bool = False) -> str | None:
         """Why the clusters of ``a`` and ``b`` cannot be one therapist, or None.
@@ -328,20 +359,18 @@ class _Clusters:
         two sides share no number at all (one side's number is wrong). Sides that share a
         number and differ in another hold someone else.
         """
-        ra, rb = self.find(a), self.find(b)
-        if _differ(self.npis[ra], self.npis[rb]):
+        ka, kb = self.known(self.find(a)), self.known(self.find(b))
+        if _differ(ka.npis, kb.npis):
             return "different NPIs"
-        left, right = self.licenses[ra], self.licenses[rb]
+        left, right = ka.licenses, kb.licenses
         if any(s in left and not left[s] & n for s, n in right.items()) and not (
-            one_npi and not self.numbers[ra] & self.numbers[rb]
+            one_npi and not ka.numbers & kb.numbers
         ):
             return "different license numbers in one state"
-        if _differ(self.generations[ra], self.generations[rb]):
+        if _differ(ka.generations, kb.generations):
             return "different generations (Sr./Jr.)"
         if not hard and any(
-            (compare_first(x, y) or 0) > 3
-            for x in self.first_names[ra]
-            for y in self.first_names[rb]
+            (compare_first(x, y) or 0) > 3 for x in ka.first_names for y in kb.first_names
         ):
             return "different given names"
         return None
@@ -350,12 +379,10 @@ class _Clusters:
         ra, rb = self.find(a), self.find(b)
         root, other = min(ra, rb), max(ra, rb)
         self.parent[other] = root
-        self.npis[root] |= self.npis[other]
-        for state, numbers in self.licenses[other].items():
-            self.licenses[root].setdefault(state, set()).update(numbers)
-        self.numbers[root] |= self.numbers[other]
-        self.generations[root] |= self.generations[other]
-        self.first_names[root] |= self.first_names[other]
+        joined = self.merged.pop(other, None) or _Known.of(self.listings[other])
+        if root not in self.merged:
+            self.merged[root] = _Known.of(self.listings[root])
+        self.merged[root].absorb(joined)
 
 
 def _differ(left: set[str], right: set[str]) -> bool:
